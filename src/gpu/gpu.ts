@@ -1,0 +1,133 @@
+import { DeviceError } from '../errors.ts';
+import { BufferPool } from './buffers.ts';
+import { specialise, type Defines } from './shaders.ts';
+
+export interface AdapterFacts {
+  vendor: string;
+  architecture: string;
+  description: string;
+}
+
+/**
+ * The device, its limits, and caches keyed by what makes a pipeline unique. One `Gpu` owns every
+ * buffer and pipeline of a run; `destroy()` releases them all.
+ */
+export class Gpu {
+  readonly buffers: BufferPool;
+  /** Resolves with the reason once the device is lost (destroyed, driver reset, out of memory). */
+  readonly lost: Promise<string>;
+  /** Set as soon as the device is lost; checked by the trainer between submissions. */
+  lostReason: string | null = null;
+  /** Uncaptured validation / out-of-memory errors, kept so a run can stop and report them. */
+  readonly errors: string[] = [];
+  readonly hasTimestamps: boolean;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly modules = new Map<string, GPUShaderModule>();
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterFacts,
+  ) {
+    this.buffers = new BufferPool(device);
+    this.hasTimestamps = device.features.has('timestamp-query');
+    this.lost = device.lost.then((info) => {
+      this.lostReason = `${info.reason === 'destroyed' ? 'device destroyed' : 'device lost'}: ${info.message || info.reason}`;
+      return this.lostReason;
+    });
+    device.addEventListener('uncapturederror', (event) => {
+      const message = (event as GPUUncapturedErrorEvent).error.message;
+      this.errors.push(message);
+      console.error(`WebGPU error: ${message}`);
+    });
+  }
+
+  /** Requests the adapter and a device with the adapter's full buffer limits. */
+  static async create(options: { powerPreference?: GPUPowerPreference } = {}): Promise<Gpu> {
+    const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+    if (!gpu) {
+      throw new DeviceError(
+        'WebGPU is not available here (navigator.gpu is missing): use Chrome/Edge 113+ or Chromium with ' +
+          '--enable-unsafe-webgpu, on a page served from https:// or http://localhost',
+      );
+    }
+    const adapter = await gpu.requestAdapter(options);
+    if (!adapter) {
+      throw new DeviceError(
+        'WebGPU found no adapter: enable hardware acceleration, or start Chromium with ' +
+          '--enable-unsafe-webgpu --use-webgpu-adapter=swiftshader for the CPU adapter',
+      );
+    }
+    const wanted: GPUFeatureName[] = ['timestamp-query'];
+    const device = await adapter.requestDevice({
+      requiredFeatures: wanted.filter((f) => adapter.features.has(f)),
+      requiredLimits: {
+        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+        maxBufferSize: adapter.limits.maxBufferSize,
+        maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
+        maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: adapter.limits.maxComputeInvocationsPerWorkgroup,
+      },
+    });
+    const info = adapter.info;
+    return new Gpu(device, {
+      vendor: info.vendor,
+      architecture: info.architecture,
+      description: info.description,
+    });
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  /** The compute pipeline for `shaders/<shader>.wgsl` specialised by `defines`, created once. */
+  pipeline(shader: string, entryPoint: string, defines: Defines = {}): GPUComputePipeline {
+    const moduleKey = `${shader}|${JSON.stringify(defines)}`;
+    const key = `${moduleKey}|${entryPoint}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      let module = this.modules.get(moduleKey);
+      if (!module) {
+        module = this.device.createShaderModule({ label: shader, code: specialise(shader, defines) });
+        this.modules.set(moduleKey, module);
+      }
+      pipeline = this.device.createComputePipeline({
+        label: `${shader}.${entryPoint}`,
+        layout: 'auto',
+        compute: { module, entryPoint },
+      });
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** Throws a DeviceError when the device is gone, so callers stop before encoding more work. */
+  assertAlive(): void {
+    if (this.lostReason) throw new DeviceError(this.lostReason);
+  }
+
+  /** Copies `bytes` from a GPU buffer to the CPU (one staging buffer, freed afterwards). */
+  async read(source: GPUBuffer, bytes = source.size, offset = 0): Promise<ArrayBuffer> {
+    const staging = this.buffers.create('readback', bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    const encoder = this.device.createCommandEncoder({ label: 'readback' });
+    encoder.copyBufferToBuffer(source, offset, staging, 0, Math.ceil(bytes / 4) * 4);
+    this.device.queue.submit([encoder.finish()]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (error) {
+      this.buffers.release(staging);
+      throw new DeviceError(this.lostReason ?? `reading back ${source.label}: ${(error as Error).message}`);
+    }
+    const copy = staging.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
+    staging.unmap();
+    this.buffers.release(staging);
+    return copy;
+  }
+
+  destroy(): void {
+    this.buffers.destroyAll();
+    this.pipelines.clear();
+    this.modules.clear();
+    this.device.destroy();
+  }
+}

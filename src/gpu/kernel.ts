@@ -1,0 +1,90 @@
+import type { Gpu } from './gpu.ts';
+import { specialise, type Defines } from './shaders.ts';
+
+/** One recorded compute dispatch: what a plan replays every step. */
+export interface Dispatch {
+  /** `shader.entry`, the name the kernel view and GPU timers show. */
+  readonly label: string;
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly workgroups: readonly [number, number, number];
+}
+
+/** A buffer, or a range of one (a tensor inside an arena). */
+export type Binding = GPUBuffer | GPUBufferBinding;
+
+export interface KernelSpec {
+  shader: string;
+  entry?: string;
+  defines?: Defines;
+  /** Resources by the variable names the WGSL declares (`@binding(1) var<storage> weight`). */
+  bind: Record<string, Binding>;
+  workgroups: readonly [number, number?, number?];
+}
+
+const bindingIndexCache = new Map<string, Map<string, number>>();
+
+/** Binding indices of group 0 by variable name, read from the specialised WGSL. */
+function bindingIndices(shader: string, defines: Defines): Map<string, number> {
+  const key = `${shader}|${JSON.stringify(defines)}`;
+  let indices = bindingIndexCache.get(key);
+  if (!indices) {
+    indices = new Map();
+    const declaration = /@group\(0\)\s*@binding\((\d+)\)\s*var(?:<[^>]*>)?\s+(\w+)/g;
+    for (const match of specialise(shader, defines).matchAll(declaration)) indices.set(match[2]!, Number(match[1]));
+    bindingIndexCache.set(key, indices);
+  }
+  return indices;
+}
+
+/** Builds a dispatch (pipeline from the cache, bind group made once) for a plan to replay. */
+export function kernel(gpu: Gpu, spec: KernelSpec): Dispatch {
+  const entry = spec.entry ?? 'main';
+  const defines = spec.defines ?? {};
+  const pipeline = gpu.pipeline(spec.shader, entry, defines);
+  const indices = bindingIndices(spec.shader, defines);
+  const entries: GPUBindGroupEntry[] = Object.entries(spec.bind).map(([name, resource]) => {
+    const binding = indices.get(name);
+    if (binding === undefined) throw new Error(`shaders/${spec.shader}.wgsl declares no binding named ${name}`);
+    return { binding, resource: 'buffer' in resource ? resource : { buffer: resource } };
+  });
+  const label = `${spec.shader}.${entry}`;
+  const bindGroup = gpu.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
+  const [x, y = 1, z = 1] = spec.workgroups;
+  return { label, pipeline, bindGroup, workgroups: [x, y, z] };
+}
+
+export function encode(pass: GPUComputePassEncoder, dispatches: readonly Dispatch[]): void {
+  for (const d of dispatches) {
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+  }
+}
+
+/** Workgroup counts that cover `count` invocations of `workgroupSize`, folded into y past the 65,535 limit. */
+export function grid1d(count: number, workgroupSize: number): [number, number] {
+  const groups = Math.max(1, Math.ceil(count / workgroupSize));
+  if (groups <= 65535) return [groups, 1];
+  const y = Math.ceil(groups / 65535);
+  return [Math.ceil(groups / y), y];
+}
+
+/** A uniform buffer packed from `[type, value]` fields in declaration order (all 4-byte scalars). */
+export function uniform(gpu: Gpu, label: string, fields: ReadonlyArray<readonly ['u32' | 'f32' | 'i32', number]>): GPUBuffer {
+  const data = packFields(fields);
+  const buffer = gpu.buffers.create(label, Math.max(16, data.byteLength), GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  gpu.device.queue.writeBuffer(buffer, 0, data);
+  return buffer;
+}
+
+export function packFields(fields: ReadonlyArray<readonly ['u32' | 'f32' | 'i32', number]>): ArrayBuffer {
+  const data = new ArrayBuffer(Math.ceil(fields.length / 4) * 16);
+  const view = new DataView(data);
+  fields.forEach(([type, value], i) => {
+    if (type === 'f32') view.setFloat32(i * 4, value, true);
+    else if (type === 'i32') view.setInt32(i * 4, value, true);
+    else view.setUint32(i * 4, value, true);
+  });
+  return data;
+}

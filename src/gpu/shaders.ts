@@ -1,0 +1,45 @@
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+
+/**
+ * Every `.wgsl` file in `shaders/`, as text. Kernels stay plain WGSL files a reader can open; the only
+ * specialisation is `${NAME}` placeholders filled from a defines object (see `specialise`).
+ */
+const sources = import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<
+  string,
+  string
+>;
+
+export type Defines = Record<string, number | boolean | string>;
+
+/** The raw text of `shaders/<name>.wgsl`. */
+export function shaderSource(name: string): string {
+  const text = sources[`../../shaders/${name}.wgsl`];
+  if (text === undefined) throw new Error(`no shader shaders/${name}.wgsl`);
+  return text;
+}
+
+/** Names of every shader file, for the kernel view. */
+export function shaderNames(): string[] {
+  return Object.keys(sources).map((path) => path.replace(/^.*\/(\w+)\.wgsl$/, '$1'));
+}
+
+/**
+ * The one place WGSL is specialised: split the text at each `${NAME}` and hand the pieces to
+ * wgsl-preprocessor's tag, which resolves `#if ${FLAG}` blocks and pastes the other values.
+ * Numbers are pasted as written (`const TILE: u32 = ${TILE}u;`); a missing define is an error.
+ */
+export function specialise(name: string, defines: Defines): string {
+  const text = shaderSource(name);
+  const pieces: string[] = [];
+  const values: unknown[] = [];
+  let last = 0;
+  for (const match of text.matchAll(/\$\{(\w+)\}/g)) {
+    const key = match[1]!;
+    if (!(key in defines)) throw new Error(`shaders/${name}.wgsl needs define ${key}`);
+    pieces.push(text.slice(last, match.index));
+    values.push(defines[key]);
+    last = match.index! + match[0].length;
+  }
+  pieces.push(text.slice(last));
+  return wgsl(pieces, ...values);
+}
