@@ -1,0 +1,49 @@
+/** What a training run is, as plain data: presets, the CLI, the demo and checkpoints all speak it. */
+
+export type ActivationKind = 'sigmoid' | 'relu' | 'leaky_relu' | 'elu';
+
+/** One layer of a model, serialisable. Shapes are inferred; batchnorm is 1d or 2d by its input's rank. */
+export type LayerSpec =
+  | { type: 'dense'; out: number }
+  | { type: 'conv2d'; out: number; kernel: number; stride?: number; padding?: number }
+  | { type: 'activation'; kind: ActivationKind; alpha?: number }
+  | { type: 'batchnorm' }
+  | { type: 'dropout'; rate: number }
+  | { type: 'flatten' };
+
+export interface TrainConfig {
+  /** Preset this config started from (`custom` when built by hand). */
+  preset: string;
+  /** Input shape of one sample: [1, 28, 28] for MNIST (dense layers flatten it). */
+  inputShape: number[];
+  layers: LayerSpec[];
+  epochs: number;
+  batchSize: number;
+  optimizer: 'adam' | 'sgd';
+  lr: number;
+  /** SGD momentum (0 = plain SGD). */
+  momentum: number;
+  weightDecay: number;
+  /** Fraction of the (filtered) training pool held out for validation, in [0, 1). */
+  valFraction: number;
+  /** Early stopping: stop after `patience` epochs without improvement (0 = off); restores the best weights. */
+  patience: number;
+  /** What early stopping and best-weights restore watch. */
+  monitor: 'val_loss' | 'val_acc';
+  /** StepLR: multiply lr by gamma every stepSize epochs (stepSize 0 = constant lr). */
+  stepSize: number;
+  gamma: number;
+  /** Named training distribution (`full`, `study`, or `custom` when keep was given). */
+  distribution: 'full' | 'study' | 'custom';
+  /** Per-digit keep fraction applied to the training pool before the split; the test set stays whole. */
+  keep: number[];
+  /** Use only the first N training images (quick runs); null = all 60,000. */
+  trainLimit: number | null;
+  seed: number;
+  /** Read loss/accuracy back every N steps within an epoch for live curves (0 = once per epoch). */
+  logEvery: number;
+}
+
+/** The study's distribution: digits 0, 4 and 7 kept at 10% (see docs on the study). */
+export const STUDY_KEEP = [0.1, 1, 1, 1, 0.1, 1, 1, 0.1, 1, 1];
+export const FULL_KEEP = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1];

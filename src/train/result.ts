@@ -1,0 +1,57 @@
+/** The machine-readable result of a run: `npm run train` writes it, the demo exports it. Fields are stable. */
+import type { TrainConfig } from './config.ts';
+
+export interface EpochRecord {
+  epoch: number;
+  lr: number;
+  trainLoss: number;
+  trainAcc: number;
+  valLoss: number | null;
+  valAcc: number | null;
+  ms: number;
+}
+
+export interface ClassScores {
+  label: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export interface Averages {
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+export interface TestReport {
+  loss: number;
+  accuracy: number;
+  /** 10×10 counts, rows = true label, columns = predicted. */
+  confusion: number[][];
+  perClass: ClassScores[];
+  macro: Averages;
+  weighted: Averages;
+  /** One-vs-rest ROC AUC per digit, from softmax probabilities. */
+  rocAuc: number[];
+}
+
+export interface RunResult {
+  preset: string;
+  config: TrainConfig;
+  adapter: { vendor: string; architecture: string; description: string };
+  data: {
+    train: number;
+    val: number;
+    test: number;
+    classCounts: { train: number[]; val: number[]; test: number[] };
+  };
+  epochs: EpochRecord[];
+  stoppedEarly: boolean;
+  bestEpoch: number;
+  test: TestReport;
+  throughput: { trainSamplesPerSecond: number; msPerStep: number };
+  /** Set when the run was cut short (device lost, NaN loss, stopped by the user): the reason. */
+  interrupted?: string;
+}
