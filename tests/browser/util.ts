@@ -2,6 +2,7 @@
 import { Gpu } from '../../src/gpu/gpu.ts';
 import { encode, type Dispatch } from '../../src/gpu/kernel.ts';
 import { Rng } from '../../src/data/random.ts';
+import { packSteps, STEP_BYTES, type StepParams } from '../../src/train/step.ts';
 
 let shared: Promise<Gpu> | null = null;
 
@@ -78,4 +79,16 @@ export function compare(name: string, actual: ArrayLike<number>, expected: Array
     ? `${name}: ${actual.length} values within atol ${atol} rtol ${rtol} (max |diff| ${maxAbs.toExponential(2)})`
     : `${name}: element ${worst} is ${actual[worst]} but expected ${expected[worst]} (atol ${atol}, rtol ${rtol}; max |diff| ${maxAbs.toExponential(2)})`;
   return { ok, message, maxAbs };
+}
+
+/** A Step uniform (src/train/step.ts) holding one step's values, for kernels that read batchStart, t or lr. */
+export function stepUniform(gpu: Gpu, step: StepParams): GPUBuffer {
+  const buffer = gpu.buffers.create('step', STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  writeStep(gpu, buffer, step);
+  return buffer;
+}
+
+/** Overwrites a Step uniform before the next submission (a recorded dispatch keeps its binding). */
+export function writeStep(gpu: Gpu, buffer: GPUBuffer, step: StepParams): void {
+  gpu.device.queue.writeBuffer(buffer, 0, packSteps([step]), 0, STEP_BYTES);
 }

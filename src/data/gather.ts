@@ -1,0 +1,23 @@
+import type { Gpu } from '../gpu/gpu.ts';
+import { grid1d, kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
+
+/** WG of shaders/data.wgsl. */
+const WORKGROUP = 256;
+
+/**
+ * x[rows × pixels] = images[order[step.batchStart + r]] / 255 and batchLabels[rows] = their labels, from a
+ * data set kept on the GPU as packed u8 (4 per u32, little-endian; see shaders/data.wgsl). Recorded
+ * once; the Step uniform's batchStart picks the batch each step.
+ */
+export function gatherBatch(
+  gpu: Gpu,
+  a: { images: Binding; labels: Binding; order: Binding; x: Binding; batchLabels: Binding; rows: number; pixels: number; step: GPUBuffer },
+): Dispatch {
+  const dims = uniform(gpu, 'data.dims', [['u32', a.rows], ['u32', a.pixels]]);
+  return kernel(gpu, {
+    shader: 'data',
+    entry: 'gather',
+    bind: { dims, step: a.step, images: a.images, labels: a.labels, order: a.order, x: a.x, batchLabels: a.batchLabels },
+    workgroups: grid1d(a.rows * a.pixels, WORKGROUP),
+  });
+}
