@@ -24,6 +24,7 @@ export default defineConfig({
   webServer: {
     command: `npx vite --port ${port} --strictPort --host 127.0.0.1 --open false`,
     url: `http://127.0.0.1:${port}/tests/harness.html`,
+    env: { WGSL_NN_HEADLESS: '1' },
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,
   },

@@ -27,10 +27,15 @@ function mnistData(): Plugin {
   };
 }
 
+/** Set by the tests and headless commands: no watcher or HMR, so edits never reload a page mid-run. */
+const headless = Boolean(process.env.WGSL_NN_HEADLESS);
+
 export default defineConfig({
   base: './',
   plugins: [mnistData()],
-  server: { host: '127.0.0.1', open: process.env.CI ? false : '/' },
+  server: headless ? { host: '127.0.0.1', open: false, hmr: false, watch: null } : { host: '127.0.0.1', open: process.env.CI ? false : '/' },
+  // Pre-bundle the page's dependencies up front: one discovered mid-run makes Vite reload the page.
+  optimizeDeps: { include: ['uplot'], noDiscovery: headless },
   build: {
     target: 'es2022',
     rollupOptions: { input: { demo: 'index.html' } },

@@ -4,6 +4,8 @@
  */
 export class BufferPool {
   private readonly live = new Map<GPUBuffer, number>();
+  /** Set while `collect` runs: every buffer created is also recorded here. */
+  private collecting: GPUBuffer[] | null = null;
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -12,7 +14,23 @@ export class BufferPool {
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     const buffer = this.device.createBuffer({ label, size, usage });
     this.live.set(buffer, size);
+    this.collecting?.push(buffer);
     return buffer;
+  }
+
+  /**
+   * Starts recording the buffers created from now on; the returned function stops and hands them
+   * over, so an owner (a training run) can free exactly what it made.
+   */
+  record(): () => GPUBuffer[] {
+    const outer = this.collecting;
+    const created: GPUBuffer[] = [];
+    this.collecting = created;
+    return () => {
+      this.collecting = outer;
+      outer?.push(...created);
+      return created;
+    };
   }
 
   /** A storage buffer filled with `data` (f32, u32 or raw bytes). */

@@ -4,23 +4,26 @@ import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
  * Every `.wgsl` file in `shaders/`, as text. Kernels stay plain WGSL files a reader can open; the only
  * specialisation is `${NAME}` placeholders filled from a defines object (see `specialise`).
  */
-const sources = import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<
-  string,
-  string
->;
+let cached: Record<string, string> | null = null;
+
+/** Read lazily so that Node code (the CLI validating shapes) can import layer modules without Vite. */
+function sources(): Record<string, string> {
+  cached ??= import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+  return cached;
+}
 
 export type Defines = Record<string, number | boolean | string>;
 
 /** The raw text of `shaders/<name>.wgsl`. */
 export function shaderSource(name: string): string {
-  const text = sources[`../../shaders/${name}.wgsl`];
+  const text = sources()[`../../shaders/${name}.wgsl`];
   if (text === undefined) throw new Error(`no shader shaders/${name}.wgsl`);
   return text;
 }
 
 /** Names of every shader file, for the kernel view. */
 export function shaderNames(): string[] {
-  return Object.keys(sources).map((path) => path.replace(/^.*\/(\w+)\.wgsl$/, '$1'));
+  return Object.keys(sources()).map((path) => path.replace(/^.*\/(\w+)\.wgsl$/, '$1'));
 }
 
 /**

@@ -11,11 +11,39 @@ export type LayerSpec =
   | { type: 'dropout'; rate: number }
   | { type: 'flatten' };
 
-export interface TrainConfig {
+export interface ConvSpec {
+  out: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+}
+
+/**
+ * A network the way the study describes one: conv blocks, then dense layers, with the activation of
+ * each part and where batchnorm and dropout go. `recipeLayers()` turns it into a LayerSpec list.
+ */
+export interface Recipe {
+  /** Conv blocks: conv → [batchnorm] → convActivation (→ dropoutFirst after the first block). */
+  convs: ConvSpec[];
+  convActivation: ActivationKind;
+  batchnorm: boolean;
+  /** Dropout rate after the first conv block (0 = none). */
+  dropoutFirst: number;
+  /** Hidden dense layer sizes, each followed by `activation`. */
+  hidden: number[];
+  activation: ActivationKind;
+  /** Dropout rate before the last dense layer (0 = none). */
+  dropoutLast: number;
+  /** Applied to the 10 outputs before the loss: the study put a sigmoid there. */
+  outputActivation: 'none' | ActivationKind;
+}
+
+export interface TrainConfig extends Recipe {
   /** Preset this config started from (`custom` when built by hand). */
   preset: string;
   /** Input shape of one sample: [1, 28, 28] for MNIST (dense layers flatten it). */
   inputShape: number[];
+  /** The resolved layer list (from the recipe fields above). */
   layers: LayerSpec[];
   epochs: number;
   batchSize: number;
@@ -47,3 +75,25 @@ export interface TrainConfig {
 /** The study's distribution: digits 0, 4 and 7 kept at 10% (see docs on the study). */
 export const STUDY_KEEP = [0.1, 1, 1, 1, 0.1, 1, 1, 0.1, 1, 1];
 export const FULL_KEEP = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+
+export const CLASSES = 10;
+
+/** The layer list a recipe describes. */
+export function recipeLayers(recipe: Recipe): LayerSpec[] {
+  const layers: LayerSpec[] = [];
+  recipe.convs.forEach((conv, i) => {
+    layers.push({ type: 'conv2d', ...conv });
+    if (recipe.batchnorm) layers.push({ type: 'batchnorm' });
+    layers.push({ type: 'activation', kind: recipe.convActivation });
+    if (i === 0 && recipe.dropoutFirst > 0) layers.push({ type: 'dropout', rate: recipe.dropoutFirst });
+  });
+  layers.push({ type: 'flatten' });
+  for (const size of recipe.hidden) {
+    layers.push({ type: 'dense', out: size });
+    layers.push({ type: 'activation', kind: recipe.activation });
+  }
+  if (recipe.dropoutLast > 0) layers.push({ type: 'dropout', rate: recipe.dropoutLast });
+  layers.push({ type: 'dense', out: CLASSES });
+  if (recipe.outputActivation !== 'none') layers.push({ type: 'activation', kind: recipe.outputActivation });
+  return layers;
+}

@@ -12,7 +12,7 @@ export function testGpu(): Promise<Gpu> {
 }
 
 /** Uniform random values in [low, high) from a seeded stream. */
-export function randomArray(n: number, seed: number, low = -1, high = 1): Float32Array {
+export function randomArray(n: number, seed: number, low = -1, high = 1): Float32Array<ArrayBuffer> {
   const rng = new Rng(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = rng.uniform(low, high);

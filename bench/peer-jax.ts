@@ -1,0 +1,102 @@
+/**
+ * jax-js on WebGPU: the whole training step (forward, value-and-grad, Adam) is one `jit` function,
+ * so jax-js fuses and records it once and replays it, as its docs recommend for training loops.
+ * jax-js ships no optimizer (optax is not on npm), so Adam is written out here like optax's
+ * `scale_by_adam`. Arrays are reference counted: every use but the last takes `.ref`.
+ */
+import { blockUntilReady, defaultDevice, getWebGPUDevice, init, jit, lax, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
+import type { Array as JaxArray } from '@jax-js/jax';
+import { Rng } from '../src/data/random.ts';
+import type { StepTrainer } from './measure.ts';
+import type { Batch } from './mnist.ts';
+import { initialValues, paramSpecs } from './nets.ts';
+import { LEARNING_RATE, type Workload } from './workloads.ts';
+
+type Params = { [name: string]: JaxArray };
+type AdamState = { count: JaxArray; m: Params; v: Params };
+
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+const EPSILON = 1e-8;
+
+function forward(workload: Workload, batch: number, p: Params, x: JaxArray): JaxArray {
+  if (workload === 'mlp') {
+    const h1 = nn.relu(np.matmul(x, p.w1!).add(p.b1!));
+    const h2 = nn.relu(np.matmul(h1, p.w2!).add(p.b2!));
+    return np.matmul(h2, p.w3!).add(p.b3!);
+  }
+  const image = x.reshape([batch, 1, 28, 28]);
+  const h1 = nn.relu(lax.conv(image, p.conv1!, [2, 2], 'VALID').add(p.conv1Bias!.reshape([16, 1, 1])));
+  const h2 = nn.relu(lax.conv(h1, p.conv2!, [1, 1], 'VALID').add(p.conv2Bias!.reshape([8, 1, 1])));
+  return np.matmul(h2.reshape([batch, 800]), p.dense!).add(p.denseBias!);
+}
+
+/** Adam with bias correction, p ← p − lr·m̂/(√v̂ + ε), for every parameter. */
+function adam(p: Params, grads: Params, s: AdamState): [Params, AdamState] {
+  const count = s.count.add(1);
+  const correction1 = np.subtract(1, np.exp(count.ref.mul(Math.log(BETA1))));
+  const correction2 = np.subtract(1, np.exp(count.ref.mul(Math.log(BETA2))));
+  const next: Params = {};
+  const m: Params = {};
+  const v: Params = {};
+  for (const name of Object.keys(p)) {
+    const g = grads[name]!;
+    m[name] = s.m[name]!.mul(BETA1).add(g.ref.mul(1 - BETA1));
+    v[name] = s.v[name]!.mul(BETA2).add(g.ref.mul(g).mul(1 - BETA2));
+    const denominator = np.sqrt(v[name]!.ref.div(correction2.ref)).add(EPSILON);
+    next[name] = p[name]!.sub(m[name]!.ref.div(correction1.ref).div(denominator).mul(LEARNING_RATE));
+  }
+  correction1.dispose();
+  correction2.dispose();
+  return [next, { count, m, v }];
+}
+
+export async function jaxTrainer(workload: Workload, batch: number, batches: Batch[]): Promise<StepTrainer> {
+  const devices = await init('webgpu');
+  if (!devices.includes('webgpu')) throw new Error(`jax-js found no WebGPU device (has: ${devices.join(', ') || 'none'})`);
+  defaultDevice('webgpu');
+
+  const rng = new Rng(1);
+  let params: Params = {};
+  let state: AdamState = { count: np.zeros([]), m: {}, v: {} };
+  for (const spec of paramSpecs(workload)) {
+    params[spec.name] = np.array(initialValues(spec, rng), { shape: spec.shape });
+    state.m[spec.name] = np.zeros(spec.shape);
+    state.v[spec.name] = np.zeros(spec.shape);
+  }
+  const data = batches.map((b) => ({
+    x: np.array(b.images, { shape: [batch, 784] }),
+    y: np.array(b.oneHot, { shape: [batch, 10] }),
+  }));
+  await blockUntilReady([params, state, data]);
+
+  const lossOf = (p: Params, x: JaxArray, y: JaxArray): JaxArray =>
+    np.sum(nn.logSoftmax(forward(workload, batch, p, x), -1).mul(y)).mul(-1 / batch);
+  const trainStep = jit((p: Params, s: AdamState, x: JaxArray, y: JaxArray) => {
+    const [loss, grads] = valueAndGrad(lossOf)(tree.ref(p), x, y);
+    const [next, nextState] = adam(p, grads, s);
+    return [next, nextState, loss] as [Params, AdamState, JaxArray];
+  });
+
+  let next = 0;
+  let loss: JaxArray | null = null;
+  return {
+    step() {
+      const { x, y } = data[next++ % data.length]!;
+      loss?.dispose();
+      [params, state, loss] = trainStep(params, state, x.ref, y.ref);
+    },
+    async sync() {
+      await blockUntilReady([params, state, loss]);
+      await getWebGPUDevice().queue.onSubmittedWorkDone();
+    },
+    async loss() {
+      if (!loss) return NaN;
+      return (await loss.ref.data())[0]!;
+    },
+    dispose() {
+      tree.dispose([params, state, data, loss]);
+      trainStep.dispose();
+    },
+  };
+}

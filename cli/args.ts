@@ -1,0 +1,177 @@
+/**
+ * Command-line options → a validated TrainConfig, with no GPU and no browser: every bad input is
+ * refused here with one line naming the option, its value and what is allowed.
+ */
+import { ConfigError, ShapeError } from '../src/errors.ts';
+import { checkShapes } from '../src/graph/build.ts';
+import { PRESETS, presetConfig } from '../src/presets/index.ts';
+import { FULL_KEEP, STUDY_KEEP, type TrainConfig } from '../src/train/config.ts';
+import { ACTIVATIONS, validateConfig } from '../src/train/validate.ts';
+
+/** A bad command line: the CLI prints the message alone and exits 2. */
+export class UsageError extends Error {}
+
+type Kind = 'int' | 'number' | 'string' | 'flag';
+
+/** Every option `npm run train` takes: its value kind and the config field it sets. */
+const OPTIONS: Record<string, { kind: Kind; help: string }> = {
+  preset: { kind: 'string', help: `start from a preset: ${Object.keys(PRESETS).join(', ')}` },
+  epochs: { kind: 'int', help: 'number of epochs' },
+  'batch-size': { kind: 'int', help: 'samples per step' },
+  lr: { kind: 'number', help: 'learning rate (> 0)' },
+  optimizer: { kind: 'string', help: 'adam | sgd' },
+  momentum: { kind: 'number', help: 'SGD momentum in [0, 1)' },
+  'weight-decay': { kind: 'number', help: 'L2 weight decay (≥ 0)' },
+  activation: { kind: 'string', help: `dense hidden activation: ${ACTIVATIONS.join(' | ')}` },
+  'conv-activation': { kind: 'string', help: `conv block activation: ${ACTIVATIONS.join(' | ')}` },
+  hidden: { kind: 'string', help: 'hidden dense sizes, e.g. 128,64 (none for no hidden layer)' },
+  'output-activation': { kind: 'string', help: `none | ${ACTIVATIONS.join(' | ')} (the study used sigmoid)` },
+  batchnorm: { kind: 'flag', help: 'batchnorm after each conv' },
+  'dropout-first': { kind: 'number', help: 'dropout rate after the first conv block, in [0, 1)' },
+  'dropout-last': { kind: 'number', help: 'dropout rate before the last dense layer, in [0, 1)' },
+  'val-fraction': { kind: 'number', help: 'validation share of the training pool, in [0, 1)' },
+  patience: { kind: 'int', help: 'early stopping after N epochs without improvement (≥ 1)' },
+  monitor: { kind: 'string', help: 'what early stopping watches: val_loss | val_acc' },
+  'step-size': { kind: 'int', help: 'StepLR: decay the learning rate every N epochs (≥ 1)' },
+  gamma: { kind: 'number', help: 'StepLR factor in (0, 1]' },
+  distribution: { kind: 'string', help: 'full | study (digits 0, 4, 7 kept at 10%)' },
+  keep: { kind: 'string', help: 'per-digit keep fractions, e.g. 0:0.1,4:0.1,7:0.1' },
+  exclude: { kind: 'string', help: 'digits to drop, e.g. 0,4,7 (keep 0)' },
+  'train-limit': { kind: 'int', help: 'use the first N training images' },
+  seed: { kind: 'int', help: 'seed of every random choice' },
+  'log-every': { kind: 'int', help: 'read loss back every N steps within an epoch' },
+  out: { kind: 'string', help: 'result JSON file (default results/<preset>-<time>.json)' },
+  help: { kind: 'flag', help: 'show this help' },
+};
+
+export function usage(command = 'npm run train --'): string {
+  const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name}${o.kind === 'flag' ? '' : ' X'}`.padEnd(26) + o.help);
+  return `usage: ${command} [options]\n${lines.join('\n')}`;
+}
+
+/** `--name value` / `--name=value` pairs; unknown options and missing values are usage errors. */
+export function readOptions(argv: readonly string[], known: Record<string, { kind: Kind }> = OPTIONS): Map<string, string> {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const match = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
+    if (!match) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}: options look like --name value (see --help)`);
+    const [, name, inline] = match as unknown as [string, string, string | undefined];
+    const option = known[name];
+    if (!option) throw new UsageError(`unknown option --${name} (see --help)`);
+    if (option.kind === 'flag') {
+      values.set(name, inline ?? 'true');
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
+    values.set(name, value);
+  }
+  return values;
+}
+
+export function parseNumber(name: string, text: string, kind: 'int' | 'number'): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name} ${JSON.stringify(text)} is not a number`);
+  if (kind === 'int' && !Number.isInteger(value)) throw new UsageError(`--${name} ${text} is not allowed: a whole number`);
+  return value;
+}
+
+function parseDigit(option: string, text: string): number {
+  const digit = Number(text);
+  if (!/^\d+$/.test(text.trim()) || digit > 9) throw new UsageError(`--${option}: digit ${JSON.stringify(text)} is not allowed: a digit from 0 to 9`);
+  return digit;
+}
+
+/** `0:0.1,4:0.1` → keep fractions over all ten digits (unlisted digits keep 1). */
+function parseKeep(text: string): number[] {
+  const keep = [...FULL_KEEP];
+  for (const pair of text.split(',')) {
+    const [digit, fraction] = pair.split(':');
+    if (fraction === undefined) throw new UsageError(`--keep ${JSON.stringify(pair)} is not allowed: digit:fraction pairs like 0:0.1,4:0.1`);
+    const value = parseNumber('keep', fraction, 'number');
+    if (value < 0 || value > 1) throw new UsageError(`--keep: fraction ${value} for digit ${digit} is not allowed: a number in [0, 1]`);
+    keep[parseDigit('keep', digit!)] = value;
+  }
+  return keep;
+}
+
+function parseHidden(text: string): number[] {
+  if (text === 'none' || text === '') return [];
+  return text.split(',').map((size) => {
+    const value = parseNumber('hidden', size, 'int');
+    if (value < 1) throw new UsageError(`--hidden: size ${value} is not allowed: whole numbers ≥ 1, e.g. 128,64`);
+    return value;
+  });
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw new UsageError(`--${name} ${JSON.stringify(value)} is not allowed: one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+export interface TrainCommand {
+  config: TrainConfig;
+  out: string | null;
+  help: boolean;
+}
+
+/** Parses and validates a `train` command line. Throws UsageError, ConfigError or ShapeError. */
+export function parseTrainArgs(argv: readonly string[]): TrainCommand {
+  const o = readOptions(argv);
+  if (o.has('help')) return { config: presetConfig('custom'), out: null, help: true };
+  const preset = o.get('preset') ?? 'custom';
+  if (preset !== 'custom' && !PRESETS[preset]) throw new UsageError(`--preset ${JSON.stringify(preset)} is not a preset: one of ${Object.keys(PRESETS).join(', ')}`);
+  const num = (name: string) => parseNumber(name, o.get(name)!, OPTIONS[name]!.kind as 'int' | 'number');
+  const overrides: Partial<TrainConfig> = {};
+  const set = <K extends keyof TrainConfig>(option: string, field: K, value: () => TrainConfig[K]) => {
+    if (o.has(option)) overrides[field] = value();
+  };
+  set('epochs', 'epochs', () => num('epochs'));
+  set('batch-size', 'batchSize', () => num('batch-size'));
+  set('lr', 'lr', () => num('lr'));
+  set('optimizer', 'optimizer', () => oneOf('optimizer', o.get('optimizer')!, ['adam', 'sgd']));
+  set('momentum', 'momentum', () => num('momentum'));
+  set('weight-decay', 'weightDecay', () => num('weight-decay'));
+  set('activation', 'activation', () => oneOf('activation', o.get('activation')!, ACTIVATIONS));
+  set('conv-activation', 'convActivation', () => oneOf('conv-activation', o.get('conv-activation')!, ACTIVATIONS));
+  set('output-activation', 'outputActivation', () => oneOf('output-activation', o.get('output-activation')!, ['none', ...ACTIVATIONS]));
+  set('hidden', 'hidden', () => parseHidden(o.get('hidden')!));
+  set('batchnorm', 'batchnorm', () => o.get('batchnorm') !== 'false');
+  set('dropout-first', 'dropoutFirst', () => num('dropout-first'));
+  set('dropout-last', 'dropoutLast', () => num('dropout-last'));
+  set('val-fraction', 'valFraction', () => num('val-fraction'));
+  set('monitor', 'monitor', () => oneOf('monitor', o.get('monitor')!, ['val_loss', 'val_acc']));
+  set('gamma', 'gamma', () => num('gamma'));
+  set('train-limit', 'trainLimit', () => num('train-limit'));
+  set('seed', 'seed', () => num('seed'));
+  set('log-every', 'logEvery', () => num('log-every'));
+  set('patience', 'patience', () => atLeastOne('patience', num('patience')));
+  set('step-size', 'stepSize', () => atLeastOne('step-size', num('step-size')));
+  if (o.has('distribution')) {
+    const distribution = oneOf('distribution', o.get('distribution')!, ['full', 'study']);
+    overrides.distribution = distribution;
+    overrides.keep = distribution === 'study' ? [...STUDY_KEEP] : [...FULL_KEEP];
+  }
+  if (o.has('keep') || o.has('exclude')) {
+    const keep = o.has('keep') ? parseKeep(o.get('keep')!) : [...(overrides.keep ?? FULL_KEEP)];
+    for (const digit of (o.get('exclude') ?? '').split(',').filter((d) => d !== '')) keep[parseDigit('exclude', digit)] = 0;
+    if (keep.every((k) => k === 0)) throw new UsageError('--keep/--exclude drop every digit: keep at least one digit');
+    overrides.keep = keep;
+    overrides.distribution = 'custom';
+  }
+  const config = presetConfig(preset, overrides);
+  try {
+    validateConfig(config);
+    checkShapes(config.inputShape, config.layers);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof ShapeError) throw new UsageError(error.message);
+    throw error;
+  }
+  return { config, out: o.get('out') ?? null, help: false };
+}
+
+function atLeastOne(name: string, value: number): number {
+  if (value < 1) throw new UsageError(`--${name} ${value} is not allowed: a whole number ≥ 1`);
+  return value;
+}

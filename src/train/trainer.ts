@@ -1,0 +1,372 @@
+import { check } from '../errors.ts';
+import type { Gpu } from '../gpu/gpu.ts';
+import { writeAligned } from '../gpu/buffers.ts';
+import { encode, type Dispatch } from '../gpu/kernel.ts';
+import { buildSplits, epochOrder, classCounts, type Splits } from '../data/split.ts';
+import type { Mnist } from '../data/mnist.ts';
+import { gatherBatch } from '../data/gather.ts';
+import { buildLayers } from '../graph/build.ts';
+import { Sequential } from '../graph/sequential.ts';
+import { binding } from '../graph/tensor.ts';
+import { testReport } from '../metrics/report.ts';
+import { CLASSES, type TrainConfig } from './config.ts';
+import type { DeviceData, DeviceSet } from './device-data.ts';
+import { createTotals, softmaxCrossEntropy, TOTALS_BYTES, type Totals } from './loss.ts';
+import { momentBuffers, optimizerStep } from './optimizer.ts';
+import type { EpochRecord, RunResult, TestReport } from './result.ts';
+import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE, type StepParams } from './step.ts';
+import { validateConfig } from './validate.ts';
+
+export interface Progress {
+  epoch: number;
+  epochs: number;
+  /** Training steps of this epoch finished on the GPU, of `steps`. */
+  step: number;
+  steps: number;
+  samplesPerSecond: number;
+  /** Running mean loss / accuracy of this epoch so far (only when `logEvery` > 0). */
+  loss?: number;
+  accuracy?: number;
+}
+
+export interface TrainHooks {
+  onEpoch?(record: EpochRecord): void;
+  onProgress?(progress: Progress): void;
+  /** Asked between submissions; resolve false to stop (the run keeps what it has). Pausing = not resolving yet. */
+  shouldContinue?(): boolean | Promise<boolean>;
+}
+
+/** What a finished (or interrupted) run leaves: the JSON result, and the trained model for predictions. */
+export interface TrainOutcome {
+  result: RunResult;
+  model: Sequential;
+  /** Softmax probabilities of the test set, test.count × 10 (empty if the run never got to test). */
+  testProbs: Float32Array;
+  /** Frees the model's and the run's GPU buffers (the uploaded dataset stays). */
+  release(): void;
+}
+
+/** One encoded batch: which step-table entry to copy into the step uniform, and the dispatches. */
+interface EncodedStep {
+  table: number;
+  dispatches: Dispatch[];
+}
+
+/**
+ * Trains a model on MNIST: seeded split and shuffles, batches gathered on the GPU, whole epochs encoded
+ * without waiting, loss/accuracy read back once per epoch (or every `logEvery` steps), StepLR,
+ * early stopping with best-weights restore, then a full evaluation on the 10,000 test images.
+ */
+export async function train(gpu: Gpu, data: DeviceData, mnist: Mnist, config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainOutcome> {
+  const splits = planSplits(mnist.train.labels, config);
+  const layers = buildLayers(config.layers);
+  const run = new Run(gpu, data, config, splits, layers);
+  try {
+    return await run.execute(mnist, hooks);
+  } catch (error) {
+    run.release();
+    throw error;
+  }
+}
+
+/** Validates the config and builds its seeded train/val split; a batch larger than the training set is refused. */
+export function planSplits(trainLabels: Uint8Array, config: TrainConfig): Splits {
+  validateConfig(config);
+  const splits = buildSplits(trainLabels, config);
+  check(config.batchSize <= splits.train.length, 'batch size', config.batchSize, `at most the ${splits.train.length} training images of this split`);
+  return splits;
+}
+
+class Run {
+  private readonly model: Sequential;
+  private readonly stepUniform: GPUBuffer;
+  private readonly stepTable: GPUBuffer;
+  private readonly trainOrder: GPUBuffer;
+  private readonly valOrder: GPUBuffer;
+  private readonly batchLabels: GPUBuffer;
+  private readonly totals: { train: GPUBuffer; val: GPUBuffer; test: GPUBuffer };
+  private readonly probs: GPUBuffer;
+  private readonly confusion: GPUBuffer;
+  private readonly moments: GPUBuffer[];
+  private readonly best: { params: GPUBuffer; state: GPUBuffer };
+  /** Every buffer this run created (model, plans' uniforms, scratch), freed by release(). */
+  private readonly owned: GPUBuffer[];
+  private readonly steps: { train: number; val: number; test: number };
+  private optimizerStepCount = 0;
+
+  constructor(
+    private readonly gpu: Gpu,
+    private readonly data: DeviceData,
+    private readonly config: TrainConfig,
+    private readonly splits: Splits,
+    layers: ReturnType<typeof buildLayers>,
+  ) {
+    const B = config.batchSize;
+    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    const make = (label: string, bytes: number, usage = storage) => gpu.buffers.create(label, bytes, usage);
+    // Everything is allocated here, plans included, so the buffer count stays flat while training.
+    const stopRecording = gpu.buffers.record();
+    this.model = new Sequential(gpu, config.inputShape, layers, B, config.seed);
+    this.steps = {
+      train: Math.ceil(splits.train.length / B),
+      val: Math.ceil(splits.val.length / B),
+      test: Math.ceil(data.test.count / B),
+    };
+    this.stepUniform = make('step', STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.stepTable = make('step.table', (this.steps.train + this.steps.val + this.steps.test) * STEP_STRIDE, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    this.trainOrder = make('train.order', splits.train.length * 4);
+    this.valOrder = (gpu.buffers.upload('val.order', splits.val.length > 0 ? splits.val : new Uint32Array(1)));
+    this.batchLabels = make('batch.labels', B * 4);
+    this.totals = { train: createTotals(gpu, 'totals.train'), val: createTotals(gpu, 'totals.val'), test: createTotals(gpu, 'totals.test') };
+    this.probs = make('probs', Math.max(splits.val.length, data.test.count) * CLASSES * 4);
+    this.confusion = make('confusion', CLASSES * CLASSES * 4);
+    this.moments = Array.from({ length: momentBuffers(this.optimizerSpec) }, (_, i) => make(`moment${i}`, this.model.paramFloats * 4));
+    this.best = { params: make('best.params', this.model.paramFloats * 4), state: make('best.state', this.model.state.size) };
+    for (const rows of batchSizes(splits.train.length, B)) this.trainStep(rows);
+    for (const rows of batchSizes(splits.val.length, B)) this.evalStep('val', rows);
+    for (const rows of batchSizes(data.test.count, B)) this.evalStep('test', rows);
+    this.owned = stopRecording();
+  }
+
+  private get optimizerSpec() {
+    const c = this.config;
+    return c.optimizer === 'adam' ? { kind: 'adam' as const, weightDecay: c.weightDecay } : { kind: 'sgd' as const, momentum: c.momentum, weightDecay: c.weightDecay };
+  }
+
+  async execute(mnist: Mnist, hooks: TrainHooks): Promise<TrainOutcome> {
+    const c = this.config;
+    const epochs: EpochRecord[] = [];
+    let interrupted: string | undefined;
+    let bestEpoch = 0;
+    let bestScore = Infinity;
+    let sinceBest = 0;
+    let stoppedEarly = false;
+    let trainMs = 0;
+    let trainSamples = 0;
+
+    for (let epoch = 1; epoch <= c.epochs && !interrupted; epoch++) {
+      const lr = c.stepSize > 0 ? c.lr * Math.pow(c.gamma, Math.floor((epoch - 1) / c.stepSize)) : c.lr;
+      const started = performance.now();
+      try {
+        if (await this.trainEpoch(epoch, lr, hooks)) {
+          interrupted = 'stopped by the user';
+          break;
+        }
+        trainMs += performance.now() - started;
+        trainSamples += this.splits.train.length;
+        const trainTotals = await this.readTotals(this.totals.train);
+        const val = this.splits.val.length > 0 ? await this.evaluateSet('val') : null;
+        const record: EpochRecord = {
+          epoch,
+          lr,
+          trainLoss: trainTotals.lossSum / this.splits.train.length,
+          trainAcc: trainTotals.correct / this.splits.train.length,
+          valLoss: val ? val.lossSum / this.splits.val.length : null,
+          valAcc: val ? val.correct / this.splits.val.length : null,
+          ms: performance.now() - started,
+        };
+        if (!Number.isFinite(record.trainLoss) || (record.valLoss !== null && !Number.isFinite(record.valLoss))) {
+          interrupted = `loss became ${record.trainLoss} in epoch ${epoch} (lr ${lr}): the learning rate is probably too high; results after epoch ${epoch - 1} are not valid`;
+          break;
+        }
+        epochs.push(record);
+        hooks.onEpoch?.(record);
+        const score = c.monitor === 'val_acc' ? -(record.valAcc ?? record.trainAcc) : (record.valLoss ?? record.trainLoss);
+        if (score < bestScore) {
+          bestScore = score;
+          bestEpoch = epoch;
+          sinceBest = 0;
+          this.copyWeights('save');
+        } else if (c.patience > 0 && ++sinceBest >= c.patience) {
+          stoppedEarly = true;
+          break;
+        }
+      } catch (error) {
+        interrupted = this.gpu.lostReason ?? (error as Error).message;
+      }
+    }
+    if (this.gpu.lostReason) interrupted = this.gpu.lostReason;
+    const canEvaluate = !this.gpu.lostReason && epochs.length > 0;
+    // The best epoch's weights are what early stopping promises, and what a NaN must not overwrite.
+    if (canEvaluate && (c.patience > 0 || interrupted)) this.copyWeights('restore');
+
+    let test: TestReport = emptyReport();
+    let testProbs = new Float32Array(0);
+    if (canEvaluate) {
+      const totals = await this.evaluateSet('test');
+      testProbs = new Float32Array(await this.gpu.read(this.probs, this.data.test.count * CLASSES * 4));
+      const confusion = new Uint32Array(await this.gpu.read(this.confusion));
+      const matrix = Array.from({ length: CLASSES }, (_, r) => Array.from(confusion.subarray(r * CLASSES, (r + 1) * CLASSES)));
+      test = testReport(matrix, totals.lossSum, testProbs, mnist.test.labels);
+    }
+
+    const result: RunResult = {
+      preset: c.preset,
+      config: c,
+      adapter: this.gpu.adapter,
+      data: {
+        train: this.splits.train.length,
+        val: this.splits.val.length,
+        test: this.data.test.count,
+        classCounts: { train: this.splits.classCounts.train, val: this.splits.classCounts.val, test: classCounts(mnist.test.labels, Uint32Array.from({ length: mnist.test.count }, (_, i) => i)) },
+      },
+      epochs,
+      stoppedEarly,
+      bestEpoch,
+      test,
+      throughput: {
+        trainSamplesPerSecond: trainMs > 0 ? trainSamples / (trainMs / 1000) : 0,
+        msPerStep: trainSamples > 0 ? trainMs / ((trainSamples / this.splits.train.length) * this.steps.train) : 0,
+      },
+      ...(interrupted ? { interrupted } : {}),
+    };
+    return { result, model: this.model, testProbs, release: () => this.release() };
+  }
+
+  /** Encodes and submits one epoch of training steps in chunks; resolves true if asked to stop. */
+  private async trainEpoch(epoch: number, lr: number, hooks: TrainHooks): Promise<boolean> {
+    const c = this.config;
+    const B = c.batchSize;
+    const n = this.splits.train.length;
+    writeAligned(this.gpu.device, this.trainOrder, 0, epochOrder(this.splits.train, c.seed, epoch));
+    const table: StepParams[] = [];
+    for (let s = 0; s < this.steps.train; s++) {
+      const t = ++this.optimizerStepCount;
+      table.push({ batchStart: s * B, t, seed: stepSeed(c.seed, t), lr });
+    }
+    this.gpu.device.queue.writeBuffer(this.stepTable, 0, packSteps(table));
+
+    const chunk = c.logEvery > 0 ? c.logEvery : Math.max(1, Math.ceil(this.steps.train / 20));
+    const inFlight: Promise<unknown>[] = [];
+    const started = performance.now();
+    for (let first = 0; first < this.steps.train; first += chunk) {
+      if (hooks.shouldContinue && !(await hooks.shouldContinue())) return true;
+      this.gpu.assertAlive();
+      const last = Math.min(first + chunk, this.steps.train);
+      const encoder = this.gpu.device.createCommandEncoder({ label: `epoch ${epoch} steps ${first}–${last}` });
+      if (first === 0) encoder.clearBuffer(this.totals.train);
+      const steps: EncodedStep[] = [];
+      for (let s = first; s < last; s++) steps.push({ table: s, dispatches: this.trainStep(Math.min(B, n - s * B)) });
+      this.encodeSteps(encoder, steps);
+      this.gpu.device.queue.submit([encoder.finish()]);
+      const seen = Math.min(last * B, n);
+      const done = c.logEvery > 0 ? this.readTotals(this.totals.train) : this.gpu.device.queue.onSubmittedWorkDone().then(() => null);
+      inFlight.push(
+        done.then((totals) =>
+          hooks.onProgress?.({
+            epoch, epochs: c.epochs, step: last, steps: this.steps.train,
+            samplesPerSecond: seen / ((performance.now() - started) / 1000),
+            ...(totals ? { loss: totals.lossSum / seen, accuracy: totals.correct / seen } : {}),
+          }),
+        ),
+      );
+      // Two chunks in flight keep the GPU busy while letting pause/stop act within an epoch.
+      if (inFlight.length >= 2) await inFlight[inFlight.length - 2];
+    }
+    await Promise.all(inFlight);
+    await this.gpu.device.queue.onSubmittedWorkDone();
+    return false;
+  }
+
+  /** Forward over the validation or test set in eval mode; returns the loss sum and correct count. */
+  private async evaluateSet(which: 'val' | 'test'): Promise<Totals> {
+    const B = this.config.batchSize;
+    const count = which === 'val' ? this.splits.val.length : this.data.test.count;
+    const tableBase = which === 'val' ? this.steps.train : this.steps.train + this.steps.val;
+    const batches = which === 'val' ? this.steps.val : this.steps.test;
+    const table: StepParams[] = Array.from({ length: batches }, (_, s) => ({ batchStart: s * B, t: 0, seed: 0, lr: 0 }));
+    this.gpu.device.queue.writeBuffer(this.stepTable, tableBase * STEP_STRIDE, packSteps(table));
+    const encoder = this.gpu.device.createCommandEncoder({ label: `evaluate ${which}` });
+    encoder.clearBuffer(this.totals[which]);
+    encoder.clearBuffer(this.confusion);
+    const steps: EncodedStep[] = [];
+    for (let s = 0; s < batches; s++) steps.push({ table: tableBase + s, dispatches: this.evalStep(which, Math.min(B, count - s * B)) });
+    this.encodeSteps(encoder, steps);
+    this.gpu.device.queue.submit([encoder.finish()]);
+    return this.readTotals(this.totals[which]);
+  }
+
+  /** Per step: copy its parameters into the step uniform, then its dispatches in one compute pass. */
+  private encodeSteps(encoder: GPUCommandEncoder, steps: EncodedStep[]): void {
+    for (const step of steps) {
+      encoder.copyBufferToBuffer(this.stepTable, step.table * STEP_STRIDE, this.stepUniform, 0, STEP_BYTES);
+      const pass = encoder.beginComputePass();
+      encode(pass, step.dispatches);
+      pass.end();
+    }
+  }
+
+  private readonly trainSteps = new Map<number, Dispatch[]>();
+
+  /** gather → forward → loss → backward → optimizer, for a batch of `rows`. Recorded once per size. */
+  private trainStep(rows: number): Dispatch[] {
+    let dispatches = this.trainSteps.get(rows);
+    if (!dispatches) {
+      const { gpu, model } = this;
+      const plan = model.plan(rows, 'train', this.stepUniform);
+      dispatches = [
+        this.gather(this.data.train, this.trainOrder, rows),
+        ...plan.forward,
+        softmaxCrossEntropy(gpu, { mode: 'train', logits: binding(model.output), labels: this.batchLabels, totals: this.totals.train, dLogits: binding(model.dOutput), rows, classes: CLASSES }),
+        ...plan.backward,
+        optimizerStep(gpu, { spec: this.optimizerSpec, params: model.params, grads: model.grads, moments: this.moments, count: model.paramFloats, step: this.stepUniform }),
+      ];
+      this.trainSteps.set(rows, dispatches);
+    }
+    return dispatches;
+  }
+
+  private readonly evalSteps = new Map<string, Dispatch[]>();
+
+  private evalStep(which: 'val' | 'test', rows: number): Dispatch[] {
+    const key = `${which}|${rows}`;
+    let dispatches = this.evalSteps.get(key);
+    if (!dispatches) {
+      const { gpu, model } = this;
+      const source = which === 'val' ? { set: this.data.train, order: this.valOrder } : { set: this.data.test, order: this.data.testOrder };
+      dispatches = [
+        this.gather(source.set, source.order, rows),
+        ...model.plan(rows, 'eval', this.stepUniform).forward,
+        softmaxCrossEntropy(gpu, { mode: 'eval', logits: binding(model.output), labels: this.batchLabels, totals: this.totals[which], probs: this.probs, confusion: this.confusion, step: this.stepUniform, rows, classes: CLASSES }),
+      ];
+      this.evalSteps.set(key, dispatches);
+    }
+    return dispatches;
+  }
+
+  private gather(set: DeviceSet, order: GPUBuffer, rows: number): Dispatch {
+    return gatherBatch(this.gpu, { images: set.images, labels: set.labels, order, x: binding(this.model.input), batchLabels: this.batchLabels, rows, pixels: this.data.pixels, step: this.stepUniform });
+  }
+
+  private async readTotals(buffer: GPUBuffer): Promise<Totals> {
+    const view = new DataView(await this.gpu.read(buffer, TOTALS_BYTES));
+    return { lossSum: view.getFloat32(0, true), correct: view.getUint32(4, true) };
+  }
+
+  /** Keeps (or brings back) the best epoch's parameters and running statistics, GPU to GPU. */
+  private copyWeights(direction: 'save' | 'restore'): void {
+    const { model, best } = this;
+    const encoder = this.gpu.device.createCommandEncoder({ label: `${direction} best weights` });
+    const [params, state] = direction === 'save' ? [[model.params, best.params], [model.state, best.state]] : [[best.params, model.params], [best.state, model.state]];
+    encoder.copyBufferToBuffer(params[0]!, 0, params[1]!, 0, model.params.size);
+    encoder.copyBufferToBuffer(state[0]!, 0, state[1]!, 0, model.state.size);
+    this.gpu.device.queue.submit([encoder.finish()]);
+  }
+
+  release(): void {
+    for (const buffer of this.owned) this.gpu.buffers.release(buffer);
+  }
+}
+
+/** The distinct batch sizes of an epoch over `count` samples: full batches and a smaller last one. */
+function batchSizes(count: number, batchSize: number): number[] {
+  const sizes = count >= batchSize ? [batchSize] : [];
+  if (count % batchSize > 0) sizes.push(count % batchSize);
+  return sizes;
+}
+
+function emptyReport(): TestReport {
+  const zero = { precision: 0, recall: 0, f1: 0 };
+  return { loss: NaN, accuracy: 0, confusion: [], perClass: [], macro: zero, weighted: zero, rocAuc: [] };
+}
+

@@ -1,0 +1,85 @@
+/**
+ * Finite-difference gradient check through a whole model: the GPU backward (every layer's backward
+ * kernels, chained by Sequential) against central differences of the GPU forward loss.
+ */
+import { encode, type Dispatch } from '../../src/gpu/kernel.ts';
+import { buildLayers } from '../../src/graph/build.ts';
+import { Sequential } from '../../src/graph/sequential.ts';
+import { binding } from '../../src/graph/tensor.ts';
+import { createTotals, softmaxCrossEntropy } from '../../src/train/loss.ts';
+import type { LayerSpec } from '../../src/train/config.ts';
+import type { Gpu } from '../../src/gpu/gpu.ts';
+import { Rng } from '../../src/data/random.ts';
+import { compare, randomArray, readF32, stepUniform, storage, testGpu, type Closeness } from './util.ts';
+
+const CLASSES = 4;
+
+export async function gradCheck(layerSpecs: LayerSpec[], inputShape: number[], rows: number, seed: number, h: number, samplesPerTensor = 24): Promise<Closeness[]> {
+  const gpu = await testGpu();
+  const stop = gpu.buffers.record();
+  const model = new Sequential(gpu, inputShape, buildLayers(layerSpecs), rows, seed, { inputGradient: true });
+  const step = stepUniform(gpu, { batchStart: 0, t: 1, seed: 7, lr: 0 });
+  const inputSize = model.input.size;
+  gpu.device.queue.writeBuffer(model.input.buffer, 0, randomArray(inputSize, seed + 1));
+  const rng = new Rng(seed + 2);
+  const labels = storage(gpu, 'labels', Uint32Array.from({ length: rows }, () => rng.int(CLASSES)));
+  const totals = createTotals(gpu);
+  const plan = model.plan(rows, 'train', step);
+  const loss = softmaxCrossEntropy(gpu, { mode: 'train', logits: binding(model.output), labels, totals, dLogits: binding(model.dOutput), rows, classes: CLASSES });
+
+  await submit(gpu, totals, [...plan.forward, loss, ...plan.backward]);
+  const analytic = { params: await readF32(gpu, model.grads), input: await readF32(gpu, model.inputGrad!.buffer) };
+  const meanLoss = async () => {
+    await submit(gpu, totals, [...plan.forward, loss]);
+    return new Float32Array(await gpu.read(totals, 4))[0]! / rows;
+  };
+  /** Central difference of the loss in one f32 value of `buffer`. */
+  const numeric = async (buffer: GPUBuffer, index: number, value: number) => {
+    const write = (v: number) => gpu.device.queue.writeBuffer(buffer, index * 4, new Float32Array([v]));
+    write(value + h);
+    const up = await meanLoss();
+    write(value - h);
+    const down = await meanLoss();
+    write(value);
+    return (up - down) / (2 * h);
+  };
+
+  const results: Closeness[] = [];
+  const params = await readF32(gpu, model.params);
+  for (const entry of model.paramEntries) {
+    const picks = pick(entry.size, samplesPerTensor, rng);
+    const fd = [];
+    for (const i of picks) fd.push(await numeric(model.params, entry.offset + i, params[entry.offset + i]!));
+    results.push(check(entry.name, picks.map((i) => analytic.params[entry.offset + i]!), fd));
+  }
+  const input = await readF32(gpu, model.input.buffer, inputSize);
+  const picks = pick(inputSize, samplesPerTensor, rng);
+  const fd = [];
+  for (const i of picks) fd.push(await numeric(model.input.buffer, i, input[i]!));
+  results.push(check('input', picks.map((i) => analytic.input[i]!), fd));
+  for (const buffer of stop()) gpu.buffers.release(buffer);
+  return results;
+}
+
+/**
+ * f32 forward passes make the difference quotient noisy by about ε·|loss|/h ≈ 1e-7/h, and the
+ * O(h²) truncation adds a little more: hence atol 2e-4 with rtol 2e-2 (ConvNetJS accepts 1e-2 relative).
+ */
+function check(name: string, analytic: number[], numeric: number[]): Closeness {
+  return compare(`∂loss/∂${name}`, analytic, numeric, 2e-4, 2e-2);
+}
+
+function pick(size: number, count: number, rng: Rng): number[] {
+  if (size <= count) return Array.from({ length: size }, (_, i) => i);
+  return Array.from({ length: count }, () => rng.int(size));
+}
+
+async function submit(gpu: Gpu, totals: GPUBuffer, dispatches: Dispatch[]): Promise<void> {
+  const encoder = gpu.device.createCommandEncoder();
+  encoder.clearBuffer(totals);
+  const pass = encoder.beginComputePass();
+  encode(pass, dispatches);
+  pass.end();
+  gpu.device.queue.submit([encoder.finish()]);
+  await gpu.device.queue.onSubmittedWorkDone();
+}

@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect, test } from '@playwright/test';
+
+const run = promisify(execFile);
+
+/** Runs `npm run train -- args` as a user would (through tsx), returning exit code and output. */
+async function train(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('npx', ['tsx', 'cli/train.ts', ...args], { env: { ...process.env, ...env }, timeout: 170_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+// Each bad input: exit 2, one line on stderr naming the option, its value and what is allowed.
+const badInputs: Array<[args: string[], message: RegExp]> = [
+  [['--bogus', '1'], /unknown option --bogus/],
+  [['--preset', 'nope'], /--preset "nope" is not a preset: one of .*mlp-128-64/],
+  [['--lr', 'abc'], /--lr "abc" is not a number/],
+  [['--lr', '0'], /lr 0 is not allowed: a number > 0/],
+  [['--lr', '-1'], /lr -1 is not allowed: a number > 0/],
+  [['--batch-size', '0'], /batch size 0 is not allowed: a whole number from 1/],
+  [['--batch-size', '2.5'], /--batch-size 2.5 is not allowed: a whole number/],
+  [['--val-fraction', '1'], /val fraction 1 is not allowed: a number in \[0, 1\)/],
+  [['--val-fraction', '-0.1'], /val fraction -0.1 is not allowed/],
+  [['--patience', '0'], /--patience 0 is not allowed: a whole number ≥ 1/],
+  [['--keep', '3:1.5'], /--keep: fraction 1.5 for digit 3 is not allowed: a number in \[0, 1\]/],
+  [['--keep', '12:0.5'], /--keep: digit "12" is not allowed: a digit from 0 to 9/],
+  [['--exclude', '0,1,2,3,4,5,6,7,8,9'], /drop every digit/],
+  [['--optimizer', 'rmsprop'], /--optimizer "rmsprop" is not allowed: one of adam, sgd/],
+  [['--activation', 'tanh'], /--activation "tanh" is not allowed: one of sigmoid, relu, leaky_relu, elu/],
+  [['--epochs'], /--epochs needs a value/],
+  [['--dropout-last', '1'], /dropout last 1 is not allowed: a rate in \[0, 1\)/],
+  [['--preset', 'cnn-arch4', '--train-limit', '100', '--batch-size', '90'], /batch size 90 is not allowed: at most the 80 training images/],
+];
+
+test.describe('npm run train refuses bad input with exit code 2', () => {
+  for (const [args, message] of badInputs) {
+    test(args.join(' '), async () => {
+      const out = mkdtempSync(join(tmpdir(), 'wgsl-nn-'));
+      const r = await train([...args, '--out', join(out, 'r.json')]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim()).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(existsSync(join(out, 'r.json'))).toBe(false);
+    });
+  }
+
+  test('no Chromium', async () => {
+    const r = await train(['--epochs', '1'], { CHROMIUM_PATH: '/nonexistent/chromium' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/no Chromium at \/nonexistent\/chromium: install it .*CHROMIUM_PATH/);
+  });
+});
+
+test('a short run writes a JSON result with every field', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'wgsl-nn-')), 'run.json');
+  const r = await train(['--preset', 'mlp-128-64', '--activation', 'relu', '--lr', '0.003', '--batch-size', '100', '--epochs', '2', '--train-limit', '2000', '--out', out]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/epoch 1\/2 {2}loss \d\.\d{3} {2}acc \d\.\d{3} {2}val_loss \d\.\d{3} {2}val_acc \d\.\d{3} {2}lr 0\.003 {2}\d+\.\ds/);
+  const json = JSON.parse(readFileSync(out, 'utf8'));
+  expect(Object.keys(json)).toEqual(expect.arrayContaining(['preset', 'config', 'adapter', 'data', 'epochs', 'stoppedEarly', 'bestEpoch', 'test', 'throughput']));
+  expect(json.preset).toBe('mlp-128-64');
+  expect(json.config).toMatchObject({ epochs: 2, batchSize: 100, lr: 0.003, activation: 'relu', trainLimit: 2000, optimizer: 'adam' });
+  expect(json.adapter).toEqual({ vendor: expect.any(String), architecture: expect.any(String), description: expect.any(String) });
+  expect(json.data).toMatchObject({ train: 1600, val: 400, test: 10000 });
+  for (const set of ['train', 'val', 'test']) expect(json.data.classCounts[set]).toHaveLength(10);
+  expect(json.epochs).toHaveLength(2);
+  for (const e of json.epochs) expect(Object.keys(e).sort()).toEqual(['epoch', 'lr', 'ms', 'trainAcc', 'trainLoss', 'valAcc', 'valLoss']);
+  expect(json.test.confusion).toHaveLength(10);
+  expect(json.test.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(10000);
+  expect(json.test.perClass).toHaveLength(10);
+  expect(Object.keys(json.test.perClass[0]).sort()).toEqual(['f1', 'label', 'precision', 'recall', 'support']);
+  expect(Object.keys(json.test.macro).sort()).toEqual(['f1', 'precision', 'recall']);
+  expect(Object.keys(json.test.weighted).sort()).toEqual(['f1', 'precision', 'recall']);
+  expect(json.test.rocAuc).toHaveLength(10);
+  expect(json.test.accuracy).toBeGreaterThan(0.8);
+  expect(json.test.accuracy).toBeLessThanOrEqual(1);
+  expect(json.throughput.msPerStep).toBeGreaterThan(0);
+  expect(json.throughput.trainSamplesPerSecond).toBeGreaterThan(0);
+});

@@ -1,0 +1,44 @@
+import { expect, inPage, test } from './support/fixtures.ts';
+import type { RunResult } from '../src/train/result.ts';
+
+type Trained = RunResult & { liveBuffers: number[] };
+
+test('an MLP on 6,000 images reaches ≥ 90% validation accuracy within 3 epochs', async ({ gpuPage }) => {
+  const r = await inPage<Trained>(gpuPage, 'tests/browser/train.ts', 'trainPreset', 'custom', {
+    hidden: [128, 64], activation: 'relu', lr: 0.003, batchSize: 64, epochs: 3, trainLimit: 6000, valFraction: 0.2,
+  });
+  expect(r.interrupted).toBeUndefined();
+  expect(r.epochs).toHaveLength(3);
+  expect(Math.max(...r.epochs.map((e) => e.valAcc!))).toBeGreaterThanOrEqual(0.9);
+  expect(r.epochs[2]!.trainLoss).toBeLessThan(r.epochs[0]!.trainLoss);
+  expect(r.data).toMatchObject({ train: 4800, val: 1200, test: 10000 });
+  expect(r.test.confusion.flat().reduce((a, b) => a + b, 0)).toBe(10000);
+  expect(r.test.accuracy).toBeGreaterThan(0.85);
+  // Everything is allocated before the first epoch: the live buffer count never grows.
+  expect(new Set(r.liveBuffers).size, `live buffers per epoch ${r.liveBuffers}`).toBe(1);
+});
+
+test("the study's distribution keeps 10% of digits 0, 4 and 7 and tests on all 10,000 images", async ({ gpuPage }) => {
+  const r = await inPage<Trained>(gpuPage, 'tests/browser/train.ts', 'trainPreset', 'mlp-128-64', {
+    distribution: 'study', keep: [0.1, 1, 1, 1, 0.1, 1, 1, 0.1, 1, 1], epochs: 1, trainLimit: 6000,
+  });
+  const pool = r.data.classCounts.train.map((n, d) => n + r.data.classCounts.val[d]!);
+  // Digit counts among the first 6,000 training images, counted from the IDX file.
+  const full = [592, 671, 581, 608, 623, 514, 608, 651, 551, 601];
+  pool.forEach((n, d) => expect(n, `digit ${d}`).toBe([0, 4, 7].includes(d) ? Math.round(full[d]! * 0.1) : full[d]));
+  expect(r.data.test).toBe(10000);
+  expect(r.data.classCounts.test.reduce((a, b) => a + b, 0)).toBe(10000);
+  expect(r.test.perClass.map((c) => c.support)).toEqual(r.data.classCounts.test);
+});
+
+test('a last partial batch is trained and weighted by its size', async ({ gpuPage }) => {
+  // 1,000 images, val 0.2 → 800 training images. With a learning rate too small to move the weights,
+  // the epoch's loss is the mean over the same 800 images whether they come as 300+300+200 or as one
+  // batch of 800 — unless the short batch were weighted like a full one.
+  const run = (batchSize: number) =>
+    inPage<Trained>(gpuPage, 'tests/browser/train.ts', 'trainPreset', 'custom', { batchSize, epochs: 1, trainLimit: 1000, lr: 1e-12 });
+  const [batched, whole] = [await run(300), await run(800)];
+  expect(batched.data.train).toBe(800);
+  expect(batched.epochs[0]!.trainLoss).toBeCloseTo(whole.epochs[0]!.trainLoss, 5);
+  expect(batched.epochs[0]!.trainAcc).toBe(whole.epochs[0]!.trainAcc);
+});
