@@ -1,0 +1,49 @@
+/** Downloads: the run's JSON (the CLI's RunResult schema), its metrics as CSV, any canvas as PNG. */
+import type { RunResult } from '../src/train/result.ts';
+
+export function download(fileName: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function runJson(result: RunResult): Blob {
+  return new Blob([JSON.stringify(result, null, 2)], { type: 'application/json' });
+}
+
+/** One CSV: a row per epoch, then the test set's per-class report and averages. */
+export function metricsCsv(result: RunResult): Blob {
+  const lines = ['section,epoch,lr,train_loss,train_acc,val_loss,val_acc,ms'];
+  for (const e of result.epochs) lines.push(['epoch', e.epoch, e.lr, e.trainLoss, e.trainAcc, e.valLoss ?? '', e.valAcc ?? '', e.ms.toFixed(1)].join(','));
+  lines.push('', 'section,label,precision,recall,f1,support');
+  for (const c of result.test.perClass) lines.push(['test', c.label, c.precision, c.recall, c.f1, c.support].join(','));
+  const support = result.test.perClass.reduce((n, c) => n + c.support, 0);
+  lines.push(['test', 'macro avg', result.test.macro.precision, result.test.macro.recall, result.test.macro.f1, support].join(','));
+  lines.push(['test', 'weighted avg', result.test.weighted.precision, result.test.weighted.recall, result.test.weighted.f1, support].join(','));
+  lines.push('', 'section,accuracy,loss,best_epoch,stopped_early,samples_per_second');
+  lines.push(['test', result.test.accuracy, result.test.loss, result.bestEpoch, result.stoppedEarly, result.throughput.trainSamplesPerSecond.toFixed(1)].join(','));
+  lines.push('', 'section,digit,roc_auc');
+  result.test.rocAuc.forEach((auc, digit) => lines.push(['test', digit, auc].join(',')));
+  return new Blob([lines.join('\n') + '\n'], { type: 'text/csv' });
+}
+
+/** A canvas (or the canvases of a uPlot chart, stacked) on a white background, as PNG. */
+export async function canvasPng(canvas: HTMLCanvasElement): Promise<Blob> {
+  const out = document.createElement('canvas');
+  out.width = canvas.width;
+  out.height = canvas.height;
+  const ctx = out.getContext('2d')!;
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.drawImage(canvas, 0, 0);
+  return new Promise((resolve, reject) => out.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('PNG encoding failed'))), 'image/png'));
+}
+
+export function safeName(text: string): string {
+  return text.replace(/[^a-z0-9-]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
+}

@@ -1,0 +1,159 @@
+/**
+ * The kernel view: what one training step of the last run dispatches, kernel by kernel (the
+ * `shader.entry` labels), how many times per step and, where the adapter has `timestamp-query`, how
+ * long each takes (src/gpu/timer.ts), with the WGSL source of every shader to read alongside.
+ *
+ * The step is rebuilt from the trained model: gather → forward → loss → backward → optimizer, the
+ * same kernels the trainer records. Loss, gather and optimizer write scratch buffers (the optimizer
+ * a copy of the parameters), so profiling never changes the trained weights.
+ */
+import { gatherBatch } from '../src/data/gather.ts';
+import type { Gpu } from '../src/gpu/gpu.ts';
+import { encode, type Dispatch } from '../src/gpu/kernel.ts';
+import { shaderNames, shaderSource } from '../src/gpu/shaders.ts';
+import { GpuTimer } from '../src/gpu/timer.ts';
+import { binding } from '../src/graph/tensor.ts';
+import type { Sequential } from '../src/graph/sequential.ts';
+import type { TrainConfig } from '../src/train/config.ts';
+import type { DeviceData } from '../src/train/device-data.ts';
+import { createTotals, softmaxCrossEntropy } from '../src/train/loss.ts';
+import { momentBuffers, optimizerStep } from '../src/train/optimizer.ts';
+import { STEP_BYTES } from '../src/train/step.ts';
+import { h } from './dom.ts';
+
+export interface KernelRow {
+  label: string;
+  perStep: number;
+  /** GPU milliseconds per step, null without timestamp queries. */
+  msPerStep: number | null;
+}
+
+export interface KernelProfile {
+  network: string;
+  rows: number;
+  kernels: KernelRow[];
+  timed: boolean;
+  /** Wall-clock milliseconds of one whole step (submit to done, averaged). */
+  wallMsPerStep: number;
+  note: string;
+}
+
+const REPEATS = 3;
+
+export async function profileStep(gpu: Gpu, model: Sequential, data: DeviceData, config: TrainConfig, trainCount: number, network: string): Promise<KernelProfile> {
+  const rows = Math.max(1, Math.min(config.batchSize, trainCount));
+  const made: GPUBuffer[] = [];
+  const make = (label: string, bytes: number, usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC) => {
+    const buffer = gpu.buffers.create(label, bytes, usage);
+    made.push(buffer);
+    return buffer;
+  };
+  const step = make('kernel-view.step', STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  gpu.device.queue.writeBuffer(step, 0, new Uint32Array([0, 1, 1, 0]));
+  const labels = make('kernel-view.labels', rows * 4);
+  const order = make('kernel-view.order', rows * 4);
+  const totals = createTotals(gpu, 'kernel-view.totals');
+  made.push(totals);
+  const params = make('kernel-view.params', model.paramFloats * 4);
+  const spec = config.optimizer === 'adam' ? { kind: 'adam' as const } : { kind: 'sgd' as const, momentum: config.momentum };
+  const moments = Array.from({ length: momentBuffers(spec) }, (_, i) => make(`kernel-view.moment${i}`, model.paramFloats * 4));
+  let timer: GpuTimer | null = null;
+  try {
+    const plan = model.plan(rows, 'train', step);
+    const dispatches: Dispatch[] = [
+      gatherBatch(gpu, { images: data.train.images, labels: data.train.labels, order, x: binding(model.input), batchLabels: labels, rows, pixels: data.pixels, step }),
+      ...plan.forward,
+      softmaxCrossEntropy(gpu, { mode: 'train', logits: binding(model.output), labels, totals, dLogits: binding(model.dOutput), rows, classes: 10 }),
+      ...plan.backward,
+      optimizerStep(gpu, { spec, params, grads: model.grads, moments, count: model.paramFloats, step }),
+    ];
+    const counts = new Map<string, number>();
+    for (const d of dispatches) counts.set(d.label, (counts.get(d.label) ?? 0) + 1);
+    const wallMsPerStep = await wallClock(gpu, dispatches);
+    let times: Record<string, { totalMs: number }> = {};
+    // A query set holds at most 4,096 timestamps (two per pass): time only what fits.
+    if (gpu.hasTimestamps && dispatches.length * REPEATS * 2 <= 4096) {
+      timer = new GpuTimer(gpu, dispatches.length * REPEATS);
+      const encoder = gpu.device.createCommandEncoder({ label: 'kernel-view.timed' });
+      for (let r = 0; r < REPEATS; r++) timer.encodeTimed(encoder, dispatches);
+      gpu.device.queue.submit([encoder.finish()]);
+      times = await timer.read();
+    }
+    const timed = Object.keys(times).length > 0;
+    return {
+      network,
+      rows,
+      timed,
+      wallMsPerStep,
+      note: timed ? `GPU time per step from timestamp queries, mean of ${REPEATS} steps of ${rows} images.` : 'Per-kernel timings are unavailable: this adapter does not offer timestamp-query. Whole-step wall-clock time is shown instead.',
+      kernels: [...counts].map(([label, perStep]) => ({ label, perStep, msPerStep: timed ? (times[label]?.totalMs ?? 0) / REPEATS : null })),
+    };
+  } finally {
+    timer?.destroy();
+    for (const buffer of made) gpu.buffers.release(buffer);
+  }
+}
+
+/** Milliseconds per step of `REPEATS` whole steps in one pass, after one warm-up step. */
+async function wallClock(gpu: Gpu, dispatches: Dispatch[]): Promise<number> {
+  const submit = (steps: number) => {
+    const encoder = gpu.device.createCommandEncoder({ label: 'kernel-view.wall' });
+    const pass = encoder.beginComputePass();
+    for (let s = 0; s < steps; s++) encode(pass, dispatches);
+    pass.end();
+    gpu.device.queue.submit([encoder.finish()]);
+    return gpu.device.queue.onSubmittedWorkDone();
+  };
+  await submit(1);
+  const started = performance.now();
+  await submit(REPEATS);
+  return (performance.now() - started) / REPEATS;
+}
+
+/** The table of kernels of one network's step, slowest first when timed. */
+export function kernelTable(profile: KernelProfile): HTMLElement {
+  const rows = [...profile.kernels];
+  if (profile.timed) rows.sort((a, b) => (b.msPerStep ?? 0) - (a.msPerStep ?? 0));
+  const total = rows.reduce((s, r) => s + (r.msPerStep ?? 0), 0);
+  const body = rows.map((r) =>
+    h('tr', { dataset: { kernel: r.label } },
+      h('td', {}, h('a', { href: `#shader-${r.label.split('.')[0]}`, title: 'Show its WGSL', onclick: (e: Event) => openShader(e, r.label.split('.')[0]!) }, r.label)),
+      h('td', {}, String(r.perStep)),
+      h('td', {}, r.msPerStep === null ? '–' : r.msPerStep.toFixed(3)),
+      h('td', { class: 'share-cell' }, r.msPerStep !== null && total > 0 ? h('span', { class: 'share', style: `width:${Math.max(1, Math.round((r.msPerStep / total) * 80))}px` }) : '')));
+  return h('div', { class: 'card', dataset: { kernels: profile.network } },
+    h('div', { class: 'card-head' }, h('h4', {}, `${profile.network}: one training step`), h('span', { class: 'faint' }, `${profile.wallMsPerStep.toFixed(2)} ms per step (wall clock)`)),
+    h('table', { class: 'kernels' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'kernel'), h('th', {}, 'dispatches / step'), h('th', {}, 'ms / step'), h('th', { class: 'share-cell' }, 'share'))),
+      h('tbody', {}, ...body)),
+    h('p', { class: 'faint' }, `${profile.kernels.reduce((n, k) => n + k.perStep, 0)} dispatches per step. ${profile.note}`));
+}
+
+/** Every shader file, collapsed, with light highlighting for reading. */
+export function shaderList(): HTMLElement {
+  return h('div', {}, ...shaderNames().sort().map((name) => {
+    const pre = h('pre', {});
+    const details = h('details', { class: 'wgsl', id: `shader-${name}`, dataset: { shader: name } }, h('summary', {}, `shaders/${name}.wgsl`), pre);
+    details.addEventListener('toggle', () => {
+      if (details.open && !pre.innerHTML) pre.innerHTML = highlight(shaderSource(name));
+    }, { once: false });
+    return details;
+  }));
+}
+
+function openShader(event: Event, name: string): void {
+  const details = document.getElementById(`shader-${name}`) as HTMLDetailsElement | null;
+  if (!details) return;
+  event.preventDefault();
+  details.open = true;
+  details.scrollIntoView({ behavior: 'smooth', block: 'start' });
+}
+
+function highlight(source: string): string {
+  const escaped = source.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return escaped.replace(
+    /(\/\/[^\n]*)|(@\w+)|\b(fn|let|var|const|struct|return|if|else|for|loop|break|continue|while|override|switch|case|default)\b|\b(u32|i32|f32|f16|bool|vec[234](?:&lt;\w+&gt;)?|vec[234][fiu]|mat\dx\d\w*|array|atomic|ptr|storage|uniform|workgroup|read_write|read)\b/g,
+    (match, comment, attribute, keyword, type) =>
+      comment ? `<span class="cm">${match}</span>` : attribute ? `<span class="at">${match}</span>` : keyword ? `<span class="kw">${match}</span>` : type ? `<span class="ty">${match}</span>` : match,
+  );
+}
