@@ -1,22 +1,140 @@
 /**
- * Our engine's entry in the peer table. HOOK for the trainer (issue "Performance"): until it is
- * wired, `benchOurs` throws and the table shows "pending".
- *
- * To wire it, build our training step for `workload` at `batch` (same network, Adam lr 1e-3,
- * softmax cross-entropy, real MNIST from `mnistBatches`), wrap it as a `StepTrainer` (step =
- * encode + submit one step, no readback; sync = `queue.onSubmittedWorkDone()`; loss = read the
- * loss buffer), and return `measure(trainer, batch, options)` so ours is timed exactly like the peers.
+ * Our engine's entry in the peer table: the same training step the trainer runs (gather from the
+ * GPU-resident u8 dataset → forward → softmax cross-entropy → backward → one Adam dispatch), steps
+ * encoded back to back with the per-step uniform copied from a table, timed by `measure` like every
+ * peer. `profileOurs` times each kernel of one step with timestamp queries.
  */
-import type { Measurement } from './measure.ts';
-import type { MeasureOptions, Workload } from './workloads.ts';
+import { fetchFromServer, loadMnist } from '../src/data/mnist.ts';
+import { Rng } from '../src/data/random.ts';
+import { gatherBatch } from '../src/data/gather.ts';
+import { Gpu } from '../src/gpu/gpu.ts';
+import { encode, type Dispatch } from '../src/gpu/kernel.ts';
+import { GpuTimer } from '../src/gpu/timer.ts';
+import { buildLayers } from '../src/graph/build.ts';
+import { Sequential } from '../src/graph/sequential.ts';
+import { binding } from '../src/graph/tensor.ts';
+import { presetConfig } from '../src/presets/index.ts';
+import { CLASSES, type TrainConfig } from '../src/train/config.ts';
+import { uploadMnist } from '../src/train/device-data.ts';
+import { createTotals, softmaxCrossEntropy } from '../src/train/loss.ts';
+import { momentBuffers, optimizerStep } from '../src/train/optimizer.ts';
+import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE } from '../src/train/step.ts';
+import { measure, type Measurement, type StepTrainer } from './measure.ts';
+import { LEARNING_RATE, type MeasureOptions, type Workload } from './workloads.ts';
 
-/** The message the runner reads as "pending" rather than as a failure. */
-export const OURS_PENDING = 'our engine step not wired yet';
+/** The benchmark networks as our configs: ReLU everywhere, logits into the loss (no output activation). */
+export function workloadConfig(workload: Workload, batch: number): TrainConfig {
+  const common = { batchSize: batch, lr: LEARNING_RATE, activation: 'relu', convActivation: 'relu', outputActivation: 'none' } as const;
+  return workload === 'mlp' ? presetConfig('custom', { ...common, hidden: [128, 64] }) : presetConfig('cnn-arch1', { ...common, hidden: [], patience: 0 });
+}
+
+interface OurStep {
+  gpu: Gpu;
+  /** The dispatches of one training step, in order. */
+  dispatches: Dispatch[];
+  /** Encodes `k` steps into one command buffer (each copying its Step entry first) and submits them. */
+  issue(k: number): void;
+  loss(): Promise<number>;
+  release(): void;
+}
+
+let shared: Promise<{ gpu: Gpu; data: ReturnType<typeof uploadMnist> }> | null = null;
+
+async function buildStep(workload: Workload, batch: number): Promise<OurStep> {
+  shared ??= (async () => {
+    const gpu = await Gpu.create();
+    return { gpu, data: uploadMnist(gpu, await loadMnist(fetchFromServer('/mnist/'))) };
+  })();
+  const { gpu, data } = await shared;
+  const config = workloadConfig(workload, batch);
+  const stop = gpu.buffers.record();
+  const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+  const model = new Sequential(gpu, config.inputShape, buildLayers(config.layers), batch, config.seed);
+  const stepUniform = gpu.buffers.create('step', STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  const order = gpu.buffers.upload('order', new Rng(1).shuffle(Uint32Array.from({ length: data.train.count }, (_, i) => i)));
+  const labels = gpu.buffers.create('batch.labels', batch * 4, storage);
+  const totals = createTotals(gpu);
+  const spec = { kind: 'adam' as const };
+  const moments = Array.from({ length: momentBuffers(spec) }, () => gpu.buffers.create('moment', model.paramFloats * 4, storage));
+  const plan = model.plan(batch, 'train', stepUniform);
+  const dispatches = [
+    gatherBatch(gpu, { images: data.train.images, labels: data.train.labels, order, x: binding(model.input), batchLabels: labels, rows: batch, pixels: data.pixels, step: stepUniform }),
+    ...plan.forward,
+    softmaxCrossEntropy(gpu, { mode: 'train', logits: binding(model.output), labels, totals, dLogits: binding(model.dOutput), rows: batch, classes: CLASSES }),
+    ...plan.backward,
+    optimizerStep(gpu, { spec, params: model.params, grads: model.grads, moments, count: model.paramFloats, step: stepUniform }),
+  ];
+  // A table of step parameters cycling through the shuffled training set, as the trainer writes per epoch.
+  const tableSteps = Math.floor(data.train.count / batch);
+  const table = gpu.buffers.create('step.table', tableSteps * STEP_STRIDE, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+  gpu.device.queue.writeBuffer(table, 0, packSteps(Array.from({ length: tableSteps }, (_, s) => ({ batchStart: s * batch, t: s + 1, seed: stepSeed(1, s + 1), lr: LEARNING_RATE }))));
+  const owned = stop();
+  let issued = 0;
+  return {
+    gpu,
+    dispatches,
+    issue(k) {
+      const encoder = gpu.device.createCommandEncoder();
+      for (let i = 0; i < k; i++, issued++) {
+        if (i === k - 1) encoder.clearBuffer(totals);
+        encoder.copyBufferToBuffer(table, (issued % tableSteps) * STEP_STRIDE, stepUniform, 0, STEP_BYTES);
+        const pass = encoder.beginComputePass();
+        encode(pass, dispatches);
+        pass.end();
+      }
+      gpu.device.queue.submit([encoder.finish()]);
+    },
+    async loss() {
+      return new Float32Array(await gpu.read(totals, 4))[0]! / batch;
+    },
+    release() {
+      for (const buffer of owned) gpu.buffers.release(buffer);
+    },
+  };
+}
 
 /** Times our training step; `options.steps` is the number of timed steps (after `options.warmup`). */
 export async function benchOurs(workload: Workload, batch: number, options: MeasureOptions): Promise<Measurement> {
-  void workload;
-  void batch;
-  void options;
-  throw new Error(OURS_PENDING);
+  const step = await buildStep(workload, batch);
+  const trainer: StepTrainer = {
+    step: () => step.issue(1),
+    steps: async (k) => step.issue(k),
+    sync: () => step.gpu.device.queue.onSubmittedWorkDone(),
+    loss: () => step.loss(),
+    dispose: () => step.release(),
+  };
+  try {
+    return await measure(trainer, batch, options);
+  } finally {
+    trainer.dispose();
+  }
+}
+
+export interface KernelProfile {
+  label: string;
+  dispatches: number;
+  msPerStep: number;
+  /** Useful FLOPs of this kernel per step (0 for data movement). */
+  flops: number;
+}
+
+/** Per-kernel GPU time of one step (timestamp queries, one pass per dispatch), averaged over `repeats` steps. */
+export async function profileOurs([workload, batch, repeats = 5]: [Workload, number, number?]): Promise<KernelProfile[]> {
+  const step = await buildStep(workload, batch);
+  const { gpu } = step;
+  if (!gpu.hasTimestamps) throw new Error('this adapter has no timestamp-query: per-kernel timings are unavailable');
+  step.issue(2); // warm-up: pipelines compiled, caches settled
+  await gpu.device.queue.onSubmittedWorkDone();
+  const timer = new GpuTimer(gpu, step.dispatches.length * repeats);
+  const encoder = gpu.device.createCommandEncoder();
+  for (let r = 0; r < repeats; r++) timer.encodeTimed(encoder, step.dispatches);
+  gpu.device.queue.submit([encoder.finish()]);
+  const times = await timer.read();
+  timer.destroy();
+  step.release();
+  const flops = new Map<string, number>();
+  for (const d of step.dispatches) flops.set(d.label, (flops.get(d.label) ?? 0) + d.flops);
+  return Object.entries(times)
+    .map(([label, t]) => ({ label, dispatches: t.count / repeats, msPerStep: t.totalMs / repeats, flops: flops.get(label) ?? 0 }))
+    .sort((a, b) => b.msPerStep - a.msPerStep);
 }

@@ -5,7 +5,7 @@
  */
 import { measure, type Measurement } from './measure.ts';
 import { mnistBatches } from './mnist.ts';
-import { benchOurs, OURS_PENDING } from './ours.ts';
+import { benchOurs } from './ours.ts';
 import type { BenchResult, MeasureOptions, PeerName, Workload } from './workloads.ts';
 
 /** Distinct real batches the timed loop cycles through (uploaded once, before timing). */
@@ -59,7 +59,7 @@ export async function runPeer(job: PeerJob): Promise<BenchResult> {
     return { ...base, status: 'ok', ...measured, ...(job.path ? { path: job.path } : {}), notes };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    const status = reason === OURS_PENDING ? 'pending' : UNSUPPORTED.test(reason) ? 'unsupported' : 'error';
+    const status = UNSUPPORTED.test(reason) ? 'unsupported' : 'error';
     return { ...base, status, reason: reason.split('\n')[0]!.slice(0, 300), notes };
   }
 }

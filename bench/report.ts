@@ -1,5 +1,6 @@
 /** Plain-text tables for `npm run bench`: one per workload × batch, ours first, each peer as a ratio of ours. */
 import { WORKLOAD_TITLES, type BenchResult, type RoofResult } from './workloads.ts';
+import type { KernelProfile } from './ours.ts';
 
 const fixed = (value: number, digits: number) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -47,4 +48,17 @@ export function roofTable(roof: RoofResult): string {
     `  FMA ${fixed(roof.fmaGflops, 2)} GFLOP/s · copy ${fixed(roof.copyGBs, 2)} GB/s · ${fixed(roof.dispatchUs, 1)} µs per dispatch`,
     ...roof.details.map((d) => `  ${d}`),
   ].join('\n');
+}
+
+/** Our step, kernel by kernel: share of the step, and GFLOP/s against the measured FMA roof. */
+export function kernelTable(kernels: KernelProfile[], roof: RoofResult | null): string {
+  const total = kernels.reduce((sum, k) => sum + k.msPerStep, 0);
+  const rows = kernels.map((k) => {
+    const gflops = k.flops > 0 ? k.flops / (k.msPerStep * 1e6) : null;
+    const ofRoof = gflops !== null && roof ? `${((gflops / roof.fmaGflops) * 100).toFixed(0)}%` : '';
+    return `  ${k.label.padEnd(26)} ${String(k.dispatches).padStart(3)}  ${k.msPerStep.toFixed(2).padStart(9)}  ${((k.msPerStep / total) * 100).toFixed(1).padStart(5)}%  ${gflops === null ? '' : gflops.toFixed(2).padStart(7)}  ${ofRoof.padStart(5)}`;
+  });
+  const flops = kernels.reduce((sum, k) => sum + k.flops, 0);
+  const summary = roof ? `  step: ${total.toFixed(1)} ms of kernels, ${(flops / 1e9).toFixed(3)} GFLOP → ${(flops / (total * 1e6)).toFixed(2)} GFLOP/s = ${((flops / (total * 1e6) / roof.fmaGflops) * 100).toFixed(0)}% of the ${roof.fmaGflops.toFixed(1)} GFLOP/s roof` : '';
+  return [`  ${'kernel'.padEnd(26)} ${'n'.padStart(3)}  ${'ms/step'.padStart(9)}  ${'share'.padStart(6)}  ${'GFLOP/s'.padStart(7)}  ${'roof'.padStart(5)}`, ...rows, summary].join('\n');
 }

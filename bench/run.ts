@@ -19,7 +19,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { createServer } from 'vite';
 import { chromiumLaunchOptions, chromiumMissing } from '../cli/chromium.ts';
 import type { PeerJob } from './peers.ts';
-import { roofTable, workloadTable } from './report.ts';
+import { kernelTable, roofTable, workloadTable } from './report.ts';
+import type { KernelProfile } from './ours.ts';
 import { BATCHES, PEER_NAMES, type BenchResult, type PeerName, type RoofResult, type Workload } from './workloads.ts';
 
 const { values: args } = parseArgs({
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
 
   const results: BenchResult[] = [];
   let roof: RoofResult | null = null;
+  const profiles: { workload: Workload; batch: number; kernels: KernelProfile[] }[] = [];
   try {
     if (!args['no-roof']) {
       roof = await inFreshPage<RoofResult>(browser, base, 'roof.html', 'roof.ts', 'runRoof', null, 600);
@@ -137,11 +139,16 @@ async function main(): Promise<void> {
         }
         results.push(...group);
         console.log(`${workloadTable(group)}\n`);
+        if (peers.includes('ours')) {
+          const kernels = await inFreshPage<KernelProfile[]>(browser, base, 'peers.html', 'ours.ts', 'profileOurs', [workload, batch], 600);
+          profiles.push({ workload, batch, kernels });
+          console.log(`${kernelTable(kernels, roof)}\n`);
+        }
       }
     }
   } finally {
     if (args.json) {
-      const report = { date: new Date().toISOString(), chromium: browser.version(), options, roof, results };
+      const report = { date: new Date().toISOString(), chromium: browser.version(), options, roof, results, profiles };
       mkdirSync(dirname(args.json), { recursive: true });
       writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
       log(`wrote ${args.json}`);

@@ -1,8 +1,10 @@
 import { expect, inPage, test, type Closeness } from './support/fixtures.ts';
 
-// Sizes that are and are not multiples of the 32×32×16 tile, including the MNIST ones.
+// Feature counts that are multiples of 4 take the register-blocked kernels (shaders/dense.wgsl), the
+// others the tiled one (shaders/matmul_tiled.wgsl); sizes on and off the 8×8 / 64×64 / 32×32 tiles,
+// the MNIST ones included, and odd batch sizes (summed over in dW).
 const shapes: Array<[rows: number, inF: number, outF: number]> = [
-  [64, 784, 128], [33, 10, 1], [1, 1, 1], [7, 33, 65], [100, 128, 64], [1000, 64, 10],
+  [64, 784, 128], [33, 10, 1], [1, 1, 1], [7, 33, 65], [100, 128, 64], [1000, 64, 10], [37, 12, 20], [5, 8, 4], [130, 72, 36],
 ];
 
 for (const [rows, inF, outF] of shapes) {
@@ -11,3 +13,8 @@ for (const [rows, inF, outF] of shapes) {
     for (const r of results) expect(r.ok, r.message).toBe(true);
   });
 }
+
+test('the tiled kernel matches the reference on shapes the blocked kernel would take', async ({ gpuPage }) => {
+  const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/dense.ts', 'tiledVsReference', 70, 96, 40);
+  for (const r of results) expect(r.ok, r.message).toBe(true);
+});

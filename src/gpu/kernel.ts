@@ -8,6 +8,8 @@ export interface Dispatch {
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
   readonly workgroups: readonly [number, number, number];
+  /** Useful floating-point operations of one dispatch (a multiply-add counts 2), for GFLOP/s figures. */
+  readonly flops: number;
 }
 
 /** A buffer, or a range of one (a tensor inside an arena). */
@@ -20,6 +22,9 @@ export interface KernelSpec {
   /** Resources by the variable names the WGSL declares (`@binding(1) var<storage> weight`). */
   bind: Record<string, Binding>;
   workgroups: readonly [number, number?, number?];
+  /** Shown in timings and the kernel view instead of `shader.entry` (e.g. `dense.backward_weights`). */
+  label?: string;
+  flops?: number;
 }
 
 const bindingIndexCache = new Map<string, Map<string, number>>();
@@ -48,10 +53,10 @@ export function kernel(gpu: Gpu, spec: KernelSpec): Dispatch {
     if (binding === undefined) throw new Error(`shaders/${spec.shader}.wgsl declares no binding named ${name}`);
     return { binding, resource: 'buffer' in resource ? resource : { buffer: resource } };
   });
-  const label = `${spec.shader}.${entry}`;
+  const label = spec.label ?? `${spec.shader}.${entry}`;
   const bindGroup = gpu.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
   const [x, y = 1, z = 1] = spec.workgroups;
-  return { label, pipeline, bindGroup, workgroups: [x, y, z] };
+  return { label, pipeline, bindGroup, workgroups: [x, y, z], flops: spec.flops ?? 0 };
 }
 
 export function encode(pass: GPUComputePassEncoder, dispatches: readonly Dispatch[]): void {

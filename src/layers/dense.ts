@@ -5,51 +5,95 @@ import { uniformInit } from '../data/random.ts';
 import type { BuildArgs, Layer, LayerPlan, ParamSpec, Shape } from '../graph/layer.ts';
 import { binding, product } from '../graph/tensor.ts';
 
-/** Tile sizes of shaders/dense.wgsl: 32×32 outputs per workgroup (64 invocations × 4×4), K in slices of 16. */
-export const DENSE_TILE = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
+/** Tile sizes of shaders/matmul_tiled.wgsl: 32×32 outputs per workgroup (64 invocations × 4×4), K in slices of 16. */
+export const TILE = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
+
+/** Outputs per workgroup side of shaders/dense.wgsl: 8×8 invocations × 8×8 outputs each. */
+const BLOCK = 64;
+
+interface DenseSizes {
+  rows: number;
+  inFeatures: number;
+  outFeatures: number;
+}
 
 /**
- * C[M×N] = A·B (+ bias) with the operand layouts of shaders/dense.wgsl: the three products of a dense
- * layer are this one call with different transposes.
+ * The register-blocked kernels of shaders/dense.wgsl load features as vec4, so they need feature
+ * counts that are multiples of 4 (forward reads only along `in`); anything else takes the tiled kernel.
+ */
+export function usesBlockedKernel(product: 'forward' | 'backward', s: DenseSizes): boolean {
+  return s.inFeatures % 4 === 0 && (product === 'forward' || s.outFeatures % 4 === 0);
+}
+
+/**
+ * C[M×N] = A·B (+ bias) with the operand layouts of shaders/matmul_tiled.wgsl, for any sizes: the three
+ * products of a dense layer are this one call with different transposes.
  */
 export function matmul(
   gpu: Gpu,
-  args: { a: Binding; b: Binding; c: Binding; bias?: Binding; M: number; N: number; K: number; aTransposed: boolean; bTransposed: boolean },
+  args: { label: string; a: Binding; b: Binding; c: Binding; bias?: Binding; M: number; N: number; K: number; aTransposed: boolean; bTransposed: boolean },
 ): Dispatch {
-  const dims = uniform(gpu, 'dense.dims', [['u32', args.M], ['u32', args.N], ['u32', args.K]]);
+  const dims = uniform(gpu, 'matmul.dims', [['u32', args.M], ['u32', args.N], ['u32', args.K]]);
   const bind: Record<string, Binding> = { dims, a: args.a, b: args.b, c: args.c };
   if (args.bias) bind.bias = args.bias;
   return kernel(gpu, {
-    shader: 'dense',
-    defines: { ...DENSE_TILE, A_TRANSPOSED: args.aTransposed, B_TRANSPOSED: args.bTransposed, BIAS: args.bias !== undefined },
+    shader: 'matmul_tiled',
+    defines: { ...TILE, A_TRANSPOSED: args.aTransposed, B_TRANSPOSED: args.bTransposed, BIAS: args.bias !== undefined },
     bind,
-    workgroups: [Math.ceil(args.N / DENSE_TILE.TILE_N), Math.ceil(args.M / DENSE_TILE.TILE_M)],
+    workgroups: [Math.ceil(args.N / TILE.TILE_N), Math.ceil(args.M / TILE.TILE_M)],
+    label: args.label,
+    flops: 2 * args.M * args.N * args.K,
   });
 }
 
+function denseDims(gpu: Gpu, s: DenseSizes): GPUBuffer {
+  return uniform(gpu, 'dense.dims', [['u32', s.rows], ['u32', s.inFeatures], ['u32', s.outFeatures]]);
+}
+
 /** y[rows×out] = x[rows×in] · Wᵀ + b */
-export function denseForward(gpu: Gpu, a: { x: Binding; weight: Binding; bias: Binding; y: Binding; rows: number; inFeatures: number; outFeatures: number }): Dispatch {
-  return matmul(gpu, { a: a.x, b: a.weight, c: a.y, bias: a.bias, M: a.rows, N: a.outFeatures, K: a.inFeatures, aTransposed: false, bTransposed: true });
+export function denseForward(gpu: Gpu, a: DenseSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding }): Dispatch {
+  const flops = 2 * a.rows * a.inFeatures * a.outFeatures;
+  if (!usesBlockedKernel('forward', a)) {
+    return matmul(gpu, { label: 'dense.forward', a: a.x, b: a.weight, c: a.y, bias: a.bias, M: a.rows, N: a.outFeatures, K: a.inFeatures, aTransposed: false, bTransposed: true });
+  }
+  return kernel(gpu, {
+    shader: 'dense', entry: 'forward', label: 'dense.forward', flops,
+    bind: { dims: denseDims(gpu, a), x: a.x, weight: a.weight, bias: a.bias, y: a.y },
+    workgroups: [Math.ceil(a.outFeatures / BLOCK), Math.ceil(a.rows / BLOCK)],
+  });
 }
 
 /** dx[rows×in] = dy[rows×out] · W[out×in] */
-export function denseBackwardData(gpu: Gpu, a: { dy: Binding; weight: Binding; dx: Binding; rows: number; inFeatures: number; outFeatures: number }): Dispatch {
-  return matmul(gpu, { a: a.dy, b: a.weight, c: a.dx, M: a.rows, N: a.inFeatures, K: a.outFeatures, aTransposed: false, bTransposed: false });
+export function denseBackwardData(gpu: Gpu, a: DenseSizes & { dy: Binding; weight: Binding; dx: Binding }): Dispatch {
+  const flops = 2 * a.rows * a.inFeatures * a.outFeatures;
+  if (!usesBlockedKernel('backward', a)) {
+    return matmul(gpu, { label: 'dense.backward_data', a: a.dy, b: a.weight, c: a.dx, M: a.rows, N: a.inFeatures, K: a.outFeatures, aTransposed: false, bTransposed: false });
+  }
+  return kernel(gpu, {
+    shader: 'dense', entry: 'backward_data', label: 'dense.backward_data', flops,
+    bind: { dims: denseDims(gpu, a), dy: a.dy, weight: a.weight, dx: a.dx },
+    workgroups: [Math.ceil(a.inFeatures / BLOCK), Math.ceil(a.rows / BLOCK)],
+  });
 }
 
 /** dW[out×in] = dyᵀ · x */
-export function denseBackwardWeights(gpu: Gpu, a: { dy: Binding; x: Binding; dWeight: Binding; rows: number; inFeatures: number; outFeatures: number }): Dispatch {
-  return matmul(gpu, { a: a.dy, b: a.x, c: a.dWeight, M: a.outFeatures, N: a.inFeatures, K: a.rows, aTransposed: true, bTransposed: false });
+export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x: Binding; dWeight: Binding }): Dispatch {
+  const flops = 2 * a.rows * a.inFeatures * a.outFeatures;
+  if (!usesBlockedKernel('backward', a)) {
+    return matmul(gpu, { label: 'dense.backward_weights', a: a.dy, b: a.x, c: a.dWeight, M: a.outFeatures, N: a.inFeatures, K: a.rows, aTransposed: true, bTransposed: false });
+  }
+  return kernel(gpu, {
+    shader: 'dense', entry: 'backward_weights', label: 'dense.backward_weights', flops,
+    bind: { dims: denseDims(gpu, a), dy: a.dy, x: a.x, dWeight: a.dWeight },
+    workgroups: [Math.ceil(a.inFeatures / BLOCK), Math.ceil(a.outFeatures / BLOCK)],
+  });
 }
 
 /** db[out] = Σ_rows dy */
 export function denseBiasGrad(gpu: Gpu, a: { dy: Binding; dBias: Binding; rows: number; outFeatures: number }): Dispatch {
-  const dims = uniform(gpu, 'dense.dims', [['u32', a.rows], ['u32', a.outFeatures], ['u32', 0]]);
   return kernel(gpu, {
-    shader: 'dense',
-    entry: 'bias_grad',
-    defines: { ...DENSE_TILE, A_TRANSPOSED: false, B_TRANSPOSED: false, BIAS: false },
-    bind: { dims, dy: a.dy, dBias: a.dBias },
+    shader: 'dense', entry: 'bias_grad', flops: a.rows * a.outFeatures,
+    bind: { dims: denseDims(gpu, { rows: a.rows, inFeatures: 0, outFeatures: a.outFeatures }), dyScalar: a.dy, dBias: a.dBias },
     workgroups: [Math.ceil(a.outFeatures / 64)],
   });
 }

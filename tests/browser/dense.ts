@@ -1,5 +1,5 @@
 import * as ref from '../../src/reference/dense.ts';
-import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward } from '../../src/layers/dense.ts';
+import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward, matmul } from '../../src/layers/dense.ts';
 import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness } from './util.ts';
 
 /** Forward and all three backward products of one dense layer against the float64 reference. */
@@ -29,6 +29,33 @@ export async function denseVsReference(rows: number, inF: number, outF: number):
     compare('dx', await readF32(gpu, buf.dx), expected.dx, atol),
     compare('dW', await readF32(gpu, buf.dWeight), expected.dWeight, atol),
     compare('db', await readF32(gpu, buf.dBias), expected.dBias, atol),
+  ];
+  for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
+  return results;
+}
+
+/** The general tiled matmul (the fallback kernel) for all three products, on any shape. */
+export async function tiledVsReference(rows: number, inF: number, outF: number): Promise<Closeness[]> {
+  const gpu = await testGpu();
+  const x = randomArray(rows * inF, 5);
+  const w = randomArray(outF * inF, 6);
+  const b = randomArray(outF, 7);
+  const dy = randomArray(rows * outF, 8);
+  const buf = {
+    x: storage(gpu, 'x', x), w: storage(gpu, 'w', w), b: storage(gpu, 'b', b), dy: storage(gpu, 'dy', dy),
+    y: empty(gpu, 'y', rows * outF), dx: empty(gpu, 'dx', rows * inF), dW: empty(gpu, 'dW', outF * inF),
+  };
+  await run(gpu, [
+    matmul(gpu, { label: 'forward', a: buf.x, b: buf.w, c: buf.y, bias: buf.b, M: rows, N: outF, K: inF, aTransposed: false, bTransposed: true }),
+    matmul(gpu, { label: 'backward_data', a: buf.dy, b: buf.w, c: buf.dx, M: rows, N: inF, K: outF, aTransposed: false, bTransposed: false }),
+    matmul(gpu, { label: 'backward_weights', a: buf.dy, b: buf.x, c: buf.dW, M: outF, N: inF, K: rows, aTransposed: true, bTransposed: false }),
+  ]);
+  const expected = ref.denseBackward(dy, x, w, rows, inF, outF);
+  const atol = 1e-5 * Math.sqrt(Math.max(inF, outF, rows));
+  const results = [
+    compare('y', await readF32(gpu, buf.y), ref.denseForward(x, w, b, rows, inF, outF), atol),
+    compare('dx', await readF32(gpu, buf.dx), expected.dx, atol),
+    compare('dW', await readF32(gpu, buf.dW), expected.dWeight, atol),
   ];
   for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
   return results;
