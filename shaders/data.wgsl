@@ -6,8 +6,9 @@
 //   x            [rows × pixels] f32 = byte / 255 (torchvision's ToTensor)
 //   batchLabels  [rows] u32
 //
-// Row r of the batch is sample order[step.batchStart + r]. One invocation per output pixel; the one
-// at pixel 0 also writes the row's label.
+// Row r of the batch is sample order[step.batchStart + r]. One workgroup per row, its invocations
+// striding over the row's pixels: no integer division anywhere (it is slow on CPU adapters), and
+// consecutive invocations read consecutive bytes of the image.
 
 struct Dims {
   rows: u32,
@@ -24,21 +25,21 @@ struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
 @group(0) @binding(5) var<storage, read_write> x: array<f32>;
 @group(0) @binding(6) var<storage, read_write> batchLabels: array<u32>;
 
-const WG: u32 = 256u;
+const WG: u32 = 64u;
 
 // Byte k of a packed u8 array, given the u32 word that holds it.
 fn byteOf(word: u32, k: u32) -> u32 {
-  return extractBits(word, (k % 4u) * 8u, 8u);
+  return extractBits(word, (k & 3u) * 8u, 8u);
 }
 
 @compute @workgroup_size(WG)
-fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * WG;
-  if (i >= dims.rows * dims.pixels) { return; }
-  let row = i / dims.pixels;
-  let pixel = i % dims.pixels;
+fn gather(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) lane: u32) {
+  let row = group.x;
   let sample = order[step.batchStart + row];
-  let k = sample * dims.pixels + pixel;
-  x[i] = f32(byteOf(images[k / 4u], k)) / 255.0;
-  if (pixel == 0u) { batchLabels[row] = byteOf(labels[sample / 4u], sample); }
+  let first = sample * dims.pixels;
+  for (var pixel = lane; pixel < dims.pixels; pixel += WG) {
+    let k = first + pixel;
+    x[row * dims.pixels + pixel] = f32(byteOf(images[k >> 2u], k)) / 255.0;
+  }
+  if (lane == 0u) { batchLabels[row] = byteOf(labels[sample >> 2u], sample); }
 }

@@ -33,8 +33,10 @@ struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
 
 const WG: u32 = 256u;
 
-fn flatIndex(gid: vec3u, groups: vec3u) -> u32 {
-  return gid.x + gid.y * groups.x * WG;
+// Grid-stride loops: a bounded number of invocations each update many parameters, so the per-step
+// factors (Adam's bias corrections) are computed once per invocation rather than once per parameter.
+fn stride(groups: vec3u) -> u32 {
+  return groups.x * WG;
 }
 
 // 1 − βᵗ = −expm1(t·ln β). PyTorch computes it in float64; in f32, 1 − pow(β, t) loses most digits to
@@ -54,32 +56,32 @@ fn biasCorrection(logBeta: f32, t: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = flatIndex(gid, groups);
-  if (i >= hyper.count) { return; }
-  let p = params[i];
-  let g = grads[i] + hyper.weightDecay * p;
-  let mi = hyper.beta1 * m[i] + hyper.oneMinusBeta1 * g;
-  let vi = hyper.beta2 * v[i] + hyper.oneMinusBeta2 * g * g;
-  m[i] = mi;
-  v[i] = vi;
   // PyTorch's order: step_size = lr / (1 − β1ᵗ); denom = √v / √(1 − β2ᵗ) + ε.
   let stepSize = step.lr / biasCorrection(hyper.logBeta1, step.t);
-  let denom = sqrt(vi) / sqrt(biasCorrection(hyper.logBeta2, step.t)) + hyper.eps;
-  params[i] = p - stepSize * (mi / denom);
+  let sqrtCorrection2 = sqrt(biasCorrection(hyper.logBeta2, step.t));
+  for (var i = gid.x; i < hyper.count; i += stride(groups)) {
+    let p = params[i];
+    let g = grads[i] + hyper.weightDecay * p;
+    let mi = hyper.beta1 * m[i] + hyper.oneMinusBeta1 * g;
+    let vi = hyper.beta2 * v[i] + hyper.oneMinusBeta2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    params[i] = p - stepSize * (mi / (sqrt(vi) / sqrtCorrection2 + hyper.eps));
+  }
 }
 
 @compute @workgroup_size(WG)
 fn sgd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = flatIndex(gid, groups);
-  if (i >= hyper.count) { return; }
-  let p = params[i];
-  let g = grads[i] + hyper.weightDecay * p;
+  for (var i = gid.x; i < hyper.count; i += stride(groups)) {
+    let p = params[i];
+    let g = grads[i] + hyper.weightDecay * p;
 #if ${MOMENTUM}
-  // PyTorch starts the buffer at g on step 1: momentum·0 + g is exactly that.
-  let b = hyper.momentum * velocity[i] + g;
-  velocity[i] = b;
-  params[i] = p - step.lr * b;
+    // PyTorch starts the buffer at g on step 1: momentum·0 + g is exactly that.
+    let b = hyper.momentum * velocity[i] + g;
+    velocity[i] = b;
+    params[i] = p - step.lr * b;
 #else
-  params[i] = p - step.lr * g;
+    params[i] = p - step.lr * g;
 #endif
+  }
 }

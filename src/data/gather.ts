@@ -1,8 +1,5 @@
 import type { Gpu } from '../gpu/gpu.ts';
-import { grid1d, kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
-
-/** WG of shaders/data.wgsl. */
-const WORKGROUP = 256;
+import { kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
 
 /**
  * x[rows × pixels] = images[order[step.batchStart + r]] / 255 and batchLabels[rows] = their labels, from a
@@ -18,6 +15,6 @@ export function gatherBatch(
     shader: 'data',
     entry: 'gather',
     bind: { dims, step: a.step, images: a.images, labels: a.labels, order: a.order, x: a.x, batchLabels: a.batchLabels },
-    workgroups: grid1d(a.rows * a.pixels, WORKGROUP),
+    workgroups: [a.rows], // one workgroup per row (batches stay under the 65,535 limit: validated ≤ 60,000)
   });
 }
