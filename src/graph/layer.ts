@@ -36,6 +36,8 @@ export interface BuildArgs {
   readonly state: Readonly<Record<string, Tensor>>;
   /** Per-step uniform (see shaders/step.wgsl): batch offset, optimizer step, RNG seed, learning rate. */
   readonly step: GPUBuffer;
+  /** Position of the layer in the model (0-based): salts per-layer random streams (dropout masks). */
+  readonly index: number;
 }
 
 export interface LayerPlan {

@@ -129,6 +129,7 @@ export class Sequential {
         if (layer.isView) return;
         const built = layer.build({
           gpu: this.gpu,
+          index: i,
           rows,
           mode,
           inputShape: this.inputOf(i),

@@ -1,14 +1,17 @@
-import type { Layer, Shape } from '../graph/layer.ts';
+import type { Layer, LayerPlan, Shape } from '../graph/layer.ts';
 import { product } from '../graph/tensor.ts';
 
-/** [C, H, W] → [C·H·W]. NCHW rows are already contiguous per sample, so this is a view: no buffer, no dispatch. */
+/**
+ * [C, H, W] → [C·H·W] (PyTorch's `nn.Flatten`). NCHW rows are already contiguous, so the output is the
+ * input buffer with another shape (and its gradient the input gradient): no buffer, no dispatch.
+ */
 export function flatten(): Layer {
   return {
     kind: 'flatten',
-    isView: true,
-    describe: () => 'flatten',
+    describe: () => 'flatten()',
     outputShape: (input: Shape) => [product(input)],
     params: () => [],
-    build: () => ({ forward: [], backward: [] }),
+    isView: true,
+    build: (): LayerPlan => ({ forward: [], backward: [] }),
   };
 }

@@ -1,0 +1,263 @@
+// Conv2d (NCHW, square KSIZE×KSIZE kernel, stride STRIDE, zero padding PAD) as three implicit GEMMs:
+// im2col is never stored, each product computes the im2col addresses it needs from its loop index.
+//
+//   x, dx  [batch, CIN, IN_H, IN_W]     weight, dWeight [COUT, CIN, KSIZE, KSIZE]     bias, dBias [COUT]
+//   y, dy  [batch, COUT, OUT_H, OUT_W]  dWeightSplits [splits, COUT, CIN·KSIZE²] (partial dWeights)
+//
+//   forward          y[co, p]  = Σ_j weight[co, j] · x[n, ci, oh·S − P + kh, ow·S − P + kw] + bias[co]
+//                    (p = (n, oh, ow), j = (ci, kh, kw): [COUT × PATCH] · im2col(x)[PATCH × batch·OH·OW])
+//   backward-data    dx[ci, q] = Σ_t weight[co, ci, kh, kw] · dy[n, co, oh, ow]   (q = (n, ih, iw), t = (co, kh, kw))
+//                    over the outputs with oh·S − P + kh = ih and ow·S − P + kw = iw
+//   backward-filter  dW[co, j] = Σ_p dy[n, co, oh, ow] · x[n, ci, oh·S − P + kh, ow·S − P + kw]   (dyᵀ · im2col(x))
+//
+// Backward-data GATHERS over the outputs that read each input instead of scattering into dx, so every dx
+// is written once and no atomics are needed; with stride S only 1/S² of the taps hit an output (the
+// strided first layer of a net needs no dx). Backward-filter sums over every position of the batch into
+// a few hundred weights, too few outputs to fill the device, so the positions are split over workgroups
+// (dWeightSplits) and reduce_splits adds the pieces.
+//
+// Register blocking: an invocation owns 8 rows (channels) × 4 columns (positions, or kernel taps for
+// backward-filter) in 8 vec4 accumulators; per step of the sum it loads 8 row values (the same in every
+// invocation: a broadcast) and 4 column values for 32 multiply-adds. Columns are strided (tx, tx + 64, …)
+// so neighbouring invocations read neighbouring addresses. Each sum is ONE flat loop whose index is
+// split by constant divisors (geometry is compiled in, one pipeline per layer shape; only the batch size
+// travels in `dims`).
+//
+// No workgroup-memory staging, measured on SwiftShader (the CPU adapter the tests run on) at batch 1000:
+// a dense.wgsl-style version staging 16×64 tiles (4×4 per invocation) ran the MNIST layers 3–8× slower.
+// There a staged value costs a workgroup-memory write, a barrier and a read, no cheaper than the global
+// read it replaces, and 8 rows already cover an MNIST layer's channels, so staging would only share what
+// every invocation reads as one broadcast. Nested (ci, kh, kw) loops ran 1.3–2× slower than one flat
+// loop; 8×8 and 16×4 blocks gained nothing over 8×4.
+
+struct Dims {
+  batch: u32,          // samples in this batch
+  splitDepth: u32,     // backward-filter: output positions (n, oh, ow) each split sums over
+  splits: u32,         // backward-filter: partial dWeights that reduce_splits adds
+}
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read> dy: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dWeightSplits: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dWeight: array<f32>;
+@group(0) @binding(9) var<storage, read_write> dBias: array<f32>;
+
+const CIN: u32 = ${CIN}u;
+const IN_H: u32 = ${IN_H}u;
+const IN_W: u32 = ${IN_W}u;
+const COUT: u32 = ${COUT}u;
+const KSIZE: u32 = ${KSIZE}u;
+const STRIDE: u32 = ${STRIDE}u;
+const PAD: u32 = ${PAD}u;
+const OUT_H: u32 = ${OUT_H}u;
+const OUT_W: u32 = ${OUT_W}u;
+const KK: u32 = KSIZE * KSIZE;
+const PATCH: u32 = CIN * KK;  // j = (ci, kh, kw): one row of weight
+const IN_HW: u32 = IN_H * IN_W;
+const OUT_HW: u32 = OUT_H * OUT_W;
+
+const THREADS: u32 = ${THREADS}u;  // invocations per workgroup, along the columns
+const ROWS: u32 = 8u;              // rows per invocation (two vec4)
+const COLS: u32 = 4u;              // columns per invocation, THREADS apart
+
+// acc[2c + h] += rows 4h…4h+3 (a[h]) × column c (b[c]): the 8×4 register block.
+fn accumulate(acc: ptr<function, array<vec4f, 8>>, a0: vec4f, a1: vec4f, b: vec4f) {
+  (*acc)[0] = fma(a0, vec4f(b.x), (*acc)[0]);
+  (*acc)[1] = fma(a1, vec4f(b.x), (*acc)[1]);
+  (*acc)[2] = fma(a0, vec4f(b.y), (*acc)[2]);
+  (*acc)[3] = fma(a1, vec4f(b.y), (*acc)[3]);
+  (*acc)[4] = fma(a0, vec4f(b.z), (*acc)[4]);
+  (*acc)[5] = fma(a1, vec4f(b.z), (*acc)[5]);
+  (*acc)[6] = fma(a0, vec4f(b.w), (*acc)[6]);
+  (*acc)[7] = fma(a1, vec4f(b.w), (*acc)[7]);
+}
+
+// weight[(row + r)·rowStride + offset] for 8 consecutive rows r, 0 past `rows` (dyRows: the same for dy).
+// Branch-free (select, clamped address) so every SIMD lane stays active; unrolled so the values stay
+// in registers (a dynamically indexed local array lives in memory on CPU rasterisers).
+fn weightRow(r: u32, rows: u32, rowStride: u32, offset: u32) -> f32 {
+  let inside = r < rows;
+  return select(0.0, weight[select(0u, r * rowStride + offset, inside)], inside);
+}
+
+fn weightRows(row: u32, rows: u32, rowStride: u32, offset: u32) -> array<vec4f, 2> {
+  return array(
+    vec4f(weightRow(row, rows, rowStride, offset), weightRow(row + 1u, rows, rowStride, offset),
+          weightRow(row + 2u, rows, rowStride, offset), weightRow(row + 3u, rows, rowStride, offset)),
+    vec4f(weightRow(row + 4u, rows, rowStride, offset), weightRow(row + 5u, rows, rowStride, offset),
+          weightRow(row + 6u, rows, rowStride, offset), weightRow(row + 7u, rows, rowStride, offset)));
+}
+
+fn dyRow(r: u32, at: u32) -> f32 {
+  let inside = r < COUT;
+  return select(0.0, dy[select(0u, at + r * OUT_HW, inside)], inside);
+}
+
+// dy[n, row…row+7, oh, ow] for at = n·COUT·OUT_HW + oh·OUT_W + ow, 0 past COUT.
+fn dyRows(row: u32, at: u32) -> array<vec4f, 2> {
+  return array(vec4f(dyRow(row, at), dyRow(row + 1u, at), dyRow(row + 2u, at), dyRow(row + 3u, at)),
+               vec4f(dyRow(row + 4u, at), dyRow(row + 5u, at), dyRow(row + 6u, at), dyRow(row + 7u, at)));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// forward: rows = output channels, columns = output positions p = (n, oh, ow).
+
+@compute @workgroup_size(THREADS)
+fn forward(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) local: vec3u) {
+  let row = group.z * ROWS;
+  let first = (group.x + group.y * groups.x) * THREADS * COLS + local.x;
+  // Per column: where its receptive field starts (ih0, iw0 wrap below 0), and its image's offset.
+  var ih0: vec4u; var iw0: vec4u; var image: vec4u; var valid: vec4<bool>;
+  for (var c = 0u; c < COLS; c++) {
+    let p = first + c * THREADS;
+    let o = p % OUT_HW;
+    ih0[c] = (o / OUT_W) * STRIDE - PAD;
+    iw0[c] = (o % OUT_W) * STRIDE - PAD;
+    image[c] = (p / OUT_HW) * CIN * IN_HW;
+    valid[c] = p < dims.batch * OUT_HW;
+  }
+  var acc: array<vec4f, 8>;
+  for (var j = 0u; j < PATCH; j++) {
+    let ih = ih0 + vec4u((j % KK) / KSIZE);
+    let iw = iw0 + vec4u(j % KSIZE);
+    let inside = valid & (ih < vec4u(IN_H)) & (iw < vec4u(IN_W));
+    let at = select(vec4u(0u), image + vec4u((j / KK) * IN_HW) + ih * IN_W + iw, inside);
+    let b = select(vec4f(0.0), vec4f(x[at.x], x[at.y], x[at.z], x[at.w]), inside);
+    let w = weightRows(row, COUT, PATCH, j);
+    accumulate(&acc, w[0], w[1], b);
+  }
+  storeY(first, acc[0], acc[1], row);
+  storeY(first + THREADS, acc[2], acc[3], row);
+  storeY(first + 2u * THREADS, acc[4], acc[5], row);
+  storeY(first + 3u * THREADS, acc[6], acc[7], row);
+}
+
+// y[n, row…row+7, oh, ow] = column p of the block + bias.
+fn storeY(p: u32, lo: vec4f, hi: vec4f, row: u32) {
+  if (p >= dims.batch * OUT_HW) { return; }
+  let at = (p / OUT_HW) * COUT * OUT_HW + p % OUT_HW;
+  for (var r = 0u; r < ROWS && row + r < COUT; r++) {
+    y[at + (row + r) * OUT_HW] = select(hi[r % 4u], lo[r % 4u], r < 4u) + bias[row + r];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// backward-data: rows = input channels, columns = input positions q = (n, ih, iw); a gather over the
+// (co, kh, kw) whose output oh = (ih + P − kh) / S, ow = (iw + P − kw) / S exists.
+
+@compute @workgroup_size(THREADS)
+fn backward_data(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) local: vec3u) {
+  let row = group.z * ROWS;
+  let first = (group.x + group.y * groups.x) * THREADS * COLS + local.x;
+  var ihP: vec4u; var iwP: vec4u; var image: vec4u; var valid: vec4<bool>;
+  for (var c = 0u; c < COLS; c++) {
+    let q = first + c * THREADS;
+    let i = q % IN_HW;
+    ihP[c] = i / IN_W + PAD;
+    iwP[c] = i % IN_W + PAD;
+    image[c] = (q / IN_HW) * COUT * OUT_HW;
+    valid[c] = q < dims.batch * IN_HW;
+  }
+  var acc: array<vec4f, 8>;
+  for (var t = 0u; t < COUT * KK; t++) {
+    let ohS = ihP - vec4u((t % KK) / KSIZE);  // oh·S; wraps (so oh ≥ OUT_H) when negative
+    let owS = iwP - vec4u(t % KSIZE);
+    let oh = ohS / STRIDE;
+    let ow = owS / STRIDE;
+    let inside = valid & (oh < vec4u(OUT_H)) & (ow < vec4u(OUT_W)) & (ohS % STRIDE == vec4u(0u)) & (owS % STRIDE == vec4u(0u));
+    let at = select(vec4u(0u), image + vec4u((t / KK) * OUT_HW) + oh * OUT_W + ow, inside);
+    let b = select(vec4f(0.0), vec4f(dy[at.x], dy[at.y], dy[at.z], dy[at.w]), inside);
+    let w = weightRows(row, CIN, KK, (t / KK) * PATCH + t % KK);
+    accumulate(&acc, w[0], w[1], b);
+  }
+  storeDx(first, acc[0], acc[1], row);
+  storeDx(first + THREADS, acc[2], acc[3], row);
+  storeDx(first + 2u * THREADS, acc[4], acc[5], row);
+  storeDx(first + 3u * THREADS, acc[6], acc[7], row);
+}
+
+fn storeDx(q: u32, lo: vec4f, hi: vec4f, row: u32) {
+  if (q >= dims.batch * IN_HW) { return; }
+  let at = (q / IN_HW) * CIN * IN_HW + q % IN_HW;
+  for (var r = 0u; r < ROWS && row + r < CIN; r++) {
+    dx[at + (row + r) * IN_HW] = select(hi[r % 4u], lo[r % 4u], r < 4u);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// backward-filter: rows = output channels, columns = kernel taps j = (ci, kh, kw); workgroup z picks the
+// row block and the split, a range of output positions p = (n, oh, ow) it sums over.
+
+const ROW_BLOCKS: u32 = (COUT + ROWS - 1u) / ROWS;
+
+@compute @workgroup_size(THREADS)
+fn backward_filter(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {
+  let row = (group.z % ROW_BLOCKS) * ROWS;
+  let split = group.z / ROW_BLOCKS;
+  let first = group.x * THREADS * COLS + local.x;
+  // Per column: the tap's input channel offset and its (kh, kw).
+  var channel: vec4u; var kh: vec4u; var kw: vec4u; var valid: vec4<bool>;
+  for (var c = 0u; c < COLS; c++) {
+    let j = first + c * THREADS;
+    let r = j % KK;
+    kh[c] = r / KSIZE;
+    kw[c] = r % KSIZE;
+    channel[c] = (j / KK) * IN_HW;
+    valid[c] = j < PATCH;
+  }
+  var acc: array<vec4f, 8>;
+  let end = min(dims.batch * OUT_HW, (split + 1u) * dims.splitDepth);
+  for (var p = split * dims.splitDepth; p < end; p++) {
+    let o = p % OUT_HW;
+    let ih = vec4u((o / OUT_W) * STRIDE - PAD) + kh;  // wraps below 0
+    let iw = vec4u((o % OUT_W) * STRIDE - PAD) + kw;
+    let inside = valid & (ih < vec4u(IN_H)) & (iw < vec4u(IN_W));
+    let at = select(vec4u(0u), vec4u((p / OUT_HW) * CIN * IN_HW) + channel + ih * IN_W + iw, inside);
+    let b = select(vec4f(0.0), vec4f(x[at.x], x[at.y], x[at.z], x[at.w]), inside);
+    let g = dyRows(row, (p / OUT_HW) * COUT * OUT_HW + o);
+    accumulate(&acc, g[0], g[1], b);
+  }
+  let at = split * COUT * PATCH;
+  storeDWeight(at, first, acc[0], acc[1], row);
+  storeDWeight(at, first + THREADS, acc[2], acc[3], row);
+  storeDWeight(at, first + 2u * THREADS, acc[4], acc[5], row);
+  storeDWeight(at, first + 3u * THREADS, acc[6], acc[7], row);
+}
+
+fn storeDWeight(at: u32, j: u32, lo: vec4f, hi: vec4f, row: u32) {
+  if (j >= PATCH) { return; }
+  for (var r = 0u; r < ROWS && row + r < COUT; r++) {
+    dWeightSplits[at + (row + r) * PATCH + j] = select(hi[r % 4u], lo[r % 4u], r < 4u);
+  }
+}
+
+// dWeight = Σ_split dWeightSplits[split]: one invocation per weight (x·y folded past 65,535 groups).
+@compute @workgroup_size(64)
+fn reduce_splits(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = id.x + id.y * groups.x * 64u;
+  if (i >= COUT * PATCH) { return; }
+  var sum = 0.0;
+  for (var s = 0u; s < dims.splits; s++) { sum += dWeightSplits[s * COUT * PATCH + i]; }
+  dWeight[i] = sum;
+}
+
+// dBias[co] = Σ_{n, oh, ow} dy[n, co, oh, ow]: one workgroup per channel, a tree over its 64 partial sums.
+var<workgroup> sums: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn bias_grad(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) thread: u32) {
+  let co = group.x;
+  var sum = 0.0;
+  for (var p = thread; p < dims.batch * OUT_HW; p += 64u) { sum += dy[((p / OUT_HW) * COUT + co) * OUT_HW + p % OUT_HW]; }
+  sums[thread] = sum;
+  for (var half = 32u; half > 0u; half >>= 1u) {
+    workgroupBarrier();
+    if (thread < half) { sums[thread] += sums[thread + half]; }
+  }
+  if (thread == 0u) { dBias[co] = sums[0]; }
+}

@@ -1,0 +1,173 @@
+import { check, ShapeError } from '../errors.ts';
+import type { Gpu } from '../gpu/gpu.ts';
+import { grid1d, kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import { uniformInit } from '../data/random.ts';
+import type { BuildArgs, Layer, LayerPlan, ParamSpec, Shape } from '../graph/layer.ts';
+import { binding, formatShape } from '../graph/tensor.ts';
+
+/** One conv2d layer's shape: per-sample input [inChannels, height, width], square kernel, NCHW. */
+export interface ConvGeometry {
+  inChannels: number;
+  height: number;
+  width: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+}
+
+/** Sizes of one dispatch: the geometry and the samples in the batch. */
+export type ConvSizes = ConvGeometry & { rows: number };
+
+/** Output height or width: ⌊(size + 2·padding − kernel) / stride⌋ + 1 (PyTorch's formula, dilation 1). */
+export function convOutputSize(size: number, kernel: number, stride: number, padding: number): number {
+  return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+}
+
+/** Register block of shaders/conv2d.wgsl: an invocation owns 8 channels × 4 columns. */
+const ROWS = 8;
+const COLS = 4;
+/** Invocations per workgroup of forward and backward-data. */
+const THREADS = 64;
+/** Aim for this many workgroups in backward-filter, so a GPU is busy although dWeight is small… */
+const FILTER_WORKGROUPS = 256;
+/** …but let each sum at least this many positions, so there are few partial sums to add. */
+const MIN_SPLIT_DEPTH = 256;
+
+function geometryDefines(g: ConvGeometry, threads: number) {
+  return {
+    CIN: g.inChannels, IN_H: g.height, IN_W: g.width, COUT: g.outChannels, KSIZE: g.kernel, STRIDE: g.stride, PAD: g.padding,
+    OUT_H: convOutputSize(g.height, g.kernel, g.stride, g.padding), OUT_W: convOutputSize(g.width, g.kernel, g.stride, g.padding),
+    THREADS: threads,
+  };
+}
+
+function dims(gpu: Gpu, rows: number, splitDepth = 0, splits = 1): GPUBuffer {
+  return uniform(gpu, 'conv2d.dims', [['u32', rows], ['u32', splitDepth], ['u32', splits]]);
+}
+
+/** Workgroups covering `columns` × `channels` in register blocks (x·y folded past 65,535). */
+function grid(columns: number, channels: number): [number, number, number] {
+  const [x, y] = grid1d(Math.ceil(columns / COLS), THREADS);
+  return [x, y, Math.ceil(channels / ROWS)];
+}
+
+function outputPositions(g: ConvGeometry): number {
+  return convOutputSize(g.height, g.kernel, g.stride, g.padding) * convOutputSize(g.width, g.kernel, g.stride, g.padding);
+}
+
+/** y[n, co, oh, ow] = Σ_{ci, kh, kw} weight[co, ci, kh, kw] · x[n, ci, oh·s − p + kh, ow·s − p + kw] + bias[co] */
+export function conv2dForward(gpu: Gpu, a: ConvSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding }): Dispatch {
+  return kernel(gpu, {
+    shader: 'conv2d',
+    entry: 'forward',
+    defines: geometryDefines(a, THREADS),
+    bind: { dims: dims(gpu, a.rows), x: a.x, weight: a.weight, bias: a.bias, y: a.y },
+    workgroups: grid(a.rows * outputPositions(a), a.outChannels),
+  });
+}
+
+/** dx[n, ci, ih, iw] = Σ over the (co, kh, kw) whose output reads (ih, iw) of weight[co, ci, kh, kw] · dy[n, co, oh, ow] */
+export function conv2dBackwardData(gpu: Gpu, a: ConvSizes & { dy: Binding; weight: Binding; dx: Binding }): Dispatch {
+  return kernel(gpu, {
+    shader: 'conv2d',
+    entry: 'backward_data',
+    defines: geometryDefines(a, THREADS),
+    bind: { dims: dims(gpu, a.rows), dy: a.dy, weight: a.weight, dx: a.dx },
+    workgroups: grid(a.rows * a.height * a.width, a.inChannels),
+  });
+}
+
+/**
+ * dWeight[co, ci, kh, kw] = Σ_{n, oh, ow} dy[n, co, oh, ow] · x[n, ci, oh·s − p + kh, ow·s − p + kw]. The output
+ * positions are split over workgroups; with more than one split the partial sums go to a buffer made here
+ * and a second dispatch adds them up.
+ */
+export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: Binding; dWeight: Binding }): Dispatch[] {
+  const patch = a.inChannels * a.kernel ** 2;
+  // Just enough invocations for the taps, in whole SIMD groups of 4.
+  const threads = Math.min(THREADS, 4 * Math.ceil(patch / (4 * COLS)));
+  const rowBlocks = Math.ceil(a.outChannels / ROWS);
+  const columnBlocks = Math.ceil(patch / (COLS * threads));
+  const positions = a.rows * outputPositions(a);
+  const wanted = Math.min(Math.ceil(positions / MIN_SPLIT_DEPTH), Math.ceil(FILTER_WORKGROUPS / (rowBlocks * columnBlocks)));
+  const splitDepth = Math.ceil(positions / wanted);
+  const splits = Math.ceil(positions / splitDepth);
+  const uniforms = dims(gpu, a.rows, splitDepth, splits);
+  const defines = geometryDefines(a, threads);
+  const weights = a.outChannels * patch;
+  const partial = splits === 1 ? a.dWeight : gpu.buffers.create('conv2d.dWeightSplits', splits * weights * 4, GPUBufferUsage.STORAGE);
+  const filter = kernel(gpu, {
+    shader: 'conv2d',
+    entry: 'backward_filter',
+    defines,
+    bind: { dims: uniforms, dy: a.dy, x: a.x, dWeightSplits: partial },
+    workgroups: [columnBlocks, 1, rowBlocks * splits],
+  });
+  if (splits === 1) return [filter];
+  const [x, y] = grid1d(weights, 64);
+  return [filter, kernel(gpu, { shader: 'conv2d', entry: 'reduce_splits', defines, bind: { dims: uniforms, dWeightSplits: partial, dWeight: a.dWeight }, workgroups: [x, y] })];
+}
+
+/** dBias[co] = Σ_{n, oh, ow} dy[n, co, oh, ow] */
+export function conv2dBiasGrad(gpu: Gpu, a: ConvSizes & { dy: Binding; dBias: Binding }): Dispatch {
+  return kernel(gpu, {
+    shader: 'conv2d',
+    entry: 'bias_grad',
+    defines: geometryDefines(a, THREADS),
+    bind: { dims: dims(gpu, a.rows), dy: a.dy, dBias: a.dBias },
+    workgroups: [a.outChannels],
+  });
+}
+
+/** A 2-d convolution (PyTorch's `nn.Conv2d`, square kernel, zero padding) over [channels, height, width] inputs. */
+export function conv2d(options: { out: number; kernel: number; stride?: number; padding?: number }): Layer {
+  const { out, kernel: size, stride = 1, padding = 0 } = options;
+  check(Number.isInteger(out) && out >= 1, 'conv2d out', out, 'a whole number ≥ 1');
+  check(Number.isInteger(size) && size >= 1, 'conv2d kernel', size, 'a whole number ≥ 1');
+  check(Number.isInteger(stride) && stride >= 1, 'conv2d stride', stride, 'a whole number ≥ 1');
+  check(Number.isInteger(padding) && padding >= 0, 'conv2d padding', padding, 'a whole number ≥ 0');
+
+  const geometry = (input: Shape): ConvGeometry => ({
+    inChannels: input[0]!, height: input[1]!, width: input[2]!, outChannels: out, kernel: size, stride, padding,
+  });
+
+  return {
+    kind: 'conv2d',
+    describe: () => `conv2d(${out}, k${size}${stride === 1 ? '' : `, s${stride}`}${padding === 0 ? '' : `, p${padding}`})`,
+    outputShape(input: Shape, index: number): Shape {
+      const name = `conv2d #${index}`;
+      if (input.length !== 3) {
+        throw new ShapeError(`${name}: input must be [channels, height, width] but is ${formatShape(input)} (rank ${input.length}); put conv2d layers before flatten and dense`);
+      }
+      const [, height, width] = input as [number, number, number];
+      if (size > height + 2 * padding || size > width + 2 * padding) {
+        throw new ShapeError(`${name}: kernel ${size} is larger than its ${height}×${width} input padded by ${padding}`);
+      }
+      return [out, convOutputSize(height, size, stride, padding), convOutputSize(width, size, stride, padding)];
+    },
+    params(input: Shape): ParamSpec[] {
+      const fanIn = input[0]! * size * size;
+      const bound = 1 / Math.sqrt(fanIn);
+      return [
+        { name: 'weight', shape: [out, input[0]!, size, size], init: (rng) => uniformInit(rng, out * fanIn, bound) },
+        { name: 'bias', shape: [out], init: (rng) => uniformInit(rng, out, bound) },
+      ];
+    },
+    build(args: BuildArgs): LayerPlan {
+      const { gpu } = args;
+      const sizes = { ...geometry(args.inputShape), rows: args.rows };
+      const weight = binding(args.params.weight!);
+      const x = binding(args.input);
+      const forward = [conv2dForward(gpu, { ...sizes, x, weight, bias: binding(args.params.bias!), y: binding(args.output) })];
+      if (args.mode === 'eval' || !args.dOutput) return { forward, backward: [] };
+      const dy = binding(args.dOutput);
+      const backward = [
+        ...conv2dBackwardFilter(gpu, { ...sizes, dy, x, dWeight: binding(args.grads.weight!) }),
+        conv2dBiasGrad(gpu, { ...sizes, dy, dBias: binding(args.grads.bias!) }),
+      ];
+      if (args.dInput) backward.push(conv2dBackwardData(gpu, { ...sizes, dy, weight, dx: binding(args.dInput) }));
+      return { forward, backward };
+    },
+  };
+}

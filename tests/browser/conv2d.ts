@@ -1,0 +1,120 @@
+import * as ref from '../../src/reference/conv2d.ts';
+import { conv2dBackwardData, conv2dBackwardFilter, conv2dBiasGrad, conv2dForward, convOutputSize, type ConvSizes } from '../../src/layers/conv2d.ts';
+import type { Dispatch } from '../../src/gpu/kernel.ts';
+import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness } from './util.ts';
+
+function outputLength(g: ConvSizes): number {
+  return g.rows * g.outChannels * convOutputSize(g.height, g.kernel, g.stride, g.padding) * convOutputSize(g.width, g.kernel, g.stride, g.padding);
+}
+
+/** Runs forward, dx, dW and db once on seeded inputs; returns inputs and GPU results. */
+async function runConv(g: ConvSizes, dy: Float32Array) {
+  const gpu = await testGpu();
+  const x = randomArray(g.rows * g.inChannels * g.height * g.width, 1);
+  const w = randomArray(g.outChannels * g.inChannels * g.kernel ** 2, 2);
+  const b = randomArray(g.outChannels, 3);
+  const buf = {
+    x: storage(gpu, 'x', x), weight: storage(gpu, 'w', w), bias: storage(gpu, 'b', b), dy: storage(gpu, 'dy', dy),
+    y: empty(gpu, 'y', dy.length), dx: empty(gpu, 'dx', x.length), dWeight: empty(gpu, 'dW', w.length), dBias: empty(gpu, 'db', b.length),
+  };
+  await run(gpu, [
+    conv2dForward(gpu, { ...g, ...buf }),
+    conv2dBackwardData(gpu, { ...g, ...buf }),
+    ...conv2dBackwardFilter(gpu, { ...g, ...buf }),
+    conv2dBiasGrad(gpu, { ...g, ...buf }),
+  ]);
+  const out = { y: await readF32(gpu, buf.y), dx: await readF32(gpu, buf.dx), dWeight: await readF32(gpu, buf.dWeight), dBias: await readF32(gpu, buf.dBias) };
+  for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
+  return { x, w, b, ...out };
+}
+
+/** Forward and the three backward products of one conv2d against the float64 reference. */
+export async function conv2dVsReference(g: ConvSizes): Promise<Closeness[]> {
+  const dy = randomArray(outputLength(g), 4);
+  const gpu = await runConv(g, dy);
+  const y = ref.conv2dForward(gpu.x, gpu.w, gpu.b, g);
+  const grads = ref.conv2dBackward(dy, gpu.x, gpu.w, g);
+  // Each value sums `terms` products of numbers in [-1, 1]: f32 rounding grows like √terms (as in the dense
+  // test; measured max errors sit 5–10× below this). dW and db sum over every output position of the batch.
+  const atol = (terms: number) => 4e-6 * Math.sqrt(terms);
+  const positions = dy.length / g.outChannels;
+  return [
+    compare('y', gpu.y, y, atol(g.inChannels * g.kernel ** 2)),
+    compare('dx', gpu.dx, grads.dx, atol(g.outChannels * g.kernel ** 2)),
+    compare('dW', gpu.dWeight, grads.dWeight, atol(positions)),
+    compare('db', gpu.dBias, grads.dBias, atol(positions)),
+  ];
+}
+
+/**
+ * Central-difference check of the GPU backward: for L = Σ r·y(x, W, b) with random r (= dy), compares dx,
+ * dW, db with (L(v + h) − L(v − h)) / 2h of the float64 reference forward, for every element.
+ */
+export async function conv2dGradCheck(g: ConvSizes): Promise<Closeness[]> {
+  const r = randomArray(outputLength(g), 5);
+  const gpu = await runConv(g, r);
+  const x = Float64Array.from(gpu.x);
+  const w = Float64Array.from(gpu.w);
+  const b = Float64Array.from(gpu.b);
+  const loss = () => ref.conv2dForward(x, w, b, g).reduce((sum, y, i) => sum + r[i]! * y, 0);
+  const h = 1e-3;
+  const numeric = (values: Float64Array) =>
+    values.map((v, i) => {
+      values[i] = v + h;
+      const up = loss();
+      values[i] = v - h;
+      const down = loss();
+      values[i] = v;
+      return (up - down) / (2 * h);
+    });
+  // L is linear in each input, so the central difference is exact up to float64 rounding (~1e-12); what
+  // remains is the GPU's f32 accumulation, within tinygrad's gradient tolerance atol 1e-4 / rtol 1e-3.
+  return [
+    compare('dx vs finite differences', gpu.dx, numeric(x), 1e-4),
+    compare('dW vs finite differences', gpu.dWeight, numeric(w), 1e-4),
+    compare('db vs finite differences', gpu.dBias, numeric(b), 1e-4),
+  ];
+}
+
+/**
+ * Times forward and backward of the two convolutions of the MNIST CNN at `rows` samples: not a test, a
+ * number to watch. Each product runs once to warm up, then `reps` times; the fastest run is kept, since
+ * on a shared machine the slower ones measure the neighbours. The first layer's dx is left out: a plan
+ * never computes it.
+ */
+export async function conv2dBenchmark(rows = 1000, reps = 3): Promise<Record<string, number>> {
+  const gpu = await testGpu();
+  const layers: Array<[string, ConvSizes, boolean]> = [
+    ['conv1 1→16 k5 s2', { rows, inChannels: 1, height: 28, width: 28, outChannels: 16, kernel: 5, stride: 2, padding: 0 }, false],
+    ['conv2 16→8 k3', { rows, inChannels: 16, height: 12, width: 12, outChannels: 8, kernel: 3, stride: 1, padding: 0 }, true],
+  ];
+  const times: Record<string, number> = {};
+  for (const [name, g, needsDx] of layers) {
+    const xLength = rows * g.inChannels * g.height * g.width;
+    const yLength = outputLength(g);
+    const wLength = g.outChannels * g.inChannels * g.kernel ** 2;
+    const buf = {
+      x: storage(gpu, 'x', randomArray(xLength, 1)), weight: storage(gpu, 'w', randomArray(wLength, 2)), bias: storage(gpu, 'b', randomArray(g.outChannels, 3)),
+      dy: storage(gpu, 'dy', randomArray(yLength, 4)), y: empty(gpu, 'y', yLength), dx: empty(gpu, 'dx', xLength),
+      dWeight: empty(gpu, 'dW', wLength), dBias: empty(gpu, 'db', g.outChannels),
+    };
+    const products: Array<[string, Dispatch[]]> = [
+      ['forward', [conv2dForward(gpu, { ...g, ...buf })]],
+      ['dW', conv2dBackwardFilter(gpu, { ...g, ...buf })],
+      ['db', [conv2dBiasGrad(gpu, { ...g, ...buf })]],
+    ];
+    if (needsDx) products.push(['dx', [conv2dBackwardData(gpu, { ...g, ...buf })]]);
+    for (const [product, dispatches] of products) {
+      await run(gpu, dispatches);
+      let best = Infinity;
+      for (let i = 0; i < reps; i++) {
+        const start = performance.now();
+        await run(gpu, dispatches);
+        best = Math.min(best, performance.now() - start);
+      }
+      times[`${name} ${product} ms`] = best;
+    }
+    for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
+  }
+  return times;
+}

@@ -1,0 +1,93 @@
+import { test as node } from '@playwright/test';
+import { Rng } from '../src/data/random.ts';
+import { ConfigError, ShapeError } from '../src/errors.ts';
+import { conv2d, type ConvSizes } from '../src/layers/conv2d.ts';
+import { expect, inPage, test, type Closeness } from './support/fixtures.ts';
+
+// Stride 1 and 2, padding 0 and 1, odd sizes, channels 1/3/8/16, kernels 1…5, and the MNIST layers.
+const cases: ConvSizes[] = [
+  { rows: 2, inChannels: 1, height: 28, width: 28, outChannels: 16, kernel: 5, stride: 2, padding: 0 },
+  { rows: 3, inChannels: 16, height: 12, width: 12, outChannels: 8, kernel: 3, stride: 1, padding: 0 },
+  { rows: 2, inChannels: 3, height: 7, width: 5, outChannels: 8, kernel: 3, stride: 1, padding: 1 },
+  { rows: 5, inChannels: 3, height: 9, width: 9, outChannels: 1, kernel: 3, stride: 2, padding: 1 },
+  { rows: 4, inChannels: 8, height: 6, width: 6, outChannels: 3, kernel: 1, stride: 1, padding: 0 },
+  { rows: 2, inChannels: 1, height: 5, width: 5, outChannels: 16, kernel: 5, stride: 1, padding: 2 },
+  { rows: 3, inChannels: 8, height: 11, width: 11, outChannels: 16, kernel: 4, stride: 3, padding: 1 },
+  { rows: 2, inChannels: 16, height: 8, width: 8, outChannels: 16, kernel: 2, stride: 2, padding: 0 },
+];
+
+for (const g of cases) {
+  const name = `conv2d ${g.rows}×${g.inChannels}×${g.height}×${g.width} → ${g.outChannels} k${g.kernel} s${g.stride} p${g.padding}`;
+  test(`${name}: forward, dx, dW, db match the float64 reference`, async ({ gpuPage }) => {
+    const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dVsReference', g);
+    for (const r of results) expect(r.ok, r.message).toBe(true);
+  });
+}
+
+// Small shapes (every element is perturbed twice): strided + padded, and a plain one with a 2×2 kernel.
+const gradCases: ConvSizes[] = [
+  { rows: 2, inChannels: 3, height: 6, width: 5, outChannels: 4, kernel: 3, stride: 2, padding: 1 },
+  { rows: 2, inChannels: 2, height: 5, width: 5, outChannels: 3, kernel: 2, stride: 1, padding: 0 },
+];
+
+for (const g of gradCases) {
+  test(`conv2d ${g.rows}×${g.inChannels}×${g.height}×${g.width} → ${g.outChannels} k${g.kernel} s${g.stride} p${g.padding}: backward matches central finite differences`, async ({ gpuPage }) => {
+    const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dGradCheck', g);
+    for (const r of results) expect(r.ok, r.message).toBe(true);
+  });
+}
+
+// The whole chain through Sequential, with tests/browser/gradcheck.ts (central differences of the GPU loss).
+test('finite differences agree with backward through conv2d → batchnorm → elu → dropout → conv2d → flatten → dense', async ({ gpuPage }) => {
+  const layers = [
+    { type: 'conv2d', out: 3, kernel: 3, stride: 2, padding: 1 }, { type: 'batchnorm' }, { type: 'activation', kind: 'elu' },
+    { type: 'dropout', rate: 0.25 }, { type: 'conv2d', out: 2, kernel: 2 }, { type: 'flatten' }, { type: 'dense', out: 4 },
+  ];
+  const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/gradcheck.ts', 'gradCheck', layers, [2, 7, 7], 5, 3, 1e-2);
+  expect(results.length).toBe(9); // 2 conv weights and biases, γ and β, dense weight and bias, the input
+  for (const r of results) expect(r.ok, r.message).toBe(true);
+});
+
+test('conv2d micro-benchmark (CONV_BENCH=1)', async ({ gpuPage }) => {
+  test.skip(!process.env.CONV_BENCH, 'set CONV_BENCH=1 to time the MNIST convolutions at batch 1000');
+  test.setTimeout(600_000);
+  const times = await inPage<Record<string, number>>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dBenchmark', Number(process.env.CONV_BENCH_ROWS ?? 1000), 3);
+  for (const [k, v] of Object.entries(times)) console.log(`${k.padEnd(32)} ${v.toFixed(1)}`);
+});
+
+node('conv2d output shapes follow PyTorch: ⌊(size + 2p − k) / s⌋ + 1', () => {
+  expect(conv2d({ out: 16, kernel: 5, stride: 2 }).outputShape([1, 28, 28], 0)).toEqual([16, 12, 12]);
+  expect(conv2d({ out: 8, kernel: 3 }).outputShape([16, 12, 12], 2)).toEqual([8, 10, 10]);
+  expect(conv2d({ out: 4, kernel: 3, padding: 1 }).outputShape([3, 7, 5], 0)).toEqual([4, 7, 5]);
+  expect(conv2d({ out: 1, kernel: 4, stride: 3, padding: 1 }).outputShape([8, 11, 11], 0)).toEqual([1, 4, 4]);
+});
+
+node('conv2d shape errors name the layer and the numbers', () => {
+  expect(() => conv2d({ out: 8, kernel: 3 }).outputShape([784], 2)).toThrow(ShapeError);
+  expect(() => conv2d({ out: 8, kernel: 3 }).outputShape([784], 2)).toThrow(/conv2d #2: input must be \[channels, height, width\] but is 784 \(rank 1\)/);
+  expect(() => conv2d({ out: 8, kernel: 5 }).outputShape([16, 3, 3], 4)).toThrow(/conv2d #4: kernel 5 is larger than its 3×3 input padded by 0/);
+  expect(() => conv2d({ out: 8, kernel: 5, padding: 1 }).outputShape([16, 3, 3], 1)).not.toThrow();
+});
+
+node('conv2d options are validated up front', () => {
+  expect(() => conv2d({ out: 0, kernel: 3 })).toThrow(ConfigError);
+  expect(() => conv2d({ out: 0, kernel: 3 })).toThrow(/conv2d out 0/);
+  expect(() => conv2d({ out: 4, kernel: 0 })).toThrow(/conv2d kernel 0/);
+  expect(() => conv2d({ out: 4, kernel: 3, stride: 0 })).toThrow(/conv2d stride 0/);
+  expect(() => conv2d({ out: 4, kernel: 3, stride: 1.5 })).toThrow(/conv2d stride 1.5/);
+  expect(() => conv2d({ out: 4, kernel: 3, padding: -1 })).toThrow(/conv2d padding -1/);
+});
+
+node('conv2d parameters: weight [out, in, k, k] and bias, PyTorch init U(±1/√(in·k·k))', () => {
+  const [weight, bias] = conv2d({ out: 16, kernel: 5, stride: 2 }).params([3, 28, 28]);
+  expect(weight!.name).toBe('weight');
+  expect(weight!.shape).toEqual([16, 3, 5, 5]);
+  expect(bias!.name).toBe('bias');
+  expect(bias!.shape).toEqual([16]);
+  const bound = 1 / Math.sqrt(3 * 25);
+  const w = weight!.init(new Rng(1));
+  expect(w.length).toBe(16 * 75);
+  expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(bound);
+  expect(Math.max(...w.map(Math.abs))).toBeGreaterThan(0.9 * bound);
+  expect(Math.max(...bias!.init(new Rng(2)).map(Math.abs))).toBeLessThanOrEqual(bound);
+});
