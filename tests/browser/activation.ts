@@ -83,7 +83,7 @@ export async function activationLayerPlan(kind: ActivationKind): Promise<{ resul
   const buf = { x: storage(gpu, 'x', x), y: empty(gpu, 'y', count), dy: storage(gpu, 'dy', dy), dx: empty(gpu, 'dx', count) };
   const layer = activation(kind);
   const args = (mode: 'train' | 'eval', withDInput: boolean): BuildArgs => ({
-    gpu, rows, mode, inputShape: shape, outputShape: layer.outputShape(shape, 0),
+    gpu, index: 0, rows, mode, inputShape: shape, outputShape: layer.outputShape(shape, 0),
     input: tensor(buf.x, shape, count), output: tensor(buf.y, shape, count),
     dOutput: tensor(buf.dy, shape, count), dInput: withDInput ? tensor(buf.dx, shape, count) : null,
     params: {}, grads: {}, state: {}, step: buf.x, // activations never read the Step uniform

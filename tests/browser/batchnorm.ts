@@ -26,7 +26,7 @@ function buildLayer(gpu: Gpu, shape: number[], rows: number, withDx = true) {
   const layer = batchnorm();
   const build = (mode: 'train' | 'eval') =>
     layer.build({
-      gpu, rows, mode, inputShape: shape, outputShape: layer.outputShape(shape, 0),
+      gpu, index: 0, rows, mode, inputShape: shape, outputShape: layer.outputShape(shape, 0),
       input: tensor(buf.x, shape), output: tensor(buf.y, shape),
       dOutput: mode === 'train' ? tensor(buf.dy, shape) : null, dInput: mode === 'train' && withDx ? tensor(buf.dx, shape) : null,
       params: { weight: tensor(buf.weight, [c]), bias: tensor(buf.bias, [c]) },
