@@ -41,6 +41,10 @@ const OPTIONS: Record<string, { kind: Kind; help: string }> = {
   seed: { kind: 'int', help: 'seed of every random choice' },
   'log-every': { kind: 'int', help: 'read loss back every N steps within an epoch' },
   out: { kind: 'string', help: 'result JSON file (default results/<preset>-<time>.json)' },
+  save: { kind: 'string', help: 'write the trained model to FILE (.safetensors, PyTorch names, config in __metadata__)' },
+  'checkpoint-every': { kind: 'int', help: 'write a resumable checkpoint every N epochs (≥ 1)' },
+  checkpoint: { kind: 'string', help: 'where --checkpoint-every writes (default: the --out file with .checkpoint.safetensors)' },
+  resume: { kind: 'string', help: 'continue the run saved in a checkpoint FILE (its config; only --epochs may change)' },
   help: { kind: 'flag', help: 'show this help' },
 };
 
@@ -114,12 +118,22 @@ export interface TrainCommand {
   config: TrainConfig;
   out: string | null;
   help: boolean;
+  save: string | null;
+  /** 0 = no checkpoints. */
+  checkpointEvery: number;
+  checkpoint: string | null;
+  resume: string | null;
+  /** The options given on the command line (names without --), to refuse config changes on --resume. */
+  given: string[];
 }
+
+/** Options that do not change what is trained, so they may accompany --resume (with --epochs to extend it). */
+export const RESUMABLE_OPTIONS = ['out', 'save', 'checkpoint-every', 'checkpoint', 'resume', 'epochs', 'log-every'];
 
 /** Parses and validates a `train` command line. Throws UsageError, ConfigError or ShapeError. */
 export function parseTrainArgs(argv: readonly string[]): TrainCommand {
   const o = readOptions(argv);
-  if (o.has('help')) return { config: presetConfig('custom'), out: null, help: true };
+  if (o.has('help')) return { config: presetConfig('custom'), out: null, help: true, save: null, checkpointEvery: 0, checkpoint: null, resume: null, given: [] };
   const preset = o.get('preset') ?? 'custom';
   if (preset !== 'custom' && !PRESETS[preset]) throw new UsageError(`--preset ${JSON.stringify(preset)} is not a preset: one of ${Object.keys(PRESETS).join(', ')}`);
   const num = (name: string) => parseNumber(name, o.get(name)!, OPTIONS[name]!.kind as 'int' | 'number');
@@ -168,7 +182,19 @@ export function parseTrainArgs(argv: readonly string[]): TrainCommand {
     if (error instanceof ConfigError || error instanceof ShapeError) throw new UsageError(error.message);
     throw error;
   }
-  return { config, out: o.get('out') ?? null, help: false };
+  const checkpointEvery = o.has('checkpoint-every') ? atLeastOne('checkpoint-every', num('checkpoint-every')) : 0;
+  if (o.has('checkpoint') && checkpointEvery === 0) throw new UsageError('--checkpoint needs --checkpoint-every N (how often to write it)');
+  for (const name of ['out', 'save', 'checkpoint', 'resume']) {
+    if (o.get(name) === '') throw new UsageError(`--${name} "" is not allowed: a file name`);
+  }
+  if (o.has('resume')) {
+    const changed = [...o.keys()].filter((name) => !RESUMABLE_OPTIONS.includes(name));
+    if (changed.length > 0) throw new UsageError(`--${changed[0]} cannot be used with --resume: a resumed run keeps the checkpoint's config (only --epochs may change)`);
+  }
+  return {
+    config, out: o.get('out') ?? null, help: false, save: o.get('save') ?? null, checkpointEvery,
+    checkpoint: o.get('checkpoint') ?? null, resume: o.get('resume') ?? null, given: [...o.keys()],
+  };
 }
 
 function atLeastOne(name: string, value: number): number {

@@ -1,3 +1,5 @@
+import { DeviceError } from '../errors.ts';
+
 /**
  * Every GPU buffer of a run is created here, so we can count what is alive (a training loop must
  * not grow it after the first epoch) and free everything in one `destroyAll()`.
@@ -12,6 +14,10 @@ export class BufferPool {
   /** A buffer of at least `bytes` (rounded up to 4, the storage-buffer granularity). */
   create(label: string, bytes: number, usage: GPUBufferUsageFlags): GPUBuffer {
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    // Refused here rather than as a driver validation error and an invalid buffer.
+    if (size > this.device.limits.maxBufferSize) {
+      throw new DeviceError(`buffer ${label} needs ${size} bytes, more than this adapter's maxBufferSize of ${this.device.limits.maxBufferSize} bytes`);
+    }
     const buffer = this.device.createBuffer({ label, size, usage });
     this.live.set(buffer, size);
     this.collecting?.push(buffer);

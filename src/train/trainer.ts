@@ -1,7 +1,7 @@
-import { check } from '../errors.ts';
+import { check, CheckpointError, ConfigError } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { writeAligned } from '../gpu/buffers.ts';
-import { encode, type Dispatch } from '../gpu/kernel.ts';
+import { encode, kernel, type Dispatch } from '../gpu/kernel.ts';
 import { buildSplits, epochOrder, classCounts, type Splits } from '../data/split.ts';
 import type { Mnist } from '../data/mnist.ts';
 import { gatherBatch } from '../data/gather.ts';
@@ -10,7 +10,9 @@ import { Sequential } from '../graph/sequential.ts';
 import { binding } from '../graph/tensor.ts';
 import { testReport } from '../metrics/report.ts';
 import { CLASSES, type TrainConfig } from './config.ts';
+import { arenaTensors, checkCheckpoint, applyCheckpoint, checkTensors, encodeCheckpoint, readCheckpoint, tensorsArena, type Checkpoint, type NamedTensor, type TrainingState } from './checkpoint.ts';
 import type { DeviceData, DeviceSet } from './device-data.ts';
+import { checkDispatches, checkRunFits } from './limits.ts';
 import { createTotals, softmaxCrossEntropy, TOTALS_BYTES, type Totals } from './loss.ts';
 import { momentBuffers, optimizerStep } from './optimizer.ts';
 import type { EpochRecord, RunResult, TestReport } from './result.ts';
@@ -34,6 +36,20 @@ export interface TrainHooks {
   onProgress?(progress: Progress): void;
   /** Asked between submissions; resolve false to stop (the run keeps what it has). Pausing = not resolving yet. */
   shouldContinue?(): boolean | Promise<boolean>;
+  /** A resumable checkpoint (safetensors bytes) after every `checkpointEvery` epochs (see RunOptions). */
+  onCheckpoint?(bytes: Uint8Array, epoch: number): void | Promise<void>;
+}
+
+/** How a run is driven, beyond its config: checkpoints, resuming, and a test-only fault. */
+export interface RunOptions {
+  /** Hand a checkpoint to hooks.onCheckpoint every N finished epochs (0 = never). */
+  checkpointEvery?: number;
+  /** Bytes of a checkpoint from onCheckpoint: continue that run. The config must be the checkpoint's, epochs and logEvery aside. */
+  resume?: Uint8Array;
+  /** The resume file's name, for error messages. */
+  resumeFile?: string;
+  /** Test-only: destroys the device once this many training steps have been submitted (device-loss tests). */
+  destroyDeviceAfterSteps?: number;
 }
 
 /** What a finished (or interrupted) run leaves: the JSON result, and the trained model for predictions. */
@@ -46,26 +62,59 @@ export interface TrainOutcome {
   release(): void;
 }
 
+/** What `npm run evaluate` writes: a checkpoint's test report, in the same shape as a run's `test`. */
+export interface EvaluationResult {
+  preset: string;
+  config: TrainConfig;
+  adapter: RunResult['adapter'];
+  data: { test: number; classCounts: { test: number[] } };
+  test: TestReport;
+}
+
 /** One encoded batch: which step-table entry to copy into the step uniform, and the dispatches. */
 interface EncodedStep {
   table: number;
   dispatches: Dispatch[];
 }
 
+/** PyTorch's names for the optimizer state in each moment arena. */
+const MOMENT_NAMES = { adam: ['exp_avg', 'exp_avg_sq'], sgd: ['momentum_buffer'] } as const;
+/** firstBad before any bad step. */
+const NO_BAD_STEP = 0xffffffff;
+
 /**
  * Trains a model on MNIST: seeded split and shuffles, batches gathered on the GPU, whole epochs encoded
  * without waiting, loss/accuracy read back once per epoch (or every `logEvery` steps), StepLR,
  * early stopping with best-weights restore, then a full evaluation on the 10,000 test images.
+ * A lost device, a non-finite loss or a stop request ends the run early with `result.interrupted` set.
  */
-export async function train(gpu: Gpu, data: DeviceData, mnist: Mnist, config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainOutcome> {
+export async function train(gpu: Gpu, data: DeviceData, mnist: Mnist, config: TrainConfig, hooks: TrainHooks = {}, options: RunOptions = {}): Promise<TrainOutcome> {
+  const every = options.checkpointEvery ?? 0;
+  check(Number.isInteger(every) && every >= 0, 'checkpoint every', every, 'a whole number of epochs ≥ 1 (0 = no checkpoints)');
+  const resumed = options.resume ? readCheckpoint(options.resume, options.resumeFile ?? 'resume checkpoint') : null;
+  if (resumed) checkResumeConfig(resumed, config, options.resumeFile ?? 'resume checkpoint');
   const splits = planSplits(mnist.train.labels, config);
-  const layers = buildLayers(config.layers);
-  const run = new Run(gpu, data, config, splits, layers);
+  const run = createRun(gpu, data, config, splits);
   try {
-    return await run.execute(mnist, hooks);
+    if (resumed) run.resume(resumed, options.resumeFile ?? 'resume checkpoint');
+    return await run.execute(mnist, hooks, options);
   } catch (error) {
     run.release();
     throw error;
+  }
+}
+
+/** Evaluates a checkpoint (from saveCheckpoint or a training checkpoint) on the test set; frees everything after. */
+export async function evaluateCheckpoint(gpu: Gpu, data: DeviceData, mnist: Mnist, bytes: Uint8Array, file = 'checkpoint'): Promise<EvaluationResult> {
+  const checkpoint = readCheckpoint(bytes, file);
+  const config = checkpoint.config;
+  const run = createRun(gpu, data, config, planSplits(mnist.train.labels, config));
+  try {
+    run.load(checkpoint, file);
+    const { test } = await run.testReport(mnist);
+    return { preset: config.preset, config, adapter: gpu.adapter, data: { test: data.test.count, classCounts: { test: testClassCounts(mnist) } }, test };
+  } finally {
+    run.release();
   }
 }
 
@@ -77,14 +126,49 @@ export function planSplits(trainLabels: Uint8Array, config: TrainConfig): Splits
   return splits;
 }
 
+/** Refuses what the adapter cannot hold before allocating anything, then builds the run and checks its dispatches. */
+function createRun(gpu: Gpu, data: DeviceData, config: TrainConfig, splits: Splits): Run {
+  const layers = buildLayers(config.layers);
+  checkRunFits(gpu.limits, {
+    inputShape: config.inputShape, layers, batchSize: config.batchSize,
+    trainCount: splits.train.length, valCount: splits.val.length, testCount: data.test.count,
+  });
+  const run = new Run(gpu, data, config, splits, layers);
+  try {
+    checkDispatches(gpu.limits.maxComputeWorkgroupsPerDimension, run.dispatches());
+  } catch (error) {
+    run.release();
+    throw error;
+  }
+  return run;
+}
+
+/** A resumed run is the same run: every config field but epochs (to extend it) and logEvery must match. */
+function checkResumeConfig(checkpoint: Checkpoint, config: TrainConfig, file: string): void {
+  if (!checkpoint.training) {
+    throw new CheckpointError(`${file}: has no training state (it holds a finished model, as --save writes): only a checkpoint written during training (--checkpoint-every) can be resumed; evaluate this one instead`);
+  }
+  const saved = checkpoint.config as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(config)) {
+    if (key === 'epochs' || key === 'logEvery') continue;
+    if (JSON.stringify(value) !== JSON.stringify(saved[key])) {
+      throw new ConfigError(`${key} ${JSON.stringify(value)} is not allowed when resuming ${file}: a resumed run keeps the checkpoint's ${JSON.stringify(saved[key])} (only epochs may change)`);
+    }
+  }
+  check(config.epochs >= checkpoint.training.epoch, 'epochs', config.epochs, `at least the ${checkpoint.training.epoch} epochs ${file} has already trained`);
+}
+
 class Run {
-  private readonly model: Sequential;
+  readonly model: Sequential;
   private readonly stepUniform: GPUBuffer;
   private readonly stepTable: GPUBuffer;
   private readonly trainOrder: GPUBuffer;
   private readonly valOrder: GPUBuffer;
   private readonly batchLabels: GPUBuffer;
   private readonly totals: { train: GPUBuffer; val: GPUBuffer; test: GPUBuffer };
+  /** The first optimizer step t whose loss was not finite (NO_BAD_STEP until then); see shaders/loss_guard.wgsl. */
+  private readonly firstBad: GPUBuffer;
+  private readonly lossGuard: Dispatch;
   private readonly probs: GPUBuffer;
   private readonly confusion: GPUBuffer;
   private readonly moments: GPUBuffer[];
@@ -92,7 +176,12 @@ class Run {
   /** Every buffer this run created (model, plans' uniforms, scratch), freed by release(). */
   private readonly owned: GPUBuffer[];
   private readonly steps: { train: number; val: number; test: number };
-  private optimizerStepCount = 0;
+  /**
+   * Where the loop stands: all a checkpoint needs besides the tensors. Shuffles and dropout seeds are
+   * functions of (seed, epoch) and (seed, t), so the epoch counter and t are the RNG's position.
+   */
+  private readonly loop: TrainingState = { epoch: 0, optimizerStep: 0, history: [], bestEpoch: 0, bestScore: null, sinceBest: 0, trainMs: 0, trainSamples: 0 };
+  private submittedSteps = 0;
 
   constructor(
     private readonly gpu: Gpu,
@@ -118,6 +207,8 @@ class Run {
     this.valOrder = (gpu.buffers.upload('val.order', splits.val.length > 0 ? splits.val : new Uint32Array(1)));
     this.batchLabels = make('batch.labels', B * 4);
     this.totals = { train: createTotals(gpu, 'totals.train'), val: createTotals(gpu, 'totals.val'), test: createTotals(gpu, 'totals.test') };
+    this.firstBad = gpu.buffers.upload('loss.firstBad', new Uint32Array([NO_BAD_STEP]));
+    this.lossGuard = kernel(gpu, { shader: 'loss_guard', bind: { totals: this.totals.train, step: this.stepUniform, firstBad: this.firstBad }, workgroups: [1] });
     this.probs = make('probs', Math.max(splits.val.length, data.test.count) * CLASSES * 4);
     this.confusion = make('confusion', CLASSES * CLASSES * 4);
     this.moments = Array.from({ length: momentBuffers(this.optimizerSpec) }, (_, i) => make(`moment${i}`, this.model.paramFloats * 4));
@@ -133,28 +224,32 @@ class Run {
     return c.optimizer === 'adam' ? { kind: 'adam' as const, weightDecay: c.weightDecay } : { kind: 'sgd' as const, momentum: c.momentum, weightDecay: c.weightDecay };
   }
 
-  async execute(mnist: Mnist, hooks: TrainHooks): Promise<TrainOutcome> {
-    const c = this.config;
-    const epochs: EpochRecord[] = [];
-    let interrupted: string | undefined;
-    let bestEpoch = 0;
-    let bestScore = Infinity;
-    let sinceBest = 0;
-    let stoppedEarly = false;
-    let trainMs = 0;
-    let trainSamples = 0;
+  /** Every recorded dispatch, for the workgroup-limit check. */
+  *dispatches(): Iterable<Dispatch> {
+    for (const steps of [this.trainSteps.values(), this.evalSteps.values()]) for (const dispatches of steps) yield* dispatches;
+  }
 
-    for (let epoch = 1; epoch <= c.epochs && !interrupted; epoch++) {
+  async execute(mnist: Mnist, hooks: TrainHooks, options: RunOptions): Promise<TrainOutcome> {
+    const c = this.config;
+    const loop = this.loop;
+    let interrupted: string | undefined;
+    let stoppedEarly = c.patience > 0 && loop.sinceBest >= c.patience;
+
+    for (let epoch = loop.epoch + 1; epoch <= c.epochs && !interrupted && !stoppedEarly; epoch++) {
       const lr = c.stepSize > 0 ? c.lr * Math.pow(c.gamma, Math.floor((epoch - 1) / c.stepSize)) : c.lr;
       const started = performance.now();
+      const firstStep = loop.optimizerStep + 1;
       try {
-        if (await this.trainEpoch(epoch, lr, hooks)) {
+        if (await this.trainEpoch(epoch, lr, hooks, options)) {
           interrupted = 'stopped by the user';
           break;
         }
-        trainMs += performance.now() - started;
-        trainSamples += this.splits.train.length;
+        const trainMs = performance.now() - started;
         const trainTotals = await this.readTotals(this.totals.train);
+        if (!Number.isFinite(trainTotals.lossSum)) {
+          interrupted = await this.nonFiniteLoss(trainTotals.lossSum, epoch, firstStep, lr);
+          break;
+        }
         const val = this.splits.val.length > 0 ? await this.evaluateSet('val') : null;
         const record: EpochRecord = {
           epoch,
@@ -165,39 +260,44 @@ class Run {
           valAcc: val ? val.correct / this.splits.val.length : null,
           ms: performance.now() - started,
         };
-        if (!Number.isFinite(record.trainLoss) || (record.valLoss !== null && !Number.isFinite(record.valLoss))) {
-          interrupted = `loss became ${record.trainLoss} in epoch ${epoch} (lr ${lr}): the learning rate is probably too high; results after epoch ${epoch - 1} are not valid`;
+        if (record.valLoss !== null && !Number.isFinite(record.valLoss)) {
+          interrupted = `validation loss became ${record.valLoss} after epoch ${epoch} (lr ${lr}) although every training batch's loss was finite: the last steps' updates overflowed the weights, the learning rate is probably too high; ${this.keptMessage(epoch)}`;
           break;
         }
-        epochs.push(record);
+        loop.trainMs += trainMs;
+        loop.trainSamples += this.splits.train.length;
+        loop.epoch = epoch;
+        loop.history.push(record);
         hooks.onEpoch?.(record);
         const score = c.monitor === 'val_acc' ? -(record.valAcc ?? record.trainAcc) : (record.valLoss ?? record.trainLoss);
-        if (score < bestScore) {
-          bestScore = score;
-          bestEpoch = epoch;
-          sinceBest = 0;
+        if (loop.bestScore === null || score < loop.bestScore) {
+          loop.bestScore = score;
+          loop.bestEpoch = epoch;
+          loop.sinceBest = 0;
           this.copyWeights('save');
-        } else if (c.patience > 0 && ++sinceBest >= c.patience) {
+        } else if (c.patience > 0 && ++loop.sinceBest >= c.patience) {
           stoppedEarly = true;
-          break;
         }
+        const every = options.checkpointEvery ?? 0;
+        if (every > 0 && hooks.onCheckpoint && epoch % every === 0) await hooks.onCheckpoint(await this.checkpoint(), epoch);
       } catch (error) {
-        interrupted = this.gpu.lostReason ?? (error as Error).message;
+        interrupted = await this.failureReason(error);
       }
     }
     if (this.gpu.lostReason) interrupted = this.gpu.lostReason;
+    const epochs = loop.history;
     const canEvaluate = !this.gpu.lostReason && epochs.length > 0;
     // The best epoch's weights are what early stopping promises, and what a NaN must not overwrite.
     if (canEvaluate && (c.patience > 0 || interrupted)) this.copyWeights('restore');
 
     let test: TestReport = emptyReport();
-    let testProbs = new Float32Array(0);
+    let testProbs: Float32Array = new Float32Array(0);
     if (canEvaluate) {
-      const totals = await this.evaluateSet('test');
-      testProbs = new Float32Array(await this.gpu.read(this.probs, this.data.test.count * CLASSES * 4));
-      const confusion = new Uint32Array(await this.gpu.read(this.confusion));
-      const matrix = Array.from({ length: CLASSES }, (_, r) => Array.from(confusion.subarray(r * CLASSES, (r + 1) * CLASSES)));
-      test = testReport(matrix, totals.lossSum, testProbs, mnist.test.labels);
+      try {
+        ({ test, testProbs } = await this.testReport(mnist));
+      } catch (error) {
+        interrupted = await this.failureReason(error);
+      }
     }
 
     const result: RunResult = {
@@ -208,30 +308,95 @@ class Run {
         train: this.splits.train.length,
         val: this.splits.val.length,
         test: this.data.test.count,
-        classCounts: { train: this.splits.classCounts.train, val: this.splits.classCounts.val, test: classCounts(mnist.test.labels, Uint32Array.from({ length: mnist.test.count }, (_, i) => i)) },
+        classCounts: { train: this.splits.classCounts.train, val: this.splits.classCounts.val, test: testClassCounts(mnist) },
       },
       epochs,
       stoppedEarly,
-      bestEpoch,
+      bestEpoch: loop.bestEpoch,
       test,
       throughput: {
-        trainSamplesPerSecond: trainMs > 0 ? trainSamples / (trainMs / 1000) : 0,
-        msPerStep: trainSamples > 0 ? trainMs / ((trainSamples / this.splits.train.length) * this.steps.train) : 0,
+        trainSamplesPerSecond: loop.trainMs > 0 ? loop.trainSamples / (loop.trainMs / 1000) : 0,
+        msPerStep: loop.trainSamples > 0 ? loop.trainMs / ((loop.trainSamples / this.splits.train.length) * this.steps.train) : 0,
       },
       ...(interrupted ? { interrupted } : {}),
     };
     return { result, model: this.model, testProbs, release: () => this.release() };
   }
 
-  /** Encodes and submits one epoch of training steps in chunks; resolves true if asked to stop. */
-  private async trainEpoch(epoch: number, lr: number, hooks: TrainHooks): Promise<boolean> {
+  /** Full test-set evaluation with the model's current weights: the report and the softmax probabilities. */
+  async testReport(mnist: Mnist): Promise<{ test: TestReport; testProbs: Float32Array }> {
+    const totals = await this.evaluateSet('test');
+    const testProbs = new Float32Array(await this.gpu.read(this.probs, this.data.test.count * CLASSES * 4));
+    const confusion = new Uint32Array(await this.gpu.read(this.confusion));
+    const matrix = Array.from({ length: CLASSES }, (_, r) => Array.from(confusion.subarray(r * CLASSES, (r + 1) * CLASSES)));
+    return { test: testReport(matrix, totals.lossSum, testProbs, mnist.test.labels), testProbs };
+  }
+
+  /** Loads a checkpoint's model tensors (checked first, so a refused file changes nothing). */
+  load(checkpoint: Checkpoint, file: string): void {
+    checkCheckpoint(this.model, checkpoint, file);
+    applyCheckpoint(this.model, checkpoint);
+  }
+
+  /** Continues a checkpointed run: weights, optimizer moments, best weights and the loop's counters; all checked before any write. */
+  resume(checkpoint: Checkpoint, file: string): void {
+    const model = this.model;
+    checkCheckpoint(model, checkpoint, file);
+    const names = MOMENT_NAMES[this.config.optimizer].slice(0, this.moments.length);
+    const expected = new Map<string, number[]>();
+    for (const name of names) for (const e of model.paramEntries) expected.set(`optimizer.${name}.${e.name}`, [...e.spec.shape]);
+    for (const e of [...model.paramEntries, ...model.stateEntries]) expected.set(`best.${e.name}`, [...e.spec.shape]);
+    checkTensors(expected, checkpoint.trainingTensors, file, 'resumed run');
+
+    applyCheckpoint(model, checkpoint);
+    const queue = this.gpu.device.queue;
+    names.forEach((name, i) => queue.writeBuffer(this.moments[i]!, 0, tensorsArena(checkpoint.trainingTensors, model.paramEntries, `optimizer.${name}.`, model.paramFloats)));
+    queue.writeBuffer(this.best.params, 0, tensorsArena(checkpoint.trainingTensors, model.paramEntries, 'best.', model.paramFloats));
+    if (model.stateFloats > 0) queue.writeBuffer(this.best.state, 0, tensorsArena(checkpoint.trainingTensors, model.stateEntries, 'best.', model.stateFloats));
+    Object.assign(this.loop, structuredClone(checkpoint.training!));
+  }
+
+  /** The model, the optimizer's moments, the best weights and the loop's counters, as safetensors bytes. */
+  private async checkpoint(): Promise<Uint8Array> {
+    const model = this.model;
+    const tensors = new Map<string, NamedTensor>();
+    const add = (more: Map<string, NamedTensor>) => more.forEach((t, name) => tensors.set(name, t));
+    const read = async (buffer: GPUBuffer, floats: number) => new Float32Array(await this.gpu.read(buffer, floats * 4));
+    const names = MOMENT_NAMES[this.config.optimizer];
+    for (let i = 0; i < this.moments.length; i++) add(arenaTensors(await read(this.moments[i]!, model.paramFloats), model.paramEntries, `optimizer.${names[i]}.`));
+    add(arenaTensors(await read(this.best.params, model.paramFloats), model.paramEntries, 'best.'));
+    if (model.stateFloats > 0) add(arenaTensors(await read(this.best.state, model.stateFloats), model.stateEntries, 'best.'));
+    return encodeCheckpoint(await model.exportTensors(), this.config, { state: structuredClone(this.loop), tensors });
+  }
+
+  /** Why a run stopped on a non-finite training loss, naming the first bad step the GPU recorded. */
+  private async nonFiniteLoss(lossSum: number, epoch: number, firstStep: number, lr: number): Promise<string> {
+    const t = new Uint32Array(await this.gpu.read(this.firstBad, 4))[0]!;
+    const where = t === NO_BAD_STEP ? `in epoch ${epoch}` : `at step ${t - firstStep + 1} of ${this.steps.train} in epoch ${epoch} (optimizer step ${t})`;
+    return `loss became ${lossSum} ${where} with lr ${lr}: the learning rate is probably too high (the weights overflowed float32); ${this.keptMessage(epoch)}`;
+  }
+
+  private keptMessage(epoch: number): string {
+    return this.loop.bestEpoch > 0
+      ? `epoch ${epoch} and later are not reported, and the weights of epoch ${this.loop.bestEpoch} (the best before it) are kept`
+      : 'no epoch finished with a finite loss, so there are no valid weights or test results';
+  }
+
+  /** A lost device rejects pending work before `lost` resolves: give it a moment to say why. */
+  private async failureReason(error: unknown): Promise<string> {
+    if (!this.gpu.lostReason) await Promise.race([this.gpu.lost, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    return this.gpu.lostReason ?? (error as Error).message;
+  }
+
+/** Encodes and submits one epoch of training steps in chunks; resolves true if asked to stop. */
+  private async trainEpoch(epoch: number, lr: number, hooks: TrainHooks, options: RunOptions): Promise<boolean> {
     const c = this.config;
     const B = c.batchSize;
     const n = this.splits.train.length;
     writeAligned(this.gpu.device, this.trainOrder, 0, epochOrder(this.splits.train, c.seed, epoch));
     const table: StepParams[] = [];
     for (let s = 0; s < this.steps.train; s++) {
-      const t = ++this.optimizerStepCount;
+      const t = ++this.loop.optimizerStep;
       table.push({ batchStart: s * B, t, seed: stepSeed(c.seed, t), lr });
     }
     this.gpu.device.queue.writeBuffer(this.stepTable, 0, packSteps(table));
@@ -249,6 +414,9 @@ class Run {
       for (let s = first; s < last; s++) steps.push({ table: s, dispatches: this.trainStep(Math.min(B, n - s * B)) });
       this.encodeSteps(encoder, steps);
       this.gpu.device.queue.submit([encoder.finish()]);
+      this.submittedSteps += last - first;
+      const destroyAfter = options.destroyDeviceAfterSteps;
+      if (destroyAfter !== undefined && this.submittedSteps >= destroyAfter && !this.gpu.lostReason) this.gpu.device.destroy();
       const seen = Math.min(last * B, n);
       const done = c.logEvery > 0 ? this.readTotals(this.totals.train) : this.gpu.device.queue.onSubmittedWorkDone().then(() => null);
       inFlight.push(
@@ -308,6 +476,7 @@ class Run {
         this.gather(this.data.train, this.trainOrder, rows),
         ...plan.forward,
         softmaxCrossEntropy(gpu, { mode: 'train', logits: binding(model.output), labels: this.batchLabels, totals: this.totals.train, dLogits: binding(model.dOutput), rows, classes: CLASSES }),
+        this.lossGuard,
         ...plan.backward,
         optimizerStep(gpu, { spec: this.optimizerSpec, params: model.params, grads: model.grads, moments: this.moments, count: model.paramFloats, step: this.stepUniform }),
       ];
@@ -363,6 +532,10 @@ function batchSizes(count: number, batchSize: number): number[] {
   const sizes = count >= batchSize ? [batchSize] : [];
   if (count % batchSize > 0) sizes.push(count % batchSize);
   return sizes;
+}
+
+function testClassCounts(mnist: Mnist): number[] {
+  return classCounts(mnist.test.labels, Uint32Array.from({ length: mnist.test.count }, (_, i) => i));
 }
 
 function emptyReport(): TestReport {

@@ -1,0 +1,71 @@
+/**
+ * `npm run evaluate -- --load FILE [--out FILE]`: evaluates a saved model (`npm run train -- --save`,
+ * a training checkpoint, or the demo's Save) on the 10,000 test images in headless Chromium, prints the
+ * classification report and writes JSON whose `test` has the same fields as `npm run train`'s.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { readOptions, UsageError } from './args.ts';
+import { openSession } from './browser.ts';
+import { evaluateInPage } from './run-config.ts';
+import { classificationReport, formatReport } from '../src/metrics/report.ts';
+import { readCheckpoint } from '../src/train/checkpoint.ts';
+import { CheckpointError } from '../src/errors.ts';
+
+const OPTIONS = {
+  load: { kind: 'string' as const, help: 'the .safetensors model to evaluate (required)' },
+  out: { kind: 'string' as const, help: 'result JSON file (default results/eval-<preset>-<time>.json)' },
+  help: { kind: 'flag' as const, help: 'show this help' },
+};
+
+function usage(): string {
+  return `usage: npm run evaluate -- --load FILE [--out FILE]\n${Object.entries(OPTIONS).map(([n, o]) => `  --${n}${o.kind === 'flag' ? '' : ' X'}`.padEnd(26) + o.help).join('\n')}`;
+}
+
+async function main(): Promise<number> {
+  const o = readOptions(process.argv.slice(2), OPTIONS);
+  if (o.has('help')) {
+    console.log(usage());
+    return 0;
+  }
+  const file = o.get('load');
+  if (!file) throw new UsageError('--load FILE is required: the .safetensors model to evaluate');
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`--load ${file}: could not read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let preset: string;
+  try {
+    preset = readCheckpoint(bytes, file).config.preset;
+  } catch (error) {
+    if (error instanceof CheckpointError) throw new UsageError(error.message);
+    throw error;
+  }
+  const out = o.get('out') ?? `results/eval-${preset}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  const session = await openSession('cli/runner.html');
+  try {
+    const result = await evaluateInPage(session, bytes, file);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify({ ...result, checkpoint: file }, null, 2));
+    console.log(`test: loss ${result.test.loss.toFixed(4)}  accuracy ${(result.test.accuracy * 100).toFixed(2)}%  (${file}, ${result.preset})`);
+    console.log(formatReport(classificationReport(result.test.confusion)));
+    console.log(`wrote ${out}`);
+    return 0;
+  } finally {
+    await session.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    if (error instanceof UsageError) {
+      console.error(error.message.split('\n')[0]);
+      process.exit(2);
+    }
+    console.error(`error: ${error.message}`);
+    process.exit(1);
+  },
+);
