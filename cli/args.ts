@@ -201,3 +201,18 @@ function atLeastOne(name: string, value: number): number {
   if (value < 1) throw new UsageError(`--${name} ${value} is not allowed: a whole number ≥ 1`);
   return value;
 }
+
+/** Runs a command's `main`: usage errors exit 2 with their one line, other failures exit 1. */
+export function runMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (error: Error) => {
+      if (error instanceof UsageError) {
+        console.error(error.message.split('\n')[0]);
+        process.exit(2);
+      }
+      console.error(`error: ${error.message}`);
+      process.exit(1);
+    },
+  );
+}

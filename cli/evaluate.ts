@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { readOptions, UsageError } from './args.ts';
+import { readOptions, UsageError, runMain } from './args.ts';
 import { openSession } from './browser.ts';
 import { evaluateInPage } from './run-config.ts';
 import { classificationReport, formatReport } from '../src/metrics/report.ts';
@@ -58,14 +58,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    if (error instanceof UsageError) {
-      console.error(error.message.split('\n')[0]);
-      process.exit(2);
-    }
-    console.error(`error: ${error.message}`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseTrainArgs, usage, UsageError } from './args.ts';
+import { parseTrainArgs, usage, UsageError, runMain } from './args.ts';
 import { openSession } from './browser.ts';
 import { runConfig, type FileOptions } from './run-config.ts';
 import { classificationReport, formatReport } from '../src/metrics/report.ts';
@@ -109,14 +109,4 @@ function writeAtomically(file: string, data: string | Uint8Array): void {
   renameSync(`${file}.tmp`, file);
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    if (error instanceof UsageError) {
-      console.error(error.message.split('\n')[0]);
-      process.exit(2);
-    }
-    console.error(`error: ${error.message}`);
-    process.exit(1);
-  },
-);
+runMain(main);
