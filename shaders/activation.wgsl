@@ -21,9 +21,6 @@ struct Settings {
 
 const WG: u32 = 256u;
 
-fn flatIndex(gid: vec3u, groups: vec3u) -> u32 {
-  return gid.x + gid.y * groups.x * WG;
-}
 
 fn activate(v: f32) -> f32 {
 #if ${SIGMOID}
@@ -56,14 +53,10 @@ fn slope(i: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = flatIndex(gid, groups);
-  if (i >= settings.count) { return; }
-  y[i] = activate(x[i]);
+  for (var i = gid.x; i < settings.count; i += groups.x * WG) { y[i] = activate(x[i]); }
 }
 
 @compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = flatIndex(gid, groups);
-  if (i >= settings.count) { return; }
-  dx[i] = dy[i] * slope(i);
+  for (var i = gid.x; i < settings.count; i += groups.x * WG) { dx[i] = dy[i] * slope(i); }
 }

@@ -42,28 +42,18 @@ fn keep(i: u32) -> bool {
   return hash(hash(i) ^ hash(step.seed ^ hash(dims.salt))) >= dims.threshold;
 }
 
-// Index folded past 65,535 workgroups in x (grid1d).
-fn element(id: vec3u, groups: vec3u) -> u32 {
-  return id.x + id.y * groups.x * WG;
-}
 
 @compute @workgroup_size(WG)
 fn forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = element(id, groups);
-  if (i >= dims.count) { return; }
-  y[i] = select(0.0, x[i] * dims.scale, keep(i));
+  for (var i = id.x; i < dims.count; i += groups.x * WG) { y[i] = select(0.0, x[i] * dims.scale, keep(i)); }
 }
 
 @compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = element(id, groups);
-  if (i >= dims.count) { return; }
-  dx[i] = select(0.0, dy[i] * dims.scale, keep(i));
+  for (var i = id.x; i < dims.count; i += groups.x * WG) { dx[i] = select(0.0, dy[i] * dims.scale, keep(i)); }
 }
 
 @compute @workgroup_size(WG)
 fn copy(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = element(id, groups);
-  if (i >= dims.count) { return; }
-  y[i] = x[i];
+  for (var i = id.x; i < dims.count; i += groups.x * WG) { y[i] = x[i]; }
 }

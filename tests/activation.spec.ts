@@ -17,7 +17,7 @@ for (const [kind, alpha] of kinds) {
   });
 }
 
-test('activation grid folds into y past 65,535 workgroups and covers every element', async ({ gpuPage }) => {
+test('an activation over 16.8M elements (a grid-stride loop over at most 256 workgroups) covers every element', async ({ gpuPage }) => {
   const r = await inPage<Closeness>(gpuPage, 'tests/browser/activation.ts', 'activationFoldedGrid');
   expect(r.ok, r.message).toBe(true);
 });

@@ -67,6 +67,15 @@ export function encode(pass: GPUComputePassEncoder, dispatches: readonly Dispatc
   }
 }
 
+/**
+ * Workgroups for an elementwise kernel with a grid-stride loop (`for (i = id.x; i < count; i += groups.x·WG)`):
+ * enough to fill any GPU, and few enough that each invocation handles many elements, because a CPU
+ * adapter (SwiftShader) pays a fixed cost per workgroup — 9,000 short workgroups measured ~10× slower.
+ */
+export function strideGrid(count: number, workgroupSize: number): [number] {
+  return [Math.max(1, Math.min(256, Math.ceil(count / workgroupSize)))];
+}
+
 /** Workgroup counts that cover `count` invocations of `workgroupSize`, folded into y past the 65,535 limit. */
 export function grid1d(count: number, workgroupSize: number): [number, number] {
   const groups = Math.max(1, Math.ceil(count / workgroupSize));

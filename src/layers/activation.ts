@@ -1,6 +1,6 @@
 import { check } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
-import { grid1d, kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import { kernel, strideGrid, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import type { BuildArgs, Layer, LayerPlan, Shape } from '../graph/layer.ts';
 import { binding, product } from '../graph/tensor.ts';
 import type { ActivationKind } from '../train/config.ts';
@@ -33,7 +33,7 @@ export function activationForward(gpu: Gpu, a: { kind: ActivationKind; alpha?: n
     entry: 'forward',
     defines: defines(a.kind),
     bind: { settings: settings(gpu, a.kind, a.alpha, a.count), x: a.x, y: a.y },
-    workgroups: grid1d(a.count, WORKGROUP),
+    workgroups: strideGrid(a.count, WORKGROUP),
   });
 }
 
@@ -46,7 +46,7 @@ export function activationBackward(
   const bind: Record<string, Binding> = { settings: settings(gpu, a.kind, a.alpha, a.count), dy: a.dy, dx: a.dx };
   if (reads.x) bind.x = a.x;
   if (reads.y) bind.y = a.y;
-  return kernel(gpu, { shader: 'activation', entry: 'backward', defines: defines(a.kind), bind, workgroups: grid1d(a.count, WORKGROUP) });
+  return kernel(gpu, { shader: 'activation', entry: 'backward', defines: defines(a.kind), bind, workgroups: strideGrid(a.count, WORKGROUP) });
 }
 
 /** The alpha a kind runs with, checked: finite; ELU's > 0, leaky_relu's ≥ 0 (sigmoid and relu ignore it). */

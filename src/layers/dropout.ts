@@ -1,6 +1,6 @@
 import { check } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
-import { grid1d, kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import { kernel, strideGrid, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import type { BuildArgs, Layer, LayerPlan, Shape } from '../graph/layer.ts';
 import { binding, product } from '../graph/tensor.ts';
 
@@ -25,18 +25,18 @@ function dims(gpu: Gpu, a: DropoutSizes): GPUBuffer {
 
 /** y = x · mask / (1 − rate), the mask drawn from `step.seed` and `salt`. */
 export function dropoutForward(gpu: Gpu, a: DropoutSizes & { x: Binding; y: Binding; step: Binding }): Dispatch {
-  return kernel(gpu, { shader: 'dropout', entry: 'forward', bind: { step: a.step, dims: dims(gpu, a), x: a.x, y: a.y }, workgroups: grid1d(a.count, WG) });
+  return kernel(gpu, { shader: 'dropout', entry: 'forward', bind: { step: a.step, dims: dims(gpu, a), x: a.x, y: a.y }, workgroups: strideGrid(a.count, WG) });
 }
 
 /** dx = dy · mask / (1 − rate): the same mask, recomputed from the same step uniform. */
 export function dropoutBackward(gpu: Gpu, a: DropoutSizes & { dy: Binding; dx: Binding; step: Binding }): Dispatch {
-  return kernel(gpu, { shader: 'dropout', entry: 'backward', bind: { step: a.step, dims: dims(gpu, a), dy: a.dy, dx: a.dx }, workgroups: grid1d(a.count, WG) });
+  return kernel(gpu, { shader: 'dropout', entry: 'backward', bind: { step: a.step, dims: dims(gpu, a), dy: a.dy, dx: a.dx }, workgroups: strideGrid(a.count, WG) });
 }
 
 /** Eval mode: y = x. */
 export function dropoutCopy(gpu: Gpu, a: { count: number; x: Binding; y: Binding }): Dispatch {
   const sizes = { count: a.count, rate: 0, salt: 0 };
-  return kernel(gpu, { shader: 'dropout', entry: 'copy', bind: { dims: dims(gpu, sizes), x: a.x, y: a.y }, workgroups: grid1d(a.count, WG) });
+  return kernel(gpu, { shader: 'dropout', entry: 'copy', bind: { dims: dims(gpu, sizes), x: a.x, y: a.y }, workgroups: strideGrid(a.count, WG) });
 }
 
 /**

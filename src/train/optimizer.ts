@@ -1,6 +1,6 @@
 import { check } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
-import { kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import { kernel, strideGrid, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
 
 /** torch.optim.Adam (L2 weight decay, not AdamW) or torch.optim.SGD (no dampening, no Nesterov). */
 export interface OptimizerSpec {
@@ -16,7 +16,6 @@ export interface OptimizerSpec {
 export const OPTIMIZER_DEFAULTS = { beta1: 0.9, beta2: 0.999, eps: 1e-8, momentum: 0, weightDecay: 0 } as const;
 
 const WORKGROUP = 256;
-const MAX_WORKGROUPS = 64;
 
 /** Moment arenas (each the size of the parameter arena, zeroed before step 1): Adam m and v, SGD's velocity when momentum ≠ 0. */
 export function momentBuffers(spec: OptimizerSpec): number {
@@ -69,7 +68,6 @@ export function optimizerStep(
     entry: a.spec.kind,
     defines: { MOMENTUM: a.spec.kind === 'sgd' && needed === 1 },
     bind,
-    // Enough invocations to fill any device, few enough that each loops over many parameters.
-    workgroups: [Math.min(MAX_WORKGROUPS, Math.ceil(a.count / WORKGROUP))],
+    workgroups: strideGrid(a.count, WORKGROUP),
   });
 }

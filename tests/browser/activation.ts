@@ -55,7 +55,7 @@ export async function activationFiniteDifference(kind: ActivationKind, alpha: nu
   return result;
 }
 
-/** Past 65,535 workgroups of 256 the grid folds into y: every element must still be written once. */
+/** A 16.8M-element tensor through a bounded grid-stride dispatch: every element must still be written once. */
 export async function activationFoldedGrid(): Promise<Closeness> {
   const gpu = await testGpu();
   const count = 65535 * 256 + 300;
