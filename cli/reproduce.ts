@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNumber, readOptions, UsageError } from './args.ts';
+import { parseNumber, readOptions, runMain, UsageError } from './args.ts';
 import { openSession, type BrowserSession } from './browser.ts';
 import { ProgressPrinter } from './progress.ts';
 import { runConfig } from './run-config.ts';
@@ -15,8 +15,7 @@ import { EXPERIMENTS, experimentConfig, selectExperiments, type Experiment, type
 import { checkShapes } from '../src/graph/build.ts';
 import { validateConfig } from '../src/train/validate.ts';
 import type { TrainConfig } from '../src/train/config.ts';
-import type { EpochRecord, RunResult } from '../src/train/result.ts';
-import type { Progress } from '../src/train/trainer.ts';
+import type { RunResult } from '../src/train/result.ts';
 
 type Kind = 'int' | 'number' | 'string' | 'flag';
 const OPTIONS = {
@@ -100,31 +99,14 @@ function configLine(e: Experiment, c: TrainConfig, quick: boolean): string {
   );
 }
 
-/**
- * The browser session, opened on first use and reopened after a failed run (a lost device does not
- * come back). runConfig binds its progress callbacks to the first page only, so later pages get ours.
- */
+/** The browser session, opened on first use and reopened after a failed run (a lost device does not come back). */
 class Runner {
   private session: BrowserSession | null = null;
-  private opened = 0;
-  private printer: ProgressPrinter | null = null;
 
   async run(config: TrainConfig, printer: ProgressPrinter) {
-    if (!this.session) {
-      this.session = await openSession('cli/runner.html');
-      if (this.opened++ > 0) await this.bindProgress(this.session);
-    }
-    this.printer = printer;
+    this.session ??= await openSession('cli/runner.html');
     return runConfig(this.session, config, printer);
   }
-
-  private async bindProgress(session: BrowserSession): Promise<void> {
-    await session.page.exposeFunction('wgslnnProgress', (p: Progress) => this.printer?.progress(p));
-    await session.page.exposeFunction('wgslnnEpoch', (e: EpochRecord) => this.printer?.epoch(e, this.epochs));
-  }
-
-  /** Epochs of the run in progress, for the epoch lines of a reopened page. */
-  epochs = 0;
 
   async close(): Promise<void> {
     const session = this.session;
@@ -211,7 +193,6 @@ async function main(): Promise<number> {
         continue;
       }
       try {
-        runner.epochs = config.epochs;
         const started = Date.now();
         const result = await runner.run(config, new ProgressPrinter(process.stdout, `  ${e.id} `));
         const file = experimentFile(e, options, result, (Date.now() - started) / 1000);
@@ -238,14 +219,4 @@ async function main(): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    if (error instanceof UsageError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    console.error(`error: ${error.message}`);
-    process.exit(1);
-  },
-);
+runMain(main);

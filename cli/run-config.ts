@@ -6,7 +6,8 @@ import type { EvaluationResult } from '../src/train/trainer.ts';
 import type { RunnerOptions, RunnerFailure } from './runner.ts';
 import { UsageError } from './args.ts';
 
-let bound = false;
+/** Pages whose progress callbacks are exposed (once per page: a reopened session needs its own). */
+const bound = new WeakSet<object>();
 
 /** What Node adds to a run: checkpoint bytes to keep, and the final model when asked for. */
 export interface FileOptions {
@@ -24,8 +25,8 @@ export type ConfigRun = RunResult & { saved?: Uint8Array; notSaved?: string };
 /** Trains `config` in the session's page, printing progress; rejects with the page's error message. */
 export async function runConfig(session: BrowserSession, config: TrainConfig, printer = new ProgressPrinter(), files: FileOptions = {}): Promise<ConfigRun> {
   const { page } = session;
-  if (!bound) {
-    bound = true;
+  if (!bound.has(page)) {
+    bound.add(page);
     await page.exposeFunction('wgslnnProgress', (p: Parameters<ProgressPrinter['progress']>[0]) => current?.progress(p));
     await page.exposeFunction('wgslnnEpoch', (e: Parameters<ProgressPrinter['epoch']>[0]) => current?.epoch(e, currentEpochs));
     await page.exposeFunction('wgslnnCheckpoint', (checkpoint: string, epoch: number) => currentCheckpoint?.(Buffer.from(checkpoint, 'base64'), epoch));
