@@ -56,6 +56,11 @@ function outputPositions(g: ConvGeometry): number {
   return convOutputSize(g.height, g.kernel, g.stride, g.padding) * convOutputSize(g.width, g.kernel, g.stride, g.padding);
 }
 
+/** Useful multiply-adds ×2 of each of the three products (taps that land in the padding included). */
+function convFlops(a: ConvSizes): number {
+  return 2 * a.rows * outputPositions(a) * a.outChannels * a.inChannels * a.kernel ** 2;
+}
+
 /** y[n, co, oh, ow] = Σ_{ci, kh, kw} weight[co, ci, kh, kw] · x[n, ci, oh·s − p + kh, ow·s − p + kw] + bias[co] */
 export function conv2dForward(gpu: Gpu, a: ConvSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding }): Dispatch {
   return kernel(gpu, {
@@ -64,6 +69,7 @@ export function conv2dForward(gpu: Gpu, a: ConvSizes & { x: Binding; weight: Bin
     defines: geometryDefines(a, THREADS),
     bind: { dims: dims(gpu, a.rows), x: a.x, weight: a.weight, bias: a.bias, y: a.y },
     workgroups: grid(a.rows * outputPositions(a), a.outChannels),
+    flops: convFlops(a),
   });
 }
 
@@ -75,6 +81,7 @@ export function conv2dBackwardData(gpu: Gpu, a: ConvSizes & { dy: Binding; weigh
     defines: geometryDefines(a, THREADS),
     bind: { dims: dims(gpu, a.rows), dy: a.dy, weight: a.weight, dx: a.dx },
     workgroups: grid(a.rows * a.height * a.width, a.inChannels),
+    flops: convFlops(a),
   });
 }
 
@@ -103,6 +110,7 @@ export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: 
     defines,
     bind: { dims: uniforms, dy: a.dy, x: a.x, dWeightSplits: partial },
     workgroups: [columnBlocks, 1, rowBlocks * splits],
+    flops: convFlops(a),
   });
   if (splits === 1) return [filter];
   const [x, y] = grid1d(weights, 64);
