@@ -65,7 +65,9 @@ test('a short run writes a JSON result with every field', async () => {
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/epoch 1\/2 {2}loss \d\.\d{3} {2}acc \d\.\d{3} {2}val_loss \d\.\d{3} {2}val_acc \d\.\d{3} {2}lr 0\.003 {2}\d+\.\ds/);
   const json = JSON.parse(readFileSync(out, 'utf8'));
-  expect(Object.keys(json)).toEqual(expect.arrayContaining(['preset', 'config', 'adapter', 'data', 'epochs', 'stoppedEarly', 'bestEpoch', 'test', 'throughput']));
+  expect(Object.keys(json)).toEqual(expect.arrayContaining(['preset', 'config', 'adapter', 'data', 'epochs', 'stoppedEarly', 'bestEpoch', 'test', 'throughput', 'model', 'filters']));
+  expect(json.filters).toBeNull(); // an MLP has no conv layer
+  expect(json.model.map((l: { kind: string }) => l.kind)).toEqual(['flatten', 'dense', 'relu', 'dense', 'relu', 'dense', 'sigmoid']);
   expect(json.preset).toBe('mlp-128-64');
   expect(json.config).toMatchObject({ epochs: 2, batchSize: 100, lr: 0.003, activation: 'relu', trainLimit: 2000, optimizer: 'adam' });
   expect(json.adapter).toEqual({ vendor: expect.any(String), architecture: expect.any(String), description: expect.any(String) });

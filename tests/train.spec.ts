@@ -42,3 +42,21 @@ test('a last partial batch is trained and weighted by its size', async ({ gpuPag
   expect(batched.epochs[0]!.trainLoss).toBeCloseTo(whole.epochs[0]!.trainLoss, 5);
   expect(batched.epochs[0]!.trainAcc).toBe(whole.epochs[0]!.trainAcc);
 });
+
+test('cnn-arch1 on 5,000 images beats 90% validation accuracy within 3 epochs; the result lists the layers and the filters', async ({ gpuPage }) => {
+  const r = await inPage<Trained>(gpuPage, 'tests/browser/train.ts', 'trainPreset', 'cnn-arch1', {
+    trainLimit: 5000, batchSize: 50, epochs: 3, lr: 0.003, patience: 0,
+  });
+  expect(r.interrupted).toBeUndefined();
+  expect(Math.max(...r.epochs.map((e) => e.valAcc!))).toBeGreaterThan(0.9);
+  // conv 1→16 k5 s2 → 16×12×12 (416 params), relu, conv 16→8 k3 → 8×10×10 (1,160), relu, flatten 800, dense 800→10, sigmoid
+  expect(r.model.map((l) => [l.kind, l.outputShape, l.params])).toEqual([
+    ['conv2d', [16, 12, 12], 416], ['relu', [16, 12, 12], 0], ['conv2d', [8, 10, 10], 1160], ['relu', [8, 10, 10], 0],
+    ['flatten', [800], 0], ['dense', [10], 8010], ['sigmoid', [10], 0],
+  ]);
+  expect(r.filters).toHaveLength(16);
+  expect(r.filters![0]).toHaveLength(1);
+  expect(r.filters![0]![0]).toHaveLength(5);
+  expect(r.filters![0]![0]![0]).toHaveLength(5);
+  expect(r.filters!.flat(3).every(Number.isFinite)).toBe(true);
+});

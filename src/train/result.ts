@@ -52,6 +52,10 @@ export interface RunResult {
   bestEpoch: number;
   test: TestReport;
   throughput: { trainSamplesPerSecond: number; msPerStep: number };
+  /** The layers with their output shapes (one sample) and parameter counts. */
+  model: Array<{ index: number; kind: string; describe: string; outputShape: number[]; params: number }>;
+  /** The first conv layer's learned kernels [out][in][k][k], for drawing; null without a conv layer or when the device was lost. */
+  filters: number[][][][] | null;
   /** Set when the run was cut short (device lost, NaN loss, stopped by the user): the reason. */
   interrupted?: string;
 }

@@ -314,6 +314,8 @@ class Run {
       stoppedEarly,
       bestEpoch: loop.bestEpoch,
       test,
+      model: this.model.summary(),
+      filters: canEvaluate ? await firstConvFilters(this.model) : null,
       throughput: {
         trainSamplesPerSecond: loop.trainMs > 0 ? loop.trainSamples / (loop.trainMs / 1000) : 0,
         msPerStep: loop.trainSamples > 0 ? loop.trainMs / ((loop.trainSamples / this.splits.train.length) * this.steps.train) : 0,
@@ -536,6 +538,19 @@ function batchSizes(count: number, batchSize: number): number[] {
 
 function testClassCounts(mnist: Mnist): number[] {
   return classCounts(mnist.test.labels, Uint32Array.from({ length: mnist.test.count }, (_, i) => i));
+}
+
+/** The first conv layer's weight [out, in, k, k] as nested arrays (one readback of the parameter arena). */
+async function firstConvFilters(model: Sequential): Promise<number[][][][] | null> {
+  const index = model.layers.findIndex((layer) => layer.kind === 'conv2d');
+  if (index < 0) return null;
+  const weight = (await model.exportTensors()).get(`${index}.weight`)!;
+  const [out, inChannels, k] = weight.shape as [number, number, number, number];
+  return Array.from({ length: out }, (_, o) =>
+    Array.from({ length: inChannels }, (_, c) =>
+      Array.from({ length: k }, (_, row) => Array.from(weight.data.subarray(((o * inChannels + c) * k + row) * k, ((o * inChannels + c) * k + row + 1) * k))),
+    ),
+  );
 }
 
 function emptyReport(): TestReport {
