@@ -3,7 +3,7 @@ import { batchnorm } from '../../src/layers/batchnorm.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import type { Tensor } from '../../src/graph/tensor.ts';
 import { product } from '../../src/graph/tensor.ts';
-import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness } from './util.ts';
+import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness, centralDifferences } from './util.ts';
 
 function tensor(buffer: GPUBuffer, shape: number[]): Tensor {
   return { buffer, offset: 0, size: buffer.size / 4, shape };
@@ -112,16 +112,7 @@ export async function batchnormGradCheck(shape: number[], rows: number): Promise
     const { mean, variance } = ref.batchStats(x, layer.sizes);
     return ref.normalize(x, weight, bias, mean, variance, layer.sizes).reduce((sum, y, i) => sum + r[i]! * y, 0);
   };
-  const h = 1e-4;
-  const numeric = (values: Float64Array) =>
-    values.map((v, i) => {
-      values[i] = v + h;
-      const up = loss();
-      values[i] = v - h;
-      const down = loss();
-      values[i] = v;
-      return (up - down) / (2 * h);
-    });
+  const numeric = (values: Float64Array) => centralDifferences(values, loss, 1e-4);
   // L is smooth: the central difference is off by O(h²)·|L'''| ≈ 1e-8 here, and float64 rounding of
   // L/h ≈ 1e-12·|L|/h; the GPU gradients carry f32 error ~1e-6·√count — tinygrad's gradient tolerances
   // (atol 1e-4, rtol 1e-3) cover both with room.

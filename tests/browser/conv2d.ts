@@ -1,7 +1,7 @@
 import * as ref from '../../src/reference/conv2d.ts';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dBiasGrad, conv2dForward, convOutputSize, type ConvSizes } from '../../src/layers/conv2d.ts';
 import type { Dispatch } from '../../src/gpu/kernel.ts';
-import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness } from './util.ts';
+import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness, centralDifferences } from './util.ts';
 
 function outputLength(g: ConvSizes): number {
   return g.rows * g.outChannels * convOutputSize(g.height, g.kernel, g.stride, g.padding) * convOutputSize(g.width, g.kernel, g.stride, g.padding);
@@ -57,16 +57,7 @@ export async function conv2dGradCheck(g: ConvSizes): Promise<Closeness[]> {
   const w = Float64Array.from(gpu.w);
   const b = Float64Array.from(gpu.b);
   const loss = () => ref.conv2dForward(x, w, b, g).reduce((sum, y, i) => sum + r[i]! * y, 0);
-  const h = 1e-3;
-  const numeric = (values: Float64Array) =>
-    values.map((v, i) => {
-      values[i] = v + h;
-      const up = loss();
-      values[i] = v - h;
-      const down = loss();
-      values[i] = v;
-      return (up - down) / (2 * h);
-    });
+  const numeric = (values: Float64Array) => centralDifferences(values, loss, 1e-3);
   // L is linear in each input, so the central difference is exact up to float64 rounding (~1e-12); what
   // remains is the GPU's f32 accumulation, within tinygrad's gradient tolerance atol 1e-4 / rtol 1e-3.
   return [

@@ -92,3 +92,15 @@ export function stepUniform(gpu: Gpu, step: StepParams): GPUBuffer {
 export function writeStep(gpu: Gpu, buffer: GPUBuffer, step: StepParams): void {
   gpu.device.queue.writeBuffer(buffer, 0, packSteps([step]), 0, STEP_BYTES);
 }
+
+/** Central differences of `loss` in every element of `values` (perturbed in place and restored). */
+export function centralDifferences(values: Float64Array, loss: () => number, h: number): Float64Array {
+  return values.map((v, i) => {
+    values[i] = v + h;
+    const up = loss();
+    values[i] = v - h;
+    const down = loss();
+    values[i] = v;
+    return (up - down) / (2 * h);
+  });
+}
