@@ -55,7 +55,8 @@ async function main(): Promise<number> {
   const session = await openSession('cli/runner.html');
   try {
     const resumed = files.resume ? ` (resuming ${files.resume.file})` : '';
-    console.log(`training ${config.preset} (${config.layers.length} layers) on ${config.distribution} MNIST, ${config.epochs} epochs, batch ${config.batchSize}${resumed}`);
+    const output = config.outputActivation === 'none' ? 'logits' : `${config.outputActivation} output`;
+    console.log(`training ${config.preset} (${config.layers.length} layers, ${output}) on ${config.distribution} MNIST, ${config.epochs} epochs, batch ${config.batchSize}${resumed}`);
     const { saved, notSaved, ...result } = await runConfig(session, config, undefined, files);
     writeAtomically(out, JSON.stringify(result, null, 2));
     if (result.test.perClass.length > 0) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
+import { parseTrainArgs } from '../cli/args.ts';
 
 const run = promisify(execFile);
 
@@ -59,6 +60,16 @@ test.describe('npm run train refuses bad input with exit code 2', () => {
   });
 });
 
+test("a study preset's output sigmoid follows its activation unless the output is named", () => {
+  const output = (args: string[]) => parseTrainArgs(args).config.outputActivation;
+  expect(output(['--preset', 'mlp-128-64'])).toBe('sigmoid');
+  expect(output(['--preset', 'mlp-128-64', '--activation', 'sigmoid'])).toBe('sigmoid');
+  expect(output(['--preset', 'mlp-128-64', '--activation', 'relu'])).toBe('none');
+  expect(output(['--preset', 'mlp-128-64', '--activation', 'relu', '--output-activation', 'sigmoid'])).toBe('sigmoid');
+  expect(output(['--preset', 'cnn-arch1', '--conv-activation', 'elu'])).toBe('sigmoid');
+  expect(output(['--activation', 'elu'])).toBe('none');
+});
+
 test('a short run writes a JSON result with every field', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'wgsl-nn-')), 'run.json');
   const r = await train(['--preset', 'mlp-128-64', '--activation', 'relu', '--lr', '0.003', '--batch-size', '100', '--epochs', '2', '--train-limit', '2000', '--out', out]);
@@ -67,7 +78,9 @@ test('a short run writes a JSON result with every field', async () => {
   const json = JSON.parse(readFileSync(out, 'utf8'));
   expect(Object.keys(json)).toEqual(expect.arrayContaining(['preset', 'config', 'adapter', 'data', 'epochs', 'stoppedEarly', 'bestEpoch', 'test', 'throughput', 'model', 'filters']));
   expect(json.filters).toBeNull(); // an MLP has no conv layer
-  expect(json.model.map((l: { kind: string }) => l.kind)).toEqual(['flatten', 'dense', 'relu', 'dense', 'relu', 'dense', 'sigmoid']);
+  // --activation relu replaces the study's sigmoid-everywhere, so the output gives plain logits.
+  expect(json.model.map((l: { kind: string }) => l.kind)).toEqual(['flatten', 'dense', 'relu', 'dense', 'relu', 'dense']);
+  expect(r.stdout).toMatch(/training mlp-128-64 \(6 layers, logits\)/);
   expect(json.preset).toBe('mlp-128-64');
   expect(json.config).toMatchObject({ epochs: 2, batchSize: 100, lr: 0.003, activation: 'relu', trainLimit: 2000, optimizer: 'adam' });
   expect(json.adapter).toEqual({ vendor: expect.any(String), architecture: expect.any(String), description: expect.any(String) });

@@ -72,9 +72,25 @@ export const PRESETS: Record<string, { description: string; options: Partial<Tra
   },
 };
 
-/** A full config from a preset name and overrides (layers resolved from the recipe fields). */
+/**
+ * A full config from a preset name and overrides (layers resolved from the recipe fields).
+ *
+ * The study's output sigmoid is part of its "sigmoid after every layer": a preset that puts its dense
+ * activation on the output too keeps doing so only while that activation is kept. Overriding
+ * `activation` alone (say ReLU) gives plain logits, since a ReLU or sigmoid squashing the logits
+ * before softmax cross-entropy is nobody's intent; pass `outputActivation` to keep one anyway.
+ */
 export function presetConfig(name: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
   const preset = PRESETS[name];
-  const base = { ...DEFAULTS, ...(preset?.options ?? {}), preset: preset ? name : 'custom', ...overrides };
+  const options = preset?.options ?? {};
+  const base = { ...DEFAULTS, ...options, preset: preset ? name : 'custom', ...overrides };
+  if (outputFollowsActivation(options, overrides)) base.outputActivation = 'none';
   return { ...base, layers: recipeLayers(base) };
+}
+
+/** True when `overrides` changes the activation of a preset whose output repeats it, without naming an output. */
+export function outputFollowsActivation(options: Partial<TrainConfig>, overrides: Partial<TrainConfig>): boolean {
+  const tied = options.outputActivation !== undefined && options.outputActivation === options.activation;
+  const changed = overrides.activation !== undefined && overrides.activation !== options.activation;
+  return tied && changed && overrides.outputActivation === undefined;
 }
