@@ -4,14 +4,20 @@
 //
 // Register blocking, no workgroup memory: each invocation owns an 8×8 block of its output, kept as
 // four 4×4 matrices (acc00 … acc11), and walks the summed dimension 4 at a time. Each step loads two
-// 8×4 slabs as vec4 columns of mat4x4s and does 4 mat4×mat4 products: 256 multiply-adds for 16 vec4
-// loads. On a CPU adapter (SwiftShader) "global" memory is cached anyway, so staging tiles in
+// 8×4 slabs as the columns of mat4x4s and does 4 mat4×mat4 products: 256 multiply-adds for 64 loaded
+// floats. On a CPU adapter (SwiftShader) "global" memory is cached anyway, so staging tiles in
 // workgroup memory only adds copies and barriers: this measured 2-3× faster than the tiled
 // kernel (shaders/matmul_tiled.wgsl) there. On a GPU the 8×8 blocks still reuse each load 8 times.
 //
-// Needs `in` and `out` to be multiples of 4 (vec4 loads along them); src/layers/dense.ts uses the
-// tiled kernel otherwise. Rows may be any count: out-of-range rows are clamped on load (their
-// results are never stored) or, where rows are summed (dW), zeroed.
+// Why 8×8 and 4 per step: SwiftShader runs 4 invocations as the lanes of one SIMD register and loads a
+// value per lane one at a time, so a load costs about as much as 7-10 multiply-adds there; what sets
+// the speed is multiply-adds per loaded float (8×8: 4). Blocks of 16×16 measured 1.3× faster still on
+// SwiftShader, but 256 accumulators per invocation would spill on a GPU. Longer loop bodies also pay:
+// stepping the sum 1 at a time instead of 4 measured 1.3× slower.
+//
+// Needs `in` to be a multiple of 4 (vec4 loads along it); src/layers/dense.ts uses the tiled kernel
+// otherwise. Rows and `out` may be any count: rows and outputs past the end are clamped on load (their
+// results are never stored) and, where they are summed over, multiplied by 0.
 
 struct Dims {
   rows: u32,
@@ -24,23 +30,49 @@ struct Dims {
 @group(0) @binding(2) var<storage, read> weight: array<vec4f>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<storage, read> dy: array<vec4f>;
+@group(0) @binding(5) var<storage, read> dy: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dWeight: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dBias: array<f32>;
 
 const WG_X: u32 = 8u;
 const WG_Y: u32 = 8u;
 
-// Four vec4 loads as the columns of a matrix: rows i0..i3 of a [* × width4] vec4 array, column c4.
+// Indices first … first+3, clamped to count − 1 (inside() says which were not clamped).
+fn clamped4(first: u32, count: u32) -> vec4u {
+  return min(first + vec4u(0u, 1u, 2u, 3u), vec4u(count - 1u));
+}
+
+// Where rows first … first+3 of a [count × width] array start (in its elements), clamped to the last
+// row. Worked out once per invocation where possible, so that the loops only add the step.
+fn rowStarts(first: u32, count: u32, width: u32) -> vec4u {
+  return clamped4(first, count) * width;
+}
+
+// Four vec4 loads as the columns of a matrix: at 4 row starts of a vec4 array, column c4.
 // One loader per buffer, so each entry point binds only the buffers it reads.
-fn xColumns(i0: u32, i1: u32, i2: u32, i3: u32, c4: u32, width4: u32) -> mat4x4f {
-  return mat4x4f(x[i0 * width4 + c4], x[i1 * width4 + c4], x[i2 * width4 + c4], x[i3 * width4 + c4]);
+fn xColumns(rows: vec4u, c4: u32) -> mat4x4f {
+  return mat4x4f(x[rows.x + c4], x[rows.y + c4], x[rows.z + c4], x[rows.w + c4]);
 }
-fn wColumns(i0: u32, i1: u32, i2: u32, i3: u32, c4: u32, width4: u32) -> mat4x4f {
-  return mat4x4f(weight[i0 * width4 + c4], weight[i1 * width4 + c4], weight[i2 * width4 + c4], weight[i3 * width4 + c4]);
+fn wColumns(rows: vec4u, c4: u32) -> mat4x4f {
+  return mat4x4f(weight[rows.x + c4], weight[rows.y + c4], weight[rows.z + c4], weight[rows.w + c4]);
 }
-fn dyColumns(i0: u32, i1: u32, i2: u32, i3: u32, c4: u32, width4: u32) -> mat4x4f {
-  return mat4x4f(dy[i0 * width4 + c4], dy[i1 * width4 + c4], dy[i2 * width4 + c4], dy[i3 * width4 + c4]);
+// dy is read as scalars so that `out` need not be a multiple of 4: column j = row j over 4 outputs.
+fn dyColumns(rows: vec4u, outs: vec4u) -> mat4x4f {
+  return mat4x4f(dyRow(rows.x, outs), dyRow(rows.y, outs), dyRow(rows.z, outs), dyRow(rows.w, outs));
+}
+fn dyRow(start: u32, outs: vec4u) -> vec4f {
+  return vec4f(dy[start + outs.x], dy[start + outs.y], dy[start + outs.z], dy[start + outs.w]);
+}
+
+// Column j times keep[j]: drops the terms of clamped rows or outputs from a sum.
+fn maskColumns(m: mat4x4f, keep: vec4f) -> mat4x4f {
+  return mat4x4f(m[0] * keep.x, m[1] * keep.y, m[2] * keep.z, m[3] * keep.w);
+}
+
+// 1 for first … first+3 below count, 0 past it: which of clamped4's indices are real.
+fn inside(first: u32, count: u32) -> vec4f {
+  return vec4f(first + vec4u(0u, 1u, 2u, 3u) < vec4u(count));
 }
 
 // ---- forward: y[r, o] = Σ_i x[r, i]·W[o, i] + b[o] ------------------------------------------
@@ -51,15 +83,17 @@ fn forward(@builtin(global_invocation_id) id: vec3u) {
   let r0 = id.y * 8u;  // 8 rows
   if (o0 >= dims.outFeatures || r0 >= dims.rows) { return; }
   let in4 = dims.inFeatures / 4u;
-  let lastRow = dims.rows - 1u;
-  let lastOut = dims.outFeatures - 1u;
+  let xRowsA = rowStarts(r0, dims.rows, in4);
+  let xRowsB = rowStarts(r0 + 4u, dims.rows, in4);
+  let wRowsA = rowStarts(o0, dims.outFeatures, in4);
+  let wRowsB = rowStarts(o0 + 4u, dims.outFeatures, in4);
   var acc00 = mat4x4f(); var acc01 = mat4x4f(); var acc10 = mat4x4f(); var acc11 = mat4x4f();
   for (var i4 = 0u; i4 < in4; i4++) {
-    let xa = transpose(xColumns(r0, min(r0 + 1u, lastRow), min(r0 + 2u, lastRow), min(r0 + 3u, lastRow), i4, in4));
-    let xb = transpose(xColumns(min(r0 + 4u, lastRow), min(r0 + 5u, lastRow), min(r0 + 6u, lastRow), min(r0 + 7u, lastRow), i4, in4));
-    let wa = wColumns(o0, min(o0 + 1u, lastOut), min(o0 + 2u, lastOut), min(o0 + 3u, lastOut), i4, in4);
-    let wb = wColumns(min(o0 + 4u, lastOut), min(o0 + 5u, lastOut), min(o0 + 6u, lastOut), min(o0 + 7u, lastOut), i4, in4);
-    acc00 += xa * wa; acc01 += xa * wb; acc10 += xb * wa; acc11 += xb * wb;
+    let xA = transpose(xColumns(xRowsA, i4));
+    let xB = transpose(xColumns(xRowsB, i4));
+    let wA = wColumns(wRowsA, i4);
+    let wB = wColumns(wRowsB, i4);
+    acc00 += xA * wA; acc01 += xA * wB; acc10 += xB * wA; acc11 += xB * wB;
   }
   // accRC[j][k] = y[r0 + 4R + k, o0 + 4C + j]
   storeForward(acc00, r0, o0); storeForward(acc01, r0, o0 + 4u);
@@ -84,18 +118,19 @@ fn backward_data(@builtin(global_invocation_id) id: vec3u) {
   let r0 = id.y * 8u;  // 8 rows
   if (i0 >= dims.inFeatures || r0 >= dims.rows) { return; }
   let in4 = dims.inFeatures / 4u;
-  let out4 = dims.outFeatures / 4u;
-  let lastRow = dims.rows - 1u;
   let ia = i0 / 4u;
   let ib = min(ia + 1u, in4 - 1u);
+  let dyRowsA = rowStarts(r0, dims.rows, dims.outFeatures);
+  let dyRowsB = rowStarts(r0 + 4u, dims.rows, dims.outFeatures);
   var acc00 = mat4x4f(); var acc01 = mat4x4f(); var acc10 = mat4x4f(); var acc11 = mat4x4f();
-  for (var o4 = 0u; o4 < out4; o4++) {
-    let o = o4 * 4u;
-    let da = dyColumns(r0, min(r0 + 1u, lastRow), min(r0 + 2u, lastRow), min(r0 + 3u, lastRow), o4, out4);
-    let db = dyColumns(min(r0 + 4u, lastRow), min(r0 + 5u, lastRow), min(r0 + 6u, lastRow), min(r0 + 7u, lastRow), o4, out4);
-    let wa = wColumns(o, o + 1u, o + 2u, o + 3u, ia, in4);
-    let wb = wColumns(o, o + 1u, o + 2u, o + 3u, ib, in4);
-    acc00 += wa * da; acc01 += wb * da; acc10 += wa * db; acc11 += wb * db;
+  for (var o = 0u; o < dims.outFeatures; o += 4u) {
+    let outs = clamped4(o, dims.outFeatures);
+    let keep = inside(o, dims.outFeatures);
+    let dA = dyColumns(dyRowsA, outs);
+    let dB = dyColumns(dyRowsB, outs);
+    let wA = maskColumns(wColumns(outs * in4, ia), keep);
+    let wB = maskColumns(wColumns(outs * in4, ib), keep);
+    acc00 += wA * dA; acc01 += wB * dA; acc10 += wA * dB; acc11 += wB * dB;
   }
   // accRC[j][k] = dx[r0 + 4R + j, i0 + 4C + k]
   storeRows(acc00, r0, i0); storeRows(acc01, r0, i0 + 4u);
@@ -119,30 +154,24 @@ fn backward_weights(@builtin(global_invocation_id) id: vec3u) {
   let o0 = id.y * 8u;  // 8 outputs
   if (i0 >= dims.inFeatures || o0 >= dims.outFeatures) { return; }
   let in4 = dims.inFeatures / 4u;
-  let out4 = dims.outFeatures / 4u;
   let ia = i0 / 4u;
   let ib = min(ia + 1u, in4 - 1u);
-  let oa = o0 / 4u;
-  let ob = min(oa + 1u, out4 - 1u);
+  let oA = clamped4(o0, dims.outFeatures);
+  let oB = clamped4(o0 + 4u, dims.outFeatures);
   var acc00 = mat4x4f(); var acc01 = mat4x4f(); var acc10 = mat4x4f(); var acc11 = mat4x4f();
   for (var r = 0u; r < dims.rows; r += 4u) {
-    // Rows past the batch are clamped on load and weighted 0, so any batch size works.
-    let lastRow = dims.rows - 1u;
-    let r1 = min(r + 1u, lastRow); let r2 = min(r + 2u, lastRow); let r3 = min(r + 3u, lastRow);
-    let keep = mat4x4f(vec4f(1.0), vec4f(f32(r + 1u <= lastRow)), vec4f(f32(r + 2u <= lastRow)), vec4f(f32(r + 3u <= lastRow)));
-    let xa = xColumns(r, r1, r2, r3, ia, in4);
-    let xb = xColumns(r, r1, r2, r3, ib, in4);
-    let da = transpose(maskColumns(dyColumns(r, r1, r2, r3, oa, out4), keep));
-    let db = transpose(maskColumns(dyColumns(r, r1, r2, r3, ob, out4), keep));
-    acc00 += xa * da; acc01 += xb * da; acc10 += xa * db; acc11 += xb * db;
+    let xRows = rowStarts(r, dims.rows, in4);
+    let dyRows = rowStarts(r, dims.rows, dims.outFeatures);
+    let keep = inside(r, dims.rows);
+    let xA = maskColumns(xColumns(xRows, ia), keep);
+    let xB = maskColumns(xColumns(xRows, ib), keep);
+    let dA = transpose(dyColumns(dyRows, oA));
+    let dB = transpose(dyColumns(dyRows, oB));
+    acc00 += xA * dA; acc01 += xB * dA; acc10 += xA * dB; acc11 += xB * dB;
   }
   // accOI[j][k] = dW[o0 + 4O + j, i0 + 4I + k]
   storeWeights(acc00, o0, i0); storeWeights(acc01, o0, i0 + 4u);
   storeWeights(acc10, o0 + 4u, i0); storeWeights(acc11, o0 + 4u, i0 + 4u);
-}
-
-fn maskColumns(m: mat4x4f, keep: mat4x4f) -> mat4x4f {
-  return mat4x4f(m[0] * keep[0], m[1] * keep[1], m[2] * keep[2], m[3] * keep[3]);
 }
 
 fn storeWeights(block: mat4x4f, out: u32, col: u32) {
@@ -155,14 +184,12 @@ fn storeWeights(block: mat4x4f, out: u32, col: u32) {
 }
 
 // ---- bias gradient: db[o] = Σ_r dy[r, o], one invocation per output feature ------------------
-@group(0) @binding(8) var<storage, read> dyScalar: array<f32>;
-@group(0) @binding(9) var<storage, read_write> dBias: array<f32>;
 
 @compute @workgroup_size(64)
 fn bias_grad(@builtin(global_invocation_id) id: vec3u) {
   let o = id.x;
   if (o >= dims.outFeatures) { return; }
   var sum = 0.0;
-  for (var r = 0u; r < dims.rows; r++) { sum += dyScalar[r * dims.outFeatures + o]; }
+  for (var r = 0u; r < dims.rows; r++) { sum += dy[r * dims.outFeatures + o]; }
   dBias[o] = sum;
 }

@@ -1,5 +1,5 @@
-// The general dense-layer matmul, for any sizes (shaders/dense.wgsl is the fast path when the feature
-// counts are multiples of 4). One tiled matmul C[M×N] = A[M×K]·B[K×N] whose operands are read in
+// The general dense-layer matmul, for any sizes (shaders/dense.wgsl is the fast path when the input
+// count is a multiple of 4). One tiled matmul C[M×N] = A[M×K]·B[K×N] whose operands are read in
 // the layout each product needs, so no transposed copy is ever made:
 //
 //   forward           y[rows×out] = x[rows×in] · Wᵀ     A = x              B(k,n) = W[n,k]  (B_TRANSPOSED)

@@ -114,7 +114,11 @@ export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: 
   });
   if (splits === 1) return [filter];
   const [x, y] = grid1d(weights, 64);
-  return [filter, kernel(gpu, { shader: 'conv2d', entry: 'reduce_splits', defines, bind: { dims: uniforms, dWeightSplits: partial, dWeight: a.dWeight }, workgroups: [x, y] })];
+  const reduce = kernel(gpu, {
+    shader: 'conv2d', entry: 'reduce_splits', defines, bind: { dims: uniforms, dWeightSplits: partial, dWeight: a.dWeight }, workgroups: [x, y],
+    flops: splits * weights,
+  });
+  return [filter, reduce];
 }
 
 /** dBias[co] = Σ_{n, oh, ow} dy[n, co, oh, ow] */
@@ -125,6 +129,7 @@ export function conv2dBiasGrad(gpu: Gpu, a: ConvSizes & { dy: Binding; dBias: Bi
     defines: geometryDefines(a, THREADS),
     bind: { dims: dims(gpu, a.rows), dy: a.dy, dBias: a.dBias },
     workgroups: [a.outChannels],
+    flops: a.rows * outputPositions(a) * a.outChannels,
   });
 }
 

@@ -18,11 +18,11 @@ interface DenseSizes {
 }
 
 /**
- * The register-blocked kernels of shaders/dense.wgsl load features as vec4, so they need feature
- * counts that are multiples of 4 (forward reads only along `in`); anything else takes the tiled kernel.
+ * The register-blocked kernels of shaders/dense.wgsl load x, W and dx as vec4 along `in`, so they need
+ * `in` to be a multiple of 4 (any `out`: dy is read as scalars); anything else takes the tiled kernel.
  */
-export function usesBlockedKernel(product: 'forward' | 'backward', s: DenseSizes): boolean {
-  return s.inFeatures % 4 === 0 && (product === 'forward' || s.outFeatures % 4 === 0);
+function usesBlockedKernel(s: DenseSizes): boolean {
+  return s.inFeatures % 4 === 0;
 }
 
 /**
@@ -53,7 +53,7 @@ function denseDims(gpu: Gpu, s: DenseSizes): GPUBuffer {
 /** y[rows×out] = x[rows×in] · Wᵀ + b */
 export function denseForward(gpu: Gpu, a: DenseSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding }): Dispatch {
   const flops = 2 * a.rows * a.inFeatures * a.outFeatures;
-  if (!usesBlockedKernel('forward', a)) {
+  if (!usesBlockedKernel(a)) {
     return matmul(gpu, { label: 'dense.forward', a: a.x, b: a.weight, c: a.y, bias: a.bias, M: a.rows, N: a.outFeatures, K: a.inFeatures, aTransposed: false, bTransposed: true });
   }
   return kernel(gpu, {
@@ -66,7 +66,7 @@ export function denseForward(gpu: Gpu, a: DenseSizes & { x: Binding; weight: Bin
 /** dx[rows×in] = dy[rows×out] · W[out×in] */
 export function denseBackwardData(gpu: Gpu, a: DenseSizes & { dy: Binding; weight: Binding; dx: Binding }): Dispatch {
   const flops = 2 * a.rows * a.inFeatures * a.outFeatures;
-  if (!usesBlockedKernel('backward', a)) {
+  if (!usesBlockedKernel(a)) {
     return matmul(gpu, { label: 'dense.backward_data', a: a.dy, b: a.weight, c: a.dx, M: a.rows, N: a.inFeatures, K: a.outFeatures, aTransposed: false, bTransposed: false });
   }
   return kernel(gpu, {
@@ -79,7 +79,7 @@ export function denseBackwardData(gpu: Gpu, a: DenseSizes & { dy: Binding; weigh
 /** dW[out×in] = dyᵀ · x */
 export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x: Binding; dWeight: Binding }): Dispatch {
   const flops = 2 * a.rows * a.inFeatures * a.outFeatures;
-  if (!usesBlockedKernel('backward', a)) {
+  if (!usesBlockedKernel(a)) {
     return matmul(gpu, { label: 'dense.backward_weights', a: a.dy, b: a.x, c: a.dWeight, M: a.outFeatures, N: a.inFeatures, K: a.rows, aTransposed: true, bTransposed: false });
   }
   return kernel(gpu, {
@@ -93,7 +93,7 @@ export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x:
 export function denseBiasGrad(gpu: Gpu, a: { dy: Binding; dBias: Binding; rows: number; outFeatures: number }): Dispatch {
   return kernel(gpu, {
     shader: 'dense', entry: 'bias_grad', flops: a.rows * a.outFeatures,
-    bind: { dims: denseDims(gpu, { rows: a.rows, inFeatures: 0, outFeatures: a.outFeatures }), dyScalar: a.dy, dBias: a.dBias },
+    bind: { dims: denseDims(gpu, { rows: a.rows, inFeatures: 0, outFeatures: a.outFeatures }), dy: a.dy, dBias: a.dBias },
     workgroups: [Math.ceil(a.outFeatures / 64)],
   });
 }
