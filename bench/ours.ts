@@ -1,24 +1,21 @@
 /**
- * Our engine's entry in the peer table: the same training step the trainer runs (gather from the
- * GPU-resident u8 dataset → forward → softmax cross-entropy → backward → one Adam dispatch), steps
- * encoded back to back with the per-step uniform copied from a table, timed by `measure` like every
- * peer. `profileOurs` times each kernel of one step with timestamp queries.
+ * Our engine's entry in the peer table: the trainer's own training step (trainStepDispatches: gather
+ * from the GPU-resident u8 dataset → forward → softmax cross-entropy → loss guard → backward → one
+ * Adam dispatch), steps encoded back to back with the per-step uniform copied from a table, timed by
+ * `measure` like every peer. `profileOurs` times each kernel of one step with timestamp queries.
  */
 import { fetchFromServer, loadMnist } from '../src/data/mnist.ts';
 import { Rng } from '../src/data/random.ts';
-import { gatherBatch } from '../src/data/gather.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
 import { encode, type Dispatch } from '../src/gpu/kernel.ts';
 import { GpuTimer } from '../src/gpu/timer.ts';
 import { buildLayers } from '../src/graph/build.ts';
 import { Sequential } from '../src/graph/sequential.ts';
-import { binding } from '../src/graph/tensor.ts';
 import { presetConfig } from '../src/presets/index.ts';
-import { CLASSES, type TrainConfig } from '../src/train/config.ts';
+import type { TrainConfig } from '../src/train/config.ts';
 import { uploadMnist } from '../src/train/device-data.ts';
-import { createTotals, softmaxCrossEntropy } from '../src/train/loss.ts';
-import { momentBuffers, optimizerStep } from '../src/train/optimizer.ts';
 import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE } from '../src/train/step.ts';
+import { createTrainStepBuffers, optimizerSpec, trainStepDispatches } from '../src/train/train-step.ts';
 import { measure, type Measurement, type StepTrainer } from './measure.ts';
 import { LEARNING_RATE, type MeasureOptions, type Workload } from './workloads.ts';
 
@@ -48,22 +45,12 @@ async function buildStep(workload: Workload, batch: number): Promise<OurStep> {
   const { gpu, data } = await shared;
   const config = workloadConfig(workload, batch);
   const stop = gpu.buffers.record();
-  const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
   const model = new Sequential(gpu, config.inputShape, buildLayers(config.layers), batch, config.seed);
-  const stepUniform = gpu.buffers.create('step', STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
   const order = gpu.buffers.upload('order', new Rng(1).shuffle(Uint32Array.from({ length: data.train.count }, (_, i) => i)));
-  const labels = gpu.buffers.create('batch.labels', batch * 4, storage);
-  const totals = createTotals(gpu);
-  const spec = { kind: 'adam' as const };
-  const moments = Array.from({ length: momentBuffers(spec) }, () => gpu.buffers.create('moment', model.paramFloats * 4, storage));
-  const plan = model.plan(batch, 'train', stepUniform);
-  const dispatches = [
-    gatherBatch(gpu, { images: data.train.images, labels: data.train.labels, order, x: binding(model.input), batchLabels: labels, rows: batch, pixels: data.pixels, step: stepUniform }),
-    ...plan.forward,
-    softmaxCrossEntropy(gpu, { mode: 'train', logits: binding(model.output), labels, totals, dLogits: binding(model.dOutput), rows: batch, classes: CLASSES }),
-    ...plan.backward,
-    optimizerStep(gpu, { spec, params: model.params, grads: model.grads, moments, count: model.paramFloats, step: stepUniform }),
-  ];
+  const optimizer = optimizerSpec(config);
+  const buffers = createTrainStepBuffers(gpu, { model, optimizer, order, label: 'bench' });
+  const { step: stepUniform, totals } = buffers;
+  const dispatches = trainStepDispatches(gpu, { model, rows: batch, set: data.train, pixels: data.pixels, buffers, optimizer });
   // A table of step parameters cycling through the shuffled training set, as the trainer writes per epoch.
   const tableSteps = Math.floor(data.train.count / batch);
   const table = gpu.buffers.create('step.table', tableSteps * STEP_STRIDE, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);

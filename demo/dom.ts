@@ -1,4 +1,4 @@
-/** The few DOM helpers the demo needs: build elements, format numbers, yield to the browser. */
+/** The few DOM helpers the demo needs: build elements, format numbers, draw digits. */
 
 type Child = Node | string | number | null | undefined | false;
 type Props = Record<string, unknown> & { class?: string; dataset?: Record<string, string>; style?: string };
@@ -37,11 +37,6 @@ export const fmt = {
   int: (x: number) => Math.round(x).toLocaleString('en-US'),
   rate: (x: number) => (x >= 10000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0)),
 };
-
-/** Lets the browser paint and handle input before more work (keeps every task short). */
-export function nextFrame(): Promise<void> {
-  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
-}
 
 /** A canvas whose backing store matches the device pixel ratio for a CSS size. */
 export function hiDpiCanvas(canvas: HTMLCanvasElement, cssWidth: number, cssHeight: number): CanvasRenderingContext2D {

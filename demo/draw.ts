@@ -4,6 +4,7 @@
  * scaled so the longer side is 20 pixels, placed in a 28×28 field by its centre of mass.
  */
 import { h } from './dom.ts';
+import { canvasPng, download } from './export.ts';
 import type { Predictor } from './predict.ts';
 
 interface Reader {
@@ -34,8 +35,10 @@ export class DrawPad {
     ctx.strokeStyle = '#fff';
     ctx.lineWidth = 20;
     const clear = h('button', { onclick: () => this.clear() }, 'Clear');
+    // On the pad's own dark background: the ink is white on transparent.
+    const png = h('button', { dataset: { export: 'drawing' }, onclick: async () => download('wgsl-nn-drawing.png', await canvasPng(this.ink, getComputedStyle(this.ink).backgroundColor)) }, 'PNG');
     const pad = h('div', { class: 'pad' }, this.ink,
-      h('div', { class: 'seen' }, this.seen, h('span', {}, 'what the networks see (28×28)'), clear));
+      h('div', { class: 'seen' }, this.seen, h('span', {}, 'what the networks see (28×28)'), clear, png));
     const grid = h('div', { class: 'draw-grid' }, pad);
     for (const net of networks) {
       const reader = this.reader(net.name, net.accent);

@@ -32,16 +32,34 @@ export function metricsCsv(result: RunResult): Blob {
   return new Blob([lines.join('\n') + '\n'], { type: 'text/csv' });
 }
 
-/** A canvas (or the canvases of a uPlot chart, stacked) on a white background, as PNG. */
-export async function canvasPng(canvas: HTMLCanvasElement): Promise<Blob> {
+/** A canvas on a solid background (white, as the page's cards are), as PNG. */
+export function canvasPng(canvas: HTMLCanvasElement, background = '#ffffff'): Promise<Blob> {
   const out = document.createElement('canvas');
   out.width = canvas.width;
   out.height = canvas.height;
   const ctx = out.getContext('2d')!;
-  ctx.fillStyle = '#ffffff';
+  ctx.fillStyle = background;
   ctx.fillRect(0, 0, out.width, out.height);
   ctx.drawImage(canvas, 0, 0);
-  return new Promise((resolve, reject) => out.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('PNG encoding failed'))), 'image/png'));
+  return pngBlob(out);
+}
+
+/** Small canvases (the learned filters) as one PNG grid on white: rows of `columns`, each scaled to `cell` pixels with hard edges. */
+export function gridPng(canvases: readonly HTMLCanvasElement[], columns = 8, cell = 56, gap = 4): Promise<Blob> {
+  const out = document.createElement('canvas');
+  const rows = Math.ceil(canvases.length / columns);
+  out.width = gap + Math.min(columns, canvases.length) * (cell + gap);
+  out.height = gap + rows * (cell + gap);
+  const ctx = out.getContext('2d')!;
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.imageSmoothingEnabled = false;
+  canvases.forEach((canvas, i) => ctx.drawImage(canvas, gap + (i % columns) * (cell + gap), gap + Math.floor(i / columns) * (cell + gap), cell, cell));
+  return pngBlob(out);
+}
+
+function pngBlob(canvas: HTMLCanvasElement): Promise<Blob> {
+  return new Promise((resolve, reject) => canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('PNG encoding failed'))), 'image/png'));
 }
 
 export function safeName(text: string): string {

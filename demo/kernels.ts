@@ -3,22 +3,18 @@
  * `shader.entry` labels), how many times per step and, where the adapter has `timestamp-query`, how
  * long each takes (src/gpu/timer.ts), with the WGSL source of every shader to read alongside.
  *
- * The step is rebuilt from the trained model: gather → forward → loss → backward → optimizer, the
- * same kernels the trainer records. Loss, gather and optimizer write scratch buffers (the optimizer
- * a copy of the parameters), so profiling never changes the trained weights.
+ * The step is the trainer's own (trainStepDispatches) on the trained model. Its step buffers are
+ * scratch and the optimizer writes a scratch parameter arena, so profiling never changes the
+ * trained weights.
  */
-import { gatherBatch } from '../src/data/gather.ts';
 import type { Gpu } from '../src/gpu/gpu.ts';
 import { encode, type Dispatch } from '../src/gpu/kernel.ts';
 import { shaderNames, shaderSource } from '../src/gpu/shaders.ts';
 import { GpuTimer } from '../src/gpu/timer.ts';
-import { binding } from '../src/graph/tensor.ts';
 import type { Sequential } from '../src/graph/sequential.ts';
 import type { TrainConfig } from '../src/train/config.ts';
 import type { DeviceData } from '../src/train/device-data.ts';
-import { createTotals, softmaxCrossEntropy } from '../src/train/loss.ts';
-import { momentBuffers, optimizerStep } from '../src/train/optimizer.ts';
-import { STEP_BYTES } from '../src/train/step.ts';
+import { createTrainStepBuffers, optimizerSpec, trainStepDispatches } from '../src/train/train-step.ts';
 import { h } from './dom.ts';
 
 export interface KernelRow {
@@ -42,31 +38,17 @@ const REPEATS = 3;
 
 export async function profileStep(gpu: Gpu, model: Sequential, data: DeviceData, config: TrainConfig, trainCount: number, network: string): Promise<KernelProfile> {
   const rows = Math.max(1, Math.min(config.batchSize, trainCount));
-  const made: GPUBuffer[] = [];
-  const make = (label: string, bytes: number, usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC) => {
-    const buffer = gpu.buffers.create(label, bytes, usage);
-    made.push(buffer);
-    return buffer;
-  };
-  const step = make('kernel-view.step', STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-  gpu.device.queue.writeBuffer(step, 0, new Uint32Array([0, 1, 1, 0]));
-  const labels = make('kernel-view.labels', rows * 4);
-  const order = make('kernel-view.order', rows * 4);
-  const totals = createTotals(gpu, 'kernel-view.totals');
-  made.push(totals);
-  const params = make('kernel-view.params', model.paramFloats * 4);
-  const spec = config.optimizer === 'adam' ? { kind: 'adam' as const } : { kind: 'sgd' as const, momentum: config.momentum };
-  const moments = Array.from({ length: momentBuffers(spec) }, (_, i) => make(`kernel-view.moment${i}`, model.paramFloats * 4));
+  const stopRecording = gpu.buffers.record();
+  const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+  const optimizer = optimizerSpec(config);
+  const buffers = createTrainStepBuffers(gpu, { model, optimizer, order: gpu.buffers.create('kernel-view.order', rows * 4, storage), label: 'kernel-view' });
+  const params = gpu.buffers.create('kernel-view.params', model.paramFloats * 4, storage);
+  const made = stopRecording();
+  // Batch 0, optimizer step 1, dropout seed 1, lr 0.
+  gpu.device.queue.writeBuffer(buffers.step, 0, new Uint32Array([0, 1, 1, 0]));
   let timer: GpuTimer | null = null;
   try {
-    const plan = model.plan(rows, 'train', step);
-    const dispatches: Dispatch[] = [
-      gatherBatch(gpu, { images: data.train.images, labels: data.train.labels, order, x: binding(model.input), batchLabels: labels, rows, pixels: data.pixels, step }),
-      ...plan.forward,
-      softmaxCrossEntropy(gpu, { mode: 'train', logits: binding(model.output), labels, totals, dLogits: binding(model.dOutput), rows, classes: 10 }),
-      ...plan.backward,
-      optimizerStep(gpu, { spec, params, grads: model.grads, moments, count: model.paramFloats, step }),
-    ];
+    const dispatches = trainStepDispatches(gpu, { model, rows, set: data.train, pixels: data.pixels, buffers, optimizer, params });
     const counts = new Map<string, number>();
     for (const d of dispatches) counts.set(d.label, (counts.get(d.label) ?? 0) + 1);
     const wallMsPerStep = await wallClock(gpu, dispatches);

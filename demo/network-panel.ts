@@ -10,12 +10,13 @@ import type { TrainConfig } from '../src/train/config.ts';
 import type { DeviceData } from '../src/train/device-data.ts';
 import type { EpochRecord, RunResult } from '../src/train/result.ts';
 import type { Progress, TrainOutcome } from '../src/train/trainer.ts';
+import { yieldToEventLoop } from '../src/yield.ts';
 import { ConfigForm } from './config-form.ts';
 import { Curves } from './curves.ts';
 import type { DataChoice } from './data-panel.ts';
-import { card, fmt, h, nextFrame } from './dom.ts';
+import { card, fmt, h } from './dom.ts';
 import type { Engine } from './engine.ts';
-import { canvasPng, download, metricsCsv, runJson, safeName } from './export.ts';
+import { canvasPng, download, gridPng, metricsCsv, runJson, safeName } from './export.ts';
 import { Predictor } from './predict.ts';
 import { confusionCanvas, filterImages, headline, predictionTiles, reportTable, rocChart } from './results.ts';
 
@@ -258,7 +259,7 @@ export class NetworkPanel {
     this.resume = null;
   }
 
-  /** Results of a finished (or cut short) run; each part gets its own frame so no task runs long. */
+  /** Results of a finished (or cut short) run; each part gets its own task so no task runs long. */
   private async finish(outcome: TrainOutcome, config: TrainConfig): Promise<void> {
     const result = outcome.result;
     this.bar.style.width = '100%';
@@ -283,38 +284,45 @@ export class NetworkPanel {
     const mnist = this.context!.mnist;
     const accent = getComputedStyle(this.root).getPropertyValue('--accent').trim() || '#3b63d1';
     this.results.hidden = false;
-    const confusion = confusionCanvas(result.test.confusion, accent);
+    let confusion: HTMLCanvasElement | undefined;
     const png = (canvas: () => HTMLCanvasElement | undefined, what: string) => h('button', { class: 'small ghost', onclick: () => { const c = canvas(); if (c) void this.savePng(c, what); } }, 'PNG');
     const rocTarget = h('div', { class: 'chart', dataset: { chart: 'roc' } });
     const filters = h('div', { class: 'filters', dataset: { role: 'filters' } });
+    const saveFilters = () => void this.saveBlob(gridPng([...filters.querySelectorAll('canvas')]), 'filters');
     const filterNote = h('p', { class: 'faint' });
     const tiles = h('div', { class: 'predictions', dataset: { role: 'predictions' } });
+    const confusionCard = h('div', { class: 'card heat', dataset: { panel: 'confusion' } }, h('div', { class: 'card-head' }, h('h4', {}, 'Confusion matrix'), png(() => confusion, 'confusion')));
+    const reportCard = h('div', { class: 'card', dataset: { panel: 'report' } }, h('div', { class: 'card-head' }, h('h4', {}, 'Classification report')));
     const exports = h('div', { class: 'exports' },
       h('button', { onclick: () => download(`${this.fileStem()}.json`, runJson(result)) }, 'Run JSON'),
       h('button', { onclick: () => download(`${this.fileStem()}-metrics.csv`, metricsCsv(result)) }, 'Metrics CSV'),
       h('button', { onclick: () => void this.savePng(this.curves.canvas('loss'), 'loss') }, 'Loss PNG'),
       h('button', { onclick: () => void this.savePng(this.curves.canvas('acc'), 'accuracy') }, 'Accuracy PNG'),
-      h('button', { onclick: () => void this.savePng(confusion, 'confusion') }, 'Confusion PNG'),
-      h('button', { onclick: () => { if (this.rocPlot) void this.savePng(this.rocPlot.ctx.canvas, 'roc'); } }, 'ROC PNG'));
+      h('button', { onclick: () => { if (confusion) void this.savePng(confusion, 'confusion'); } }, 'Confusion PNG'),
+      h('button', { onclick: () => { if (this.rocPlot) void this.savePng(this.rocPlot.ctx.canvas, 'roc'); } }, 'ROC PNG'),
+      h('button', { onclick: saveFilters }, 'Filters PNG'));
     this.results.append(
       card('Test set', [], headline(result)),
-      h('div', { class: 'card heat', dataset: { panel: 'confusion' } }, h('div', { class: 'card-head' }, h('h4', {}, 'Confusion matrix'), png(() => confusion, 'confusion')), confusion),
-      h('div', { class: 'card', dataset: { panel: 'report' } }, h('div', { class: 'card-head' }, h('h4', {}, 'Classification report')), reportTable(result.test)),
+      confusionCard,
+      reportCard,
       h('div', { class: 'card', dataset: { panel: 'roc' } }, h('div', { class: 'card-head' }, h('h4', {}, 'ROC curves'), png(() => this.rocPlot?.ctx.canvas, 'roc')), rocTarget),
-      h('div', { class: 'card', dataset: { panel: 'filters' } }, h('div', { class: 'card-head' }, h('h4', {}, 'Learned first-layer filters')), filters, filterNote),
+      h('div', { class: 'card', dataset: { panel: 'filters' } }, h('div', { class: 'card-head' }, h('h4', {}, 'Learned first-layer filters'), h('button', { class: 'small ghost', onclick: saveFilters }, 'PNG')), filters, filterNote),
       h('div', { class: 'card', dataset: { panel: 'predictions' } }, h('div', { class: 'card-head' }, h('h4', {}, 'Four right, four wrong'), h('span', { class: 'faint' }, 'most confident of each')), tiles),
       card('Export', [], exports),
     );
-    await nextFrame();
+    // One part per task: drawn together they held the main thread for over 100 ms on a slow machine.
+    await yieldToEventLoop();
+    confusion = confusionCanvas(result.test.confusion, accent);
+    confusionCard.append(confusion);
+    await yieldToEventLoop();
+    reportCard.append(reportTable(result.test));
+    await yieldToEventLoop();
     tiles.append(...predictionTiles(testProbs, mnist.test));
-    await nextFrame();
+    await yieldToEventLoop();
     this.rocPlot = await rocChart(rocTarget, testProbs, mnist.test.labels, Math.max(300, rocTarget.clientWidth || 480));
     try {
-      const shown = filterImages(await outcome.model.exportTensors(), config.layers);
-      if (shown) {
-        filters.append(...shown.canvases);
-        filterNote.textContent = `${shown.kind}; red positive, blue negative weights.`;
-      } else filterNote.textContent = 'This network has no first weight layer to show.';
+      const kind = await filterImages(filters, await outcome.model.exportTensors(), config.layers);
+      filterNote.textContent = kind ? `${kind}; red positive, blue negative weights.` : 'This network has no first weight layer to show.';
     } catch (error) {
       filterNote.textContent = `The weights could not be read: ${(error as Error).message}`;
     }
@@ -356,8 +364,12 @@ export class NetworkPanel {
     return safeName(`wgsl-nn-${this.options.name}-${this.result?.preset ?? 'run'}`);
   }
 
-  private async savePng(canvas: HTMLCanvasElement, what: string): Promise<void> {
-    download(`${this.fileStem()}-${what}.png`, await canvasPng(canvas));
+  private savePng(canvas: HTMLCanvasElement, what: string): Promise<void> {
+    return this.saveBlob(canvasPng(canvas), what);
+  }
+
+  private async saveBlob(png: Promise<Blob>, what: string): Promise<void> {
+    download(`${this.fileStem()}-${what}.png`, await png);
   }
 }
 

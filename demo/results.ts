@@ -5,10 +5,11 @@
  */
 import uPlot from 'uplot';
 import type { MnistSet } from '../src/data/mnist.ts';
-import { downsampleCurve, rocCurve } from '../src/metrics/roc.ts';
+import { downsampleCurve, rocCurvesPerClass } from '../src/metrics/roc.ts';
 import type { LayerSpec } from '../src/train/config.ts';
 import type { RunResult, TestReport } from '../src/train/result.ts';
-import { digitCanvas, fmt, h, hiDpiCanvas, nextFrame } from './dom.ts';
+import { yieldToEventLoop } from '../src/yield.ts';
+import { digitCanvas, fmt, h, hiDpiCanvas } from './dom.ts';
 
 /** Ten distinguishable colours for the ten digits (Tableau 10). */
 export const DIGIT_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#7f7f7f'];
@@ -92,22 +93,13 @@ export function reportTable(test: TestReport): HTMLTableElement {
  * point (the others null, bridged by spanGaps), so each curve keeps its exact vertices.
  */
 export async function rocChart(target: HTMLElement, probs: Float32Array, labels: Uint8Array, width: number): Promise<uPlot> {
-  const n = labels.length;
+  const curves = await rocCurvesPerClass(probs, labels);
+  const aucs = curves.map((curve) => curve.auc);
   const points: { x: number; y: number; digit: number }[] = [];
-  const aucs: number[] = [];
-  for (let digit = 0; digit < 10; digit++) {
-    const scores = new Float32Array(n);
-    const positives = new Array<boolean>(n);
-    for (let i = 0; i < n; i++) {
-      scores[i] = probs[i * 10 + digit]!;
-      positives[i] = labels[i] === digit;
-    }
-    const curve = rocCurve(scores, positives);
-    aucs.push(curve.auc);
+  curves.forEach((curve, digit) => {
     const small = downsampleCurve(curve, 150);
     small.fpr.forEach((x, k) => points.push({ x, y: small.tpr[k]!, digit }));
-    await nextFrame(); // one digit per frame: sorting 10,000 scores ten times stays off the long-task list
-  }
+  });
   points.sort((a, b) => a.x - b.x || a.digit - b.digit || a.y - b.y);
   const data: (number | null)[][] = [points.map((p) => p.x), ...Array.from({ length: 10 }, () => new Array<number | null>(points.length).fill(null))];
   points.forEach((p, i) => (data[p.digit + 1]![i] = p.y));
@@ -146,12 +138,16 @@ export async function rocChart(target: HTMLElement, probs: Float32Array, labels:
   return new uPlot(opts, data as uPlot.AlignedData, target);
 }
 
+/** Filter canvases drawn per task. */
+const FILTERS_PER_TASK = 8;
+
 /**
  * The first weight layer's filters as small images, blue for negative and red for positive weights,
  * each scaled to its own largest magnitude: a conv layer's [out, in, k, k] kernels, or for an MLP
- * the first 32 rows of the first dense layer's [out, 784] weights seen as 28×28 images.
+ * the first 32 rows of the first dense layer's [out, 784] weights seen as 28×28 images. Appended to
+ * `target` a few per task: a canvas each costs milliseconds on a slow machine.
  */
-export function filterImages(tensors: Map<string, { shape: number[]; data: Float32Array }>, layers: LayerSpec[]): { kind: string; canvases: HTMLCanvasElement[] } | null {
+export async function filterImages(target: HTMLElement, tensors: Map<string, { shape: number[]; data: Float32Array }>, layers: LayerSpec[]): Promise<string | null> {
   const conv = layers.findIndex((l) => l.type === 'conv2d');
   const denseIndex = layers.findIndex((l) => l.type === 'dense');
   const index = conv >= 0 ? conv : denseIndex;
@@ -163,16 +159,16 @@ export function filterImages(tensors: Map<string, { shape: number[]; data: Float
   const per = isConv ? second * side[0]! * side[1]! : second;
   if (!isConv && second !== 784) return null;
   const count = isConv ? out! : Math.min(out!, 32);
-  const canvases: HTMLCanvasElement[] = [];
   for (let f = 0; f < count; f++) {
+    if (f > 0 && f % FILTERS_PER_TASK === 0) await yieldToEventLoop();
     const values = weight.data.subarray(f * per, (f + 1) * per);
     // Several input channels: show their mean, one image per filter.
     const plane = side[0]! * side[1]!;
     const image = new Float32Array(plane);
     for (let i = 0; i < per; i++) image[i % plane] += values[i]! / (per / plane);
-    canvases.push(weightCanvas(image, side[1]!, side[0]!));
+    target.append(weightCanvas(image, side[1]!, side[0]!));
   }
-  return { kind: isConv ? `conv layer ${index}: ${out} filters of ${second}×${kh}×${kw}` : `dense layer ${index}: first ${count} of ${out} units, as 28×28`, canvases };
+  return isConv ? `conv layer ${index}: ${out} filters of ${second}×${kh}×${kw}` : `dense layer ${index}: first ${count} of ${out} units, as 28×28`;
 }
 
 function weightCanvas(values: Float32Array, width: number, height: number): HTMLCanvasElement {

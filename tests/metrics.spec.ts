@@ -119,14 +119,14 @@ test('ROC AUC equals the pairwise (Mann–Whitney) probability, ties counting ha
   close(rocCurve(scores, positives).auc, wins / pairs, 12);
 });
 
-test('rocAucPerClass: one-vs-rest over n × 10 probabilities', () => {
+test('rocAucPerClass: one-vs-rest over n × 10 probabilities', async () => {
   // Sample i is digit i % 9 (so 9 never occurs); its own class gets the highest score.
   const n = 45;
   const labels = Array.from({ length: n }, (_, i) => i % 9);
   const probs = new Float32Array(n * 10).fill(0.05);
   labels.forEach((label, i) => (probs[i * 10 + label] = 0.55));
-  expect(rocAucPerClass(probs, labels)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
-  expect(() => rocAucPerClass(probs.subarray(1), labels)).toThrow('rocAucPerClass: 449 probabilities for 45 labels × 10 classes');
+  expect(await rocAucPerClass(probs, labels)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
+  await expect(rocAucPerClass(probs.subarray(1), labels)).rejects.toThrow('rocCurvesPerClass: 449 probabilities for 45 labels × 10 classes');
 });
 
 test('downsampleCurve keeps at most 200 points, the exact endpoints, and the order', () => {
@@ -142,13 +142,13 @@ test('downsampleCurve keeps at most 200 points, the exact endpoints, and the ord
   expect(downsampleCurve({ fpr: [0, 0.5, 1], tpr: [0, 1, 1] })).toEqual({ fpr: [0, 0.5, 1], tpr: [0, 1, 1] });
 });
 
-test('testReport fills the TestReport of a run', () => {
+test('testReport fills the TestReport of a run', async () => {
   const labels = [0, 1, 1, 2];
   const predicted = [0, 1, 2, 2];
   const probs = new Float32Array(40).fill(0.01);
   predicted.forEach((p, i) => (probs[i * 10 + p] = 0.91));
   const confusion = confusionFromPredictions(labels, predicted);
-  const report = testReport(confusion, 2, probs, labels);
+  const report = await testReport(confusion, 2, probs, labels);
   expect(report.loss).toBe(0.5);
   expect(report.accuracy).toBe(0.75);
   expect(report.confusion).toBe(confusion);
@@ -157,5 +157,5 @@ test('testReport fills the TestReport of a run', () => {
   // Digit 1: 0.91 and 0.01 for its two images, 0.01 for the rest. Digit 2: 0.91 ties with image 2's.
   expect(report.rocAuc.slice(0, 2)).toEqual([1, 0.75]);
   close(report.rocAuc[2], 5 / 6);
-  expect(() => testReport(confusion, 2, probs, [0, 1, 1])).toThrow('testReport: confusion counts 4 images but there are 3 labels');
+  await expect(testReport(confusion, 2, probs, [0, 1, 1])).rejects.toThrow('testReport: confusion counts 4 images but there are 3 labels');
 });

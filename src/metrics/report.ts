@@ -50,11 +50,11 @@ export function classificationReport(confusion: number[][]): ClassificationRepor
 }
 
 /** The run's test results: `lossSum` is summed over the test images, `probs` is n × 10 softmax output. */
-export function testReport(confusion: number[][], lossSum: number, probs: Float32Array, labels: ArrayLike<number>): TestReport {
+export async function testReport(confusion: number[][], lossSum: number, probs: Float32Array, labels: ArrayLike<number>): Promise<TestReport> {
   const report = classificationReport(confusion);
   const count = sum(report.perClass.map((c) => c.support));
   if (count !== labels.length) throw new RangeError(`testReport: confusion counts ${count} images but there are ${labels.length} labels`);
-  return { loss: ratio(lossSum, count), ...report, confusion, rocAuc: rocAucPerClass(probs, labels) };
+  return { loss: ratio(lossSum, count), ...report, confusion, rocAuc: await rocAucPerClass(probs, labels) };
 }
 
 /**

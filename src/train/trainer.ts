@@ -1,7 +1,7 @@
 import { check, CheckpointError, ConfigError } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { writeAligned } from '../gpu/buffers.ts';
-import { encode, kernel, type Dispatch } from '../gpu/kernel.ts';
+import { encode, type Dispatch } from '../gpu/kernel.ts';
 import { buildSplits, epochOrder, classCounts, type Splits } from '../data/split.ts';
 import type { Mnist } from '../data/mnist.ts';
 import { gatherBatch } from '../data/gather.ts';
@@ -9,14 +9,15 @@ import { buildLayers } from '../graph/build.ts';
 import { Sequential } from '../graph/sequential.ts';
 import { binding } from '../graph/tensor.ts';
 import { testReport } from '../metrics/report.ts';
+import { yieldToEventLoop } from '../yield.ts';
 import { CLASSES, type TrainConfig } from './config.ts';
 import { arenaTensors, checkCheckpoint, applyCheckpoint, checkTensors, encodeCheckpoint, readCheckpoint, tensorsArena, type Checkpoint, type NamedTensor, type TrainingState } from './checkpoint.ts';
-import type { DeviceData, DeviceSet } from './device-data.ts';
+import type { DeviceData } from './device-data.ts';
 import { checkDispatches, checkRunFits } from './limits.ts';
 import { createTotals, softmaxCrossEntropy, TOTALS_BYTES, type Totals } from './loss.ts';
-import { momentBuffers, optimizerStep } from './optimizer.ts';
 import type { EpochRecord, RunResult, TestReport } from './result.ts';
 import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE, type StepParams } from './step.ts';
+import { createTrainStepBuffers, NO_BAD_STEP, optimizerSpec, trainStepDispatches, type TrainStepBuffers } from './train-step.ts';
 import { validateConfig } from './validate.ts';
 
 export interface Progress {
@@ -79,8 +80,6 @@ interface EncodedStep {
 
 /** PyTorch's names for the optimizer state in each moment arena. */
 const MOMENT_NAMES = { adam: ['exp_avg', 'exp_avg_sq'], sgd: ['momentum_buffer'] } as const;
-/** firstBad before any bad step. */
-const NO_BAD_STEP = 0xffffffff;
 
 /**
  * Trains a model on MNIST: seeded split and shuffles, batches gathered on the GPU, whole epochs encoded
@@ -94,7 +93,7 @@ export async function train(gpu: Gpu, data: DeviceData, mnist: Mnist, config: Tr
   const resumed = options.resume ? readCheckpoint(options.resume, options.resumeFile ?? 'resume checkpoint') : null;
   if (resumed) checkResumeConfig(resumed, config, options.resumeFile ?? 'resume checkpoint');
   const splits = planSplits(mnist.train.labels, config);
-  const run = createRun(gpu, data, config, splits);
+  const run = await createRun(gpu, data, config, splits);
   try {
     if (resumed) run.resume(resumed, options.resumeFile ?? 'resume checkpoint');
     return await run.execute(mnist, hooks, options);
@@ -108,7 +107,7 @@ export async function train(gpu: Gpu, data: DeviceData, mnist: Mnist, config: Tr
 export async function evaluateCheckpoint(gpu: Gpu, data: DeviceData, mnist: Mnist, bytes: Uint8Array, file = 'checkpoint'): Promise<EvaluationResult> {
   const checkpoint = readCheckpoint(bytes, file);
   const config = checkpoint.config;
-  const run = createRun(gpu, data, config, planSplits(mnist.train.labels, config));
+  const run = await createRun(gpu, data, config, planSplits(mnist.train.labels, config));
   try {
     run.load(checkpoint, file);
     const { test } = await run.testReport(mnist);
@@ -126,15 +125,20 @@ export function planSplits(trainLabels: Uint8Array, config: TrainConfig): Splits
   return splits;
 }
 
-/** Refuses what the adapter cannot hold before allocating anything, then builds the run and checks its dispatches. */
-function createRun(gpu: Gpu, data: DeviceData, config: TrainConfig, splits: Splits): Run {
+/**
+ * Refuses what the adapter cannot hold before allocating anything, then builds the run (over several
+ * tasks, so a page that trains stays responsive) and checks its dispatches.
+ */
+async function createRun(gpu: Gpu, data: DeviceData, config: TrainConfig, splits: Splits): Promise<Run> {
   const layers = buildLayers(config.layers);
   checkRunFits(gpu.limits, {
     inputShape: config.inputShape, layers, batchSize: config.batchSize,
     trainCount: splits.train.length, valCount: splits.val.length, testCount: data.test.count,
   });
+  await yieldToEventLoop();
   const run = new Run(gpu, data, config, splits, layers);
   try {
+    await run.recordSteps();
     checkDispatches(gpu.limits.maxComputeWorkgroupsPerDimension, run.dispatches());
   } catch (error) {
     run.release();
@@ -160,18 +164,13 @@ function checkResumeConfig(checkpoint: Checkpoint, config: TrainConfig, file: st
 
 class Run {
   readonly model: Sequential;
-  private readonly stepUniform: GPUBuffer;
+  /** The training step's Step uniform, order, batch labels, totals, first bad step and moments; eval steps share the uniform and labels. */
+  private readonly stepBuffers: TrainStepBuffers;
   private readonly stepTable: GPUBuffer;
-  private readonly trainOrder: GPUBuffer;
   private readonly valOrder: GPUBuffer;
-  private readonly batchLabels: GPUBuffer;
   private readonly totals: { train: GPUBuffer; val: GPUBuffer; test: GPUBuffer };
-  /** The first optimizer step t whose loss was not finite (NO_BAD_STEP until then); see shaders/loss_guard.wgsl. */
-  private readonly firstBad: GPUBuffer;
-  private readonly lossGuard: Dispatch;
   private readonly probs: GPUBuffer;
   private readonly confusion: GPUBuffer;
-  private readonly moments: GPUBuffer[];
   private readonly best: { params: GPUBuffer; state: GPUBuffer };
   /** Every buffer this run created (model, plans' uniforms, scratch), freed by release(). */
   private readonly owned: GPUBuffer[];
@@ -193,7 +192,7 @@ class Run {
     const B = config.batchSize;
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
     const make = (label: string, bytes: number, usage = storage) => gpu.buffers.create(label, bytes, usage);
-    // Everything is allocated here, plans included, so the buffer count stays flat while training.
+    // Everything is allocated before training (plans by recordSteps), so the buffer count stays flat while training.
     const stopRecording = gpu.buffers.record();
     this.model = new Sequential(gpu, config.inputShape, layers, B, config.seed);
     this.steps = {
@@ -201,27 +200,38 @@ class Run {
       val: Math.ceil(splits.val.length / B),
       test: Math.ceil(data.test.count / B),
     };
-    this.stepUniform = make('step', STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.stepBuffers = createTrainStepBuffers(gpu, { model: this.model, optimizer: optimizerSpec(config), order: make('train.order', splits.train.length * 4), label: 'train' });
     this.stepTable = make('step.table', (this.steps.train + this.steps.val + this.steps.test) * STEP_STRIDE, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
-    this.trainOrder = make('train.order', splits.train.length * 4);
     this.valOrder = (gpu.buffers.upload('val.order', splits.val.length > 0 ? splits.val : new Uint32Array(1)));
-    this.batchLabels = make('batch.labels', B * 4);
-    this.totals = { train: createTotals(gpu, 'totals.train'), val: createTotals(gpu, 'totals.val'), test: createTotals(gpu, 'totals.test') };
-    this.firstBad = gpu.buffers.upload('loss.firstBad', new Uint32Array([NO_BAD_STEP]));
-    this.lossGuard = kernel(gpu, { shader: 'loss_guard', bind: { totals: this.totals.train, step: this.stepUniform, firstBad: this.firstBad }, workgroups: [1] });
+    this.totals = { train: this.stepBuffers.totals, val: createTotals(gpu, 'totals.val'), test: createTotals(gpu, 'totals.test') };
     this.probs = make('probs', Math.max(splits.val.length, data.test.count) * CLASSES * 4);
     this.confusion = make('confusion', CLASSES * CLASSES * 4);
-    this.moments = Array.from({ length: momentBuffers(this.optimizerSpec) }, (_, i) => make(`moment${i}`, this.model.paramFloats * 4));
     this.best = { params: make('best.params', this.model.paramFloats * 4), state: make('best.state', this.model.state.size) };
-    for (const rows of batchSizes(splits.train.length, B)) this.trainStep(rows);
-    for (const rows of batchSizes(splits.val.length, B)) this.evalStep('val', rows);
-    for (const rows of batchSizes(data.test.count, B)) this.evalStep('test', rows);
     this.owned = stopRecording();
   }
 
-  private get optimizerSpec() {
-    const c = this.config;
-    return c.optimizer === 'adam' ? { kind: 'adam' as const, weightDecay: c.weightDecay } : { kind: 'sgd' as const, momentum: c.momentum, weightDecay: c.weightDecay };
+  /**
+   * Records the steps of every batch size (a smaller last batch is a plan of its own), one per task:
+   * creating all their pipelines and bind groups at once held a page's main thread for ~180 ms on
+   * SwiftShader. Recording stops across the yields, so buffers made meanwhile (the demo's
+   * predictions) are not this run's.
+   */
+  async recordSteps(): Promise<void> {
+    const B = this.config.batchSize;
+    const steps = [
+      ...batchSizes(this.splits.train.length, B).map((rows) => () => this.trainStep(rows)),
+      ...batchSizes(this.splits.val.length, B).map((rows) => () => this.evalStep('val', rows)),
+      ...batchSizes(this.data.test.count, B).map((rows) => () => this.evalStep('test', rows)),
+    ];
+    for (const record of steps) {
+      await yieldToEventLoop();
+      const stopRecording = this.gpu.buffers.record();
+      try {
+        record();
+      } finally {
+        this.owned.push(...stopRecording());
+      }
+    }
   }
 
   /** Every recorded dispatch, for the workgroup-limit check. */
@@ -331,7 +341,7 @@ class Run {
     const testProbs = new Float32Array(await this.gpu.read(this.probs, this.data.test.count * CLASSES * 4));
     const confusion = new Uint32Array(await this.gpu.read(this.confusion));
     const matrix = Array.from({ length: CLASSES }, (_, r) => Array.from(confusion.subarray(r * CLASSES, (r + 1) * CLASSES)));
-    return { test: testReport(matrix, totals.lossSum, testProbs, mnist.test.labels), testProbs };
+    return { test: await testReport(matrix, totals.lossSum, testProbs, mnist.test.labels), testProbs };
   }
 
   /** Loads a checkpoint's model tensors (checked first, so a refused file changes nothing). */
@@ -344,7 +354,8 @@ class Run {
   resume(checkpoint: Checkpoint, file: string): void {
     const model = this.model;
     checkCheckpoint(model, checkpoint, file);
-    const names = MOMENT_NAMES[this.config.optimizer].slice(0, this.moments.length);
+    const moments = this.stepBuffers.moments;
+    const names = MOMENT_NAMES[this.config.optimizer].slice(0, moments.length);
     const expected = new Map<string, number[]>();
     for (const name of names) for (const e of model.paramEntries) expected.set(`optimizer.${name}.${e.name}`, [...e.spec.shape]);
     for (const e of [...model.paramEntries, ...model.stateEntries]) expected.set(`best.${e.name}`, [...e.spec.shape]);
@@ -352,7 +363,7 @@ class Run {
 
     applyCheckpoint(model, checkpoint);
     const queue = this.gpu.device.queue;
-    names.forEach((name, i) => queue.writeBuffer(this.moments[i]!, 0, tensorsArena(checkpoint.trainingTensors, model.paramEntries, `optimizer.${name}.`, model.paramFloats)));
+    names.forEach((name, i) => queue.writeBuffer(moments[i]!, 0, tensorsArena(checkpoint.trainingTensors, model.paramEntries, `optimizer.${name}.`, model.paramFloats)));
     queue.writeBuffer(this.best.params, 0, tensorsArena(checkpoint.trainingTensors, model.paramEntries, 'best.', model.paramFloats));
     if (model.stateFloats > 0) queue.writeBuffer(this.best.state, 0, tensorsArena(checkpoint.trainingTensors, model.stateEntries, 'best.', model.stateFloats));
     Object.assign(this.loop, structuredClone(checkpoint.training!));
@@ -365,7 +376,8 @@ class Run {
     const add = (more: Map<string, NamedTensor>) => more.forEach((t, name) => tensors.set(name, t));
     const read = async (buffer: GPUBuffer, floats: number) => new Float32Array(await this.gpu.read(buffer, floats * 4));
     const names = MOMENT_NAMES[this.config.optimizer];
-    for (let i = 0; i < this.moments.length; i++) add(arenaTensors(await read(this.moments[i]!, model.paramFloats), model.paramEntries, `optimizer.${names[i]}.`));
+    const moments = this.stepBuffers.moments;
+    for (let i = 0; i < moments.length; i++) add(arenaTensors(await read(moments[i]!, model.paramFloats), model.paramEntries, `optimizer.${names[i]}.`));
     add(arenaTensors(await read(this.best.params, model.paramFloats), model.paramEntries, 'best.'));
     if (model.stateFloats > 0) add(arenaTensors(await read(this.best.state, model.stateFloats), model.stateEntries, 'best.'));
     return encodeCheckpoint(await model.exportTensors(), this.config, { state: structuredClone(this.loop), tensors });
@@ -373,7 +385,7 @@ class Run {
 
   /** Why a run stopped on a non-finite training loss, naming the first bad step the GPU recorded. */
   private async nonFiniteLoss(lossSum: number, epoch: number, firstStep: number, lr: number): Promise<string> {
-    const t = new Uint32Array(await this.gpu.read(this.firstBad, 4))[0]!;
+    const t = new Uint32Array(await this.gpu.read(this.stepBuffers.firstBad, 4))[0]!;
     const where = t === NO_BAD_STEP ? `in epoch ${epoch}` : `at step ${t - firstStep + 1} of ${this.steps.train} in epoch ${epoch} (optimizer step ${t})`;
     return `loss became ${lossSum} ${where} with lr ${lr}: the learning rate is probably too high (the weights overflowed float32); ${this.keptMessage(epoch)}`;
   }
@@ -395,7 +407,7 @@ class Run {
     const c = this.config;
     const B = c.batchSize;
     const n = this.splits.train.length;
-    writeAligned(this.gpu.device, this.trainOrder, 0, epochOrder(this.splits.train, c.seed, epoch));
+    writeAligned(this.gpu.device, this.stepBuffers.order, 0, epochOrder(this.splits.train, c.seed, epoch));
     const table: StepParams[] = [];
     for (let s = 0; s < this.steps.train; s++) {
       const t = ++this.loop.optimizerStep;
@@ -459,7 +471,7 @@ class Run {
   /** Per step: copy its parameters into the step uniform, then its dispatches in one compute pass. */
   private encodeSteps(encoder: GPUCommandEncoder, steps: EncodedStep[]): void {
     for (const step of steps) {
-      encoder.copyBufferToBuffer(this.stepTable, step.table * STEP_STRIDE, this.stepUniform, 0, STEP_BYTES);
+      encoder.copyBufferToBuffer(this.stepTable, step.table * STEP_STRIDE, this.stepBuffers.step, 0, STEP_BYTES);
       const pass = encoder.beginComputePass();
       encode(pass, step.dispatches);
       pass.end();
@@ -472,16 +484,7 @@ class Run {
   private trainStep(rows: number): Dispatch[] {
     let dispatches = this.trainSteps.get(rows);
     if (!dispatches) {
-      const { gpu, model } = this;
-      const plan = model.plan(rows, 'train', this.stepUniform);
-      dispatches = [
-        this.gather(this.data.train, this.trainOrder, rows),
-        ...plan.forward,
-        softmaxCrossEntropy(gpu, { mode: 'train', logits: binding(model.output), labels: this.batchLabels, totals: this.totals.train, dLogits: binding(model.dOutput), rows, classes: CLASSES }),
-        this.lossGuard,
-        ...plan.backward,
-        optimizerStep(gpu, { spec: this.optimizerSpec, params: model.params, grads: model.grads, moments: this.moments, count: model.paramFloats, step: this.stepUniform }),
-      ];
+      dispatches = trainStepDispatches(this.gpu, { model: this.model, rows, set: this.data.train, pixels: this.data.pixels, buffers: this.stepBuffers, optimizer: optimizerSpec(this.config) });
       this.trainSteps.set(rows, dispatches);
     }
     return dispatches;
@@ -494,19 +497,16 @@ class Run {
     let dispatches = this.evalSteps.get(key);
     if (!dispatches) {
       const { gpu, model } = this;
+      const { step, batchLabels } = this.stepBuffers;
       const source = which === 'val' ? { set: this.data.train, order: this.valOrder } : { set: this.data.test, order: this.data.testOrder };
       dispatches = [
-        this.gather(source.set, source.order, rows),
-        ...model.plan(rows, 'eval', this.stepUniform).forward,
-        softmaxCrossEntropy(gpu, { mode: 'eval', logits: binding(model.output), labels: this.batchLabels, totals: this.totals[which], probs: this.probs, confusion: this.confusion, step: this.stepUniform, rows, classes: CLASSES }),
+        gatherBatch(gpu, { images: source.set.images, labels: source.set.labels, order: source.order, x: binding(model.input), batchLabels, rows, pixels: this.data.pixels, step }),
+        ...model.plan(rows, 'eval', step).forward,
+        softmaxCrossEntropy(gpu, { mode: 'eval', logits: binding(model.output), labels: batchLabels, totals: this.totals[which], probs: this.probs, confusion: this.confusion, step, rows, classes: CLASSES }),
       ];
       this.evalSteps.set(key, dispatches);
     }
     return dispatches;
-  }
-
-  private gather(set: DeviceSet, order: GPUBuffer, rows: number): Dispatch {
-    return gatherBatch(this.gpu, { images: set.images, labels: set.labels, order, x: binding(this.model.input), batchLabels: this.batchLabels, rows, pixels: this.data.pixels, step: this.stepUniform });
   }
 
   private async readTotals(buffer: GPUBuffer): Promise<Totals> {
