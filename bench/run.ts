@@ -2,9 +2,7 @@
  * `npm run bench`: our training step against jax-js and TensorFlow.js on the same MNIST workloads,
  * plus the device's roof, in headless Chromium (WebGPU through SwiftShader where there is no GPU).
  *
- *   npm run bench -- [--only mlp|cnn] [--peers ours,jax,tfjs-webgpu,tfjs-wasm] [--batches 64,1000]
- *                    [--steps 20] [--warmup 3] [--budget 240] [--fit-budget 60] [--no-fit] [--no-roof]
- *                    [--json results/bench.json] [--verbose]
+ * Options: `npm run bench -- --help` (USAGE below).
  *
  * --budget caps the seconds of timed steps per measurement (a slower peer gets fewer steps, flagged
  * "capped"); tfjs's model.fit path is timed too when the minimize loop took under --fit-budget.
@@ -23,28 +21,59 @@ import { kernelTable, roofTable, workloadTable } from './report.ts';
 import type { KernelProfile } from './ours.ts';
 import { BATCHES, PEER_NAMES, type BenchResult, type PeerName, type RoofResult, type Workload } from './workloads.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    only: { type: 'string' },
-    peers: { type: 'string', default: PEER_NAMES.join(',') },
-    batches: { type: 'string', default: BATCHES.join(',') },
-    steps: { type: 'string', default: '20' },
-    warmup: { type: 'string', default: '3' },
-    budget: { type: 'string', default: '240' },
-    'fit-budget': { type: 'string', default: '60' },
-    'no-fit': { type: 'boolean', default: false },
-    'no-roof': { type: 'boolean', default: false },
-    json: { type: 'string' },
-    verbose: { type: 'boolean', default: false },
-  },
-});
+const USAGE = `npm run bench -- [--only mlp|cnn] [--peers ${PEER_NAMES.join(',')}] [--batches ${BATCHES.join(',')}]
+                 [--steps 20] [--warmup 3] [--budget 240] [--fit-budget 60] [--no-fit] [--no-roof]
+                 [--json results/bench.json] [--verbose]`;
 
+/** Bad options end the command with exit 2 and one line naming the option and what it takes. */
+function usageError(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+function parseBenchArgs() {
+  try {
+    return parseArgs({
+      options: {
+        help: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        peers: { type: 'string', default: PEER_NAMES.join(',') },
+        batches: { type: 'string', default: BATCHES.join(',') },
+        steps: { type: 'string', default: '20' },
+        warmup: { type: 'string', default: '3' },
+        budget: { type: 'string', default: '240' },
+        'fit-budget': { type: 'string', default: '60' },
+        'no-fit': { type: 'boolean', default: false },
+        'no-roof': { type: 'boolean', default: false },
+        json: { type: 'string' },
+        verbose: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    return usageError(`${(error as Error).message.split('\n')[0]}\nusage: ${USAGE}`);
+  }
+}
+
+/** A whole number ≥ `min` from option `name`. */
+function count(name: string, min: number): number {
+  const value = Number(args[name as keyof typeof args]);
+  if (!Number.isInteger(value) || value < min) usageError(`--${name} ${JSON.stringify(args[name as keyof typeof args])} is not allowed: a whole number ≥ ${min}`);
+  return value;
+}
+
+const args = parseBenchArgs();
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const workloads: Workload[] = args.only ? [args.only as Workload] : ['mlp', 'cnn'];
-if (!workloads.every((w) => w === 'mlp' || w === 'cnn')) throw new Error(`--only takes mlp or cnn, not ${args.only}`);
+if (!workloads.every((w) => w === 'mlp' || w === 'cnn')) usageError(`--only ${JSON.stringify(args.only)} is not allowed: mlp or cnn`);
 const peers = args.peers.split(',').map((p) => p.trim()).filter(Boolean) as PeerName[]; // '' for the roof alone
-for (const p of peers) if (!PEER_NAMES.includes(p)) throw new Error(`unknown peer ${p}; known: ${PEER_NAMES.join(', ')}`);
+for (const p of peers) if (!PEER_NAMES.includes(p)) usageError(`--peers: ${JSON.stringify(p)} is not a peer: one of ${PEER_NAMES.join(', ')}`);
 const batches = args.batches.split(',').map(Number);
-const options = { warmup: Number(args.warmup), steps: Number(args.steps), budgetS: Number(args.budget) };
+for (const b of batches) if (!Number.isInteger(b) || b < 1) usageError(`--batches: ${JSON.stringify(args.batches)} is not allowed: whole numbers ≥ 1, comma-separated`);
+const options = { warmup: count('warmup', 0), steps: count('steps', 1), budgetS: count('budget', 1) };
+count('fit-budget', 0);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Opens `page` (under bench/) in a fresh context and calls `fn(arg)` exported by `module` there. */
