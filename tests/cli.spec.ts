@@ -60,6 +60,18 @@ test.describe('npm run train refuses bad input with exit code 2', () => {
   });
 });
 
+test('npm run bench refuses bad options with exit code 2 before starting a browser', async () => {
+  for (const [args, message] of [
+    [['--steps', '0'], /--steps "0" is not allowed: a whole number ≥ 1/],
+    [['--peers', 'ours,pytorch'], /--peers: "pytorch" is not a peer: one of ours, jax/],
+    [['--only', 'rnn'], /--only "rnn" is not allowed: mlp or cnn/],
+  ] as const) {
+    const r = await run('npx', ['tsx', 'bench/run.ts', ...args]).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+    expect(r.code, args.join(' ')).toBe(2);
+    expect(r.stderr.trim()).toMatch(message);
+  }
+});
+
 test("a study preset's output sigmoid follows its activation unless the output is named", () => {
   const output = (args: string[]) => parseTrainArgs(args).config.outputActivation;
   expect(output(['--preset', 'mlp-128-64'])).toBe('sigmoid');
