@@ -2,6 +2,9 @@ import { DeviceError } from '../errors.ts';
 import { BufferPool } from './buffers.ts';
 import { specialise, type Defines } from './shaders.ts';
 
+/** Staging buffers up to this size are kept for the next read of the same size (see Gpu.read). */
+const READBACK_KEEP_BYTES = 64 * 1024;
+
 export interface AdapterFacts {
   vendor: string;
   architecture: string;
@@ -106,25 +109,37 @@ export class Gpu {
     if (this.lostReason) throw new DeviceError(this.lostReason);
   }
 
-  /** Copies `bytes` from a GPU buffer to the CPU (one staging buffer, freed afterwards). */
+  /**
+   * Idle MAP_READ staging buffers of up to READBACK_KEEP_BYTES, by size: the small reads that repeat
+   * (loss/accuracy totals every epoch or every --log-every steps) reuse them instead of allocating.
+   */
+  private readonly idleStaging = new Map<number, GPUBuffer[]>();
+
+  /** Copies `bytes` from a GPU buffer to the CPU through a staging buffer. */
   async read(source: GPUBuffer, bytes = source.size, offset = 0): Promise<ArrayBuffer> {
-    const staging = this.buffers.create('readback', bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const reuse = size <= READBACK_KEEP_BYTES;
+    const staging = (reuse ? this.idleStaging.get(size)?.pop() : undefined)
+      ?? this.device.createBuffer({ label: 'readback', size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const encoder = this.device.createCommandEncoder({ label: 'readback' });
-    encoder.copyBufferToBuffer(source, offset, staging, 0, Math.ceil(bytes / 4) * 4);
+    encoder.copyBufferToBuffer(source, offset, staging, 0, size);
     this.device.queue.submit([encoder.finish()]);
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (error) {
-      this.buffers.release(staging);
+      staging.destroy();
       throw new DeviceError(this.lostReason ?? `reading back ${source.label}: ${(error as Error).message}`);
     }
-    const copy = staging.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
+    const copy = staging.getMappedRange(0, size).slice(0, bytes);
     staging.unmap();
-    this.buffers.release(staging);
+    if (reuse) this.idleStaging.set(size, [...(this.idleStaging.get(size) ?? []), staging]);
+    else staging.destroy();
     return copy;
   }
 
   destroy(): void {
+    for (const idle of this.idleStaging.values()) for (const staging of idle) staging.destroy();
+    this.idleStaging.clear();
     this.buffers.destroyAll();
     this.pipelines.clear();
     this.modules.clear();
