@@ -54,7 +54,8 @@ export class Sequential {
   private readonly gradients: (Tensor | null)[];
   /** The first layer that computes something: the layers before it are views of the input. */
   private readonly firstCompute: number;
-  private readonly plans = new Map<string, Plan>();
+  /** Recorded plans per Step uniform (they bind it), then per `rows|mode`. */
+  private readonly plans = new WeakMap<GPUBuffer, Map<string, Plan>>();
   private readonly usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
   constructor(
@@ -120,8 +121,10 @@ export class Sequential {
   /** Forward (and in train mode backward) dispatches for a batch of `rows`; recorded once per (rows, mode). */
   plan(rows: number, mode: 'train' | 'eval', step: GPUBuffer): Plan {
     if (rows < 1 || rows > this.capacity) throw new ShapeError(`batch of ${rows} rows does not fit the model's capacity of ${this.capacity}`);
-    const key = `${rows}|${mode}|${step.label}`;
-    let plan = this.plans.get(key);
+    const key = `${rows}|${mode}`;
+    let plansForStep = this.plans.get(step);
+    if (!plansForStep) this.plans.set(step, (plansForStep = new Map()));
+    let plan = plansForStep.get(key);
     if (!plan) {
       plan = { forward: [], backward: [] };
       const backwards: Dispatch[][] = [];
@@ -148,7 +151,7 @@ export class Sequential {
         backwards.push(built.backward);
       });
       plan.backward = backwards.reverse().flat();
-      this.plans.set(key, plan);
+      plansForStep.set(key, plan);
     }
     return plan;
   }

@@ -40,7 +40,7 @@ export function optimizerSpec(config: TrainConfig): OptimizerSpec {
 
 /**
  * The step's buffers for `model` (batch labels for its capacity), labelled `<label>.step` and so on.
- * A model's plans are cached by their Step uniform's label, so each caller needs its own label.
+ * Labels start with `label`, so a buffer listing tells the trainer's, the bench's and the kernel view's apart.
  */
 export function createTrainStepBuffers(gpu: Gpu, a: { model: Sequential; optimizer: OptimizerSpec; order: GPUBuffer; label: string }): TrainStepBuffers {
   const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
