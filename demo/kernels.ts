@@ -43,12 +43,13 @@ export async function profileStep(gpu: Gpu, model: Sequential, data: DeviceData,
   const optimizer = optimizerSpec(config);
   const buffers = createTrainStepBuffers(gpu, { model, optimizer, order: gpu.buffers.create('kernel-view.order', rows * 4, storage), label: 'kernel-view' });
   const params = gpu.buffers.create('kernel-view.params', model.paramFloats * 4, storage);
+  // Recording the plan too: its layers' uniforms belong to this profile and go with it.
+  const dispatches = trainStepDispatches(gpu, { model, rows, set: data.train, pixels: data.pixels, buffers, optimizer, params });
   const made = stopRecording();
   // Batch 0, optimizer step 1, dropout seed 1, lr 0.
   gpu.device.queue.writeBuffer(buffers.step, 0, new Uint32Array([0, 1, 1, 0]));
   let timer: GpuTimer | null = null;
   try {
-    const dispatches = trainStepDispatches(gpu, { model, rows, set: data.train, pixels: data.pixels, buffers, optimizer, params });
     const counts = new Map<string, number>();
     for (const d of dispatches) counts.set(d.label, (counts.get(d.label) ?? 0) + 1);
     const wallMsPerStep = await wallClock(gpu, dispatches);
