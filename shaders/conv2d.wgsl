@@ -16,9 +16,12 @@
 // a few hundred weights, too few outputs to fill the device, so the positions are split over workgroups
 // (dWeightSplits) and reduce_splits adds the pieces.
 //
-// Register blocking: an invocation owns 8 rows (channels) × 4 columns (positions, or kernel taps for
-// backward-filter) in 8 vec4 accumulators; per step of the sum it loads 8 row values (the same in every
-// invocation: a broadcast) and 4 column values for 32 multiply-adds. Columns are strided (tx, tx + 64, …)
+// Register blocking: an invocation owns 8 rows (channels) × 8 columns (positions, or kernel taps for
+// backward-filter) in 16 vec4 accumulators; per step of the sum it loads 8 row values (the same in every
+// invocation: a broadcast) and 8 column values for 64 multiply-adds, and splits its index once for both
+// halves of 4 columns. Against 8×4 blocks this measured 1.07× less SwiftShader CPU time over cnn-arch1's
+// convolutions (1.1× for backward-filter of the first, 1.02–1.08× for the others, bench/cpu-ab.ts); a
+// larger block would pass 64 accumulators, which a GPU would spill. Columns are strided (tx, tx + 64, …)
 // so neighbouring invocations read neighbouring addresses. Each sum is ONE flat loop whose index is
 // split by constant divisors (geometry is compiled in, one pipeline per layer shape; only the batch size
 // travels in `dims`).
@@ -28,7 +31,7 @@
 // There a staged value costs a workgroup-memory write, a barrier and a read, no cheaper than the global
 // read it replaces, and 8 rows already cover an MNIST layer's channels, so staging would only share what
 // every invocation reads as one broadcast. Nested (ci, kh, kw) loops ran 1.3–2× slower than one flat
-// loop; 8×8 and 16×4 blocks gained nothing over 8×4.
+// loop.
 
 struct Dims {
   batch: u32,          // samples in this batch
@@ -63,9 +66,9 @@ const OUT_HW: u32 = OUT_H * OUT_W;
 
 const THREADS: u32 = ${THREADS}u;  // invocations per workgroup, along the columns
 const ROWS: u32 = 8u;              // rows per invocation (two vec4)
-const COLS: u32 = 4u;              // columns per invocation, THREADS apart
+const COLS: u32 = 8u;              // columns per invocation, THREADS apart: two halves of 4
 
-// acc[2c + h] += rows 4h…4h+3 (a[h]) × column c (b[c]): the 8×4 register block.
+// acc[2c + h] += rows 4h…4h+3 (a[h]) × column c (b[c]): half of the 8×8 register block.
 fn accumulate(acc: ptr<function, array<vec4f, 8>>, a0: vec4f, a1: vec4f, b: vec4f) {
   (*acc)[0] = fma(a0, vec4f(b.x), (*acc)[0]);
   (*acc)[1] = fma(a1, vec4f(b.x), (*acc)[1]);
@@ -99,38 +102,56 @@ fn dyRows(starts: array<vec4u, 2>, offset: u32) -> array<vec4f, 2> {
   return array(vec4f(dy[a.x], dy[a.y], dy[a.z], dy[a.w]), vec4f(dy[b.x], dy[b.y], dy[b.z], dy[b.w]));
 }
 
+// 4 columns of a block, worked out once per invocation: two coordinates, an offset and whether the column exists.
+struct Columns { h: vec4u, w: vec4u, base: vec4u, valid: vec4<bool> }
+
+// x[base + ih·IN_W + iw] of 4 columns, 0 where (ih, iw) is in the padding (wrapped below 0) or the column is not.
+fn xAt(ih: vec4u, iw: vec4u, base: vec4u, valid: vec4<bool>) -> vec4f {
+  let inside = valid & (ih < vec4u(IN_H)) & (iw < vec4u(IN_W));
+  let at = select(vec4u(0u), base + ih * IN_W + iw, inside);
+  return select(vec4f(0.0), vec4f(x[at.x], x[at.y], x[at.z], x[at.w]), inside);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // forward: rows = output channels, columns = output positions p = (n, oh, ow).
+
+// Columns p, p + THREADS, …: where each receptive field starts (h, w; wrap below 0) and its image.
+fn outputColumns(p: u32) -> Columns {
+  var c: Columns;
+  for (var i = 0u; i < 4u; i++) {
+    let q = p + i * THREADS;
+    let o = q % OUT_HW;
+    c.h[i] = (o / OUT_W) * STRIDE - PAD;
+    c.w[i] = (o % OUT_W) * STRIDE - PAD;
+    c.base[i] = (q / OUT_HW) * CIN * IN_HW;
+    c.valid[i] = q < dims.batch * OUT_HW;
+  }
+  return c;
+}
+
 
 @compute @workgroup_size(THREADS)
 fn forward(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) local: vec3u) {
   let row = group.z * ROWS;
   let first = (group.x + group.y * groups.x) * THREADS * COLS + local.x;
-  // Per column: where its receptive field starts (ih0, iw0 wrap below 0), and its image's offset.
-  var ih0: vec4u; var iw0: vec4u; var image: vec4u; var valid: vec4<bool>;
-  for (var c = 0u; c < COLS; c++) {
-    let p = first + c * THREADS;
-    let o = p % OUT_HW;
-    ih0[c] = (o / OUT_W) * STRIDE - PAD;
-    iw0[c] = (o % OUT_W) * STRIDE - PAD;
-    image[c] = (p / OUT_HW) * CIN * IN_HW;
-    valid[c] = p < dims.batch * OUT_HW;
-  }
+  let lo = outputColumns(first);
+  let hi = outputColumns(first + 4u * THREADS);
   let weightStarts = rowStarts(row, COUT, PATCH);
-  var acc: array<vec4f, 8>;
+  var accLo: array<vec4f, 8>;
+  var accHi: array<vec4f, 8>;
   for (var j = 0u; j < PATCH; j++) {
-    let ih = ih0 + vec4u((j % KK) / KSIZE);
-    let iw = iw0 + vec4u(j % KSIZE);
-    let inside = valid & (ih < vec4u(IN_H)) & (iw < vec4u(IN_W));
-    let at = select(vec4u(0u), image + vec4u((j / KK) * IN_HW) + ih * IN_W + iw, inside);
-    let b = select(vec4f(0.0), vec4f(x[at.x], x[at.y], x[at.z], x[at.w]), inside);
+    // im2col(x)[j, columns]: x under tap j = (ci, kh, kw) of each receptive field.
+    let kh = (j % KK) / KSIZE;
+    let kw = j % KSIZE;
+    let channel = (j / KK) * IN_HW;
     let w = weightRows(weightStarts, j);
-    accumulate(&acc, w[0], w[1], b);
+    accumulate(&accLo, w[0], w[1], xAt(lo.h + kh, lo.w + kw, lo.base + channel, lo.valid));
+    accumulate(&accHi, w[0], w[1], xAt(hi.h + kh, hi.w + kw, hi.base + channel, hi.valid));
   }
-  storeY(first, acc[0], acc[1], row);
-  storeY(first + THREADS, acc[2], acc[3], row);
-  storeY(first + 2u * THREADS, acc[4], acc[5], row);
-  storeY(first + 3u * THREADS, acc[6], acc[7], row);
+  for (var i = 0u; i < 4u; i++) {
+    storeY(first + i * THREADS, accLo[2u * i], accLo[2u * i + 1u], row);
+    storeY(first + (i + 4u) * THREADS, accHi[2u * i], accHi[2u * i + 1u], row);
+  }
 }
 
 // y[n, row…row+7, oh, ow] = column p of the block + bias.
@@ -146,36 +167,53 @@ fn storeY(p: u32, lo: vec4f, hi: vec4f, row: u32) {
 // backward-data: rows = input channels, columns = input positions q = (n, ih, iw); a gather over the
 // (co, kh, kw) whose output oh = (ih + P − kh) / S, ow = (iw + P − kw) / S exists.
 
+// Columns q, q + THREADS, …: ih + P, iw + P and the offset of the image's dy.
+fn inputColumns(q: u32) -> Columns {
+  var c: Columns;
+  for (var i = 0u; i < 4u; i++) {
+    let r = q + i * THREADS;
+    let at = r % IN_HW;
+    c.h[i] = at / IN_W + PAD;
+    c.w[i] = at % IN_W + PAD;
+    c.base[i] = (r / IN_HW) * COUT * OUT_HW;
+    c.valid[i] = r < dims.batch * IN_HW;
+  }
+  return c;
+}
+
+// dy[co, oh, ow] that tap (co, kh, kw) takes to each input column, 0 where there is no such output
+// (channel = co · OUT_HW).
+fn dyAt(c: Columns, kh: u32, kw: u32, channel: u32) -> vec4f {
+  let ohS = c.h - kh;  // oh·S; wraps (so oh ≥ OUT_H) when negative
+  let owS = c.w - kw;
+  let oh = ohS / STRIDE;
+  let ow = owS / STRIDE;
+  let inside = c.valid & (oh < vec4u(OUT_H)) & (ow < vec4u(OUT_W)) & (ohS % STRIDE == vec4u(0u)) & (owS % STRIDE == vec4u(0u));
+  let at = select(vec4u(0u), c.base + channel + oh * OUT_W + ow, inside);
+  return select(vec4f(0.0), vec4f(dy[at.x], dy[at.y], dy[at.z], dy[at.w]), inside);
+}
+
 @compute @workgroup_size(THREADS)
 fn backward_data(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) local: vec3u) {
   let row = group.z * ROWS;
   let first = (group.x + group.y * groups.x) * THREADS * COLS + local.x;
-  var ihP: vec4u; var iwP: vec4u; var image: vec4u; var valid: vec4<bool>;
-  for (var c = 0u; c < COLS; c++) {
-    let q = first + c * THREADS;
-    let i = q % IN_HW;
-    ihP[c] = i / IN_W + PAD;
-    iwP[c] = i % IN_W + PAD;
-    image[c] = (q / IN_HW) * COUT * OUT_HW;
-    valid[c] = q < dims.batch * IN_HW;
-  }
+  let lo = inputColumns(first);
+  let hi = inputColumns(first + 4u * THREADS);
   let weightStarts = rowStarts(row, CIN, KK);
-  var acc: array<vec4f, 8>;
+  var accLo: array<vec4f, 8>;
+  var accHi: array<vec4f, 8>;
   for (var t = 0u; t < COUT * KK; t++) {
-    let ohS = ihP - vec4u((t % KK) / KSIZE);  // oh·S; wraps (so oh ≥ OUT_H) when negative
-    let owS = iwP - vec4u(t % KSIZE);
-    let oh = ohS / STRIDE;
-    let ow = owS / STRIDE;
-    let inside = valid & (oh < vec4u(OUT_H)) & (ow < vec4u(OUT_W)) & (ohS % STRIDE == vec4u(0u)) & (owS % STRIDE == vec4u(0u));
-    let at = select(vec4u(0u), image + vec4u((t / KK) * OUT_HW) + oh * OUT_W + ow, inside);
-    let b = select(vec4f(0.0), vec4f(dy[at.x], dy[at.y], dy[at.z], dy[at.w]), inside);
-    let w = weightRows(weightStarts, (t / KK) * PATCH + t % KK);
-    accumulate(&acc, w[0], w[1], b);
+    let kh = (t % KK) / KSIZE;
+    let kw = t % KSIZE;
+    let co = t / KK;
+    let w = weightRows(weightStarts, co * PATCH + t % KK);
+    accumulate(&accLo, w[0], w[1], dyAt(lo, kh, kw, co * OUT_HW));
+    accumulate(&accHi, w[0], w[1], dyAt(hi, kh, kw, co * OUT_HW));
   }
-  storeDx(first, acc[0], acc[1], row);
-  storeDx(first + THREADS, acc[2], acc[3], row);
-  storeDx(first + 2u * THREADS, acc[4], acc[5], row);
-  storeDx(first + 3u * THREADS, acc[6], acc[7], row);
+  for (var i = 0u; i < 4u; i++) {
+    storeDx(first + i * THREADS, accLo[2u * i], accLo[2u * i + 1u], row);
+    storeDx(first + (i + 4u) * THREADS, accHi[2u * i], accHi[2u * i + 1u], row);
+  }
 }
 
 fn storeDx(q: u32, lo: vec4f, hi: vec4f, row: u32) {
@@ -192,39 +230,46 @@ fn storeDx(q: u32, lo: vec4f, hi: vec4f, row: u32) {
 
 const ROW_BLOCKS: u32 = (COUT + ROWS - 1u) / ROWS;
 
+// Columns j, j + THREADS, …: the tap's (kh, kw) and its input channel's offset.
+fn tapColumns(j: u32) -> Columns {
+  var c: Columns;
+  for (var i = 0u; i < 4u; i++) {
+    let k = j + i * THREADS;
+    c.h[i] = (k % KK) / KSIZE;
+    c.w[i] = k % KSIZE;
+    c.base[i] = (k / KK) * IN_HW;
+    c.valid[i] = k < PATCH;
+  }
+  return c;
+}
+
+
 @compute @workgroup_size(THREADS)
 fn backward_filter(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {
   let row = (group.z % ROW_BLOCKS) * ROWS;
   let split = group.z / ROW_BLOCKS;
   let first = group.x * THREADS * COLS + local.x;
-  // Per column: the tap's input channel offset and its (kh, kw).
-  var channel: vec4u; var kh: vec4u; var kw: vec4u; var valid: vec4<bool>;
-  for (var c = 0u; c < COLS; c++) {
-    let j = first + c * THREADS;
-    let r = j % KK;
-    kh[c] = r / KSIZE;
-    kw[c] = r % KSIZE;
-    channel[c] = (j / KK) * IN_HW;
-    valid[c] = j < PATCH;
-  }
+  let lo = tapColumns(first);
+  let hi = tapColumns(first + 4u * THREADS);
   let dyStarts = rowStarts(row, COUT, OUT_HW);
-  var acc: array<vec4f, 8>;
+  var accLo: array<vec4f, 8>;
+  var accHi: array<vec4f, 8>;
   let end = min(dims.batch * OUT_HW, (split + 1u) * dims.splitDepth);
   for (var p = split * dims.splitDepth; p < end; p++) {
+    // im2col(x)[columns, p]: x under each tap of the receptive field of output position p.
     let o = p % OUT_HW;
-    let ih = vec4u((o / OUT_W) * STRIDE - PAD) + kh;  // wraps below 0
-    let iw = vec4u((o % OUT_W) * STRIDE - PAD) + kw;
-    let inside = valid & (ih < vec4u(IN_H)) & (iw < vec4u(IN_W));
-    let at = select(vec4u(0u), vec4u((p / OUT_HW) * CIN * IN_HW) + channel + ih * IN_W + iw, inside);
-    let b = select(vec4f(0.0), vec4f(x[at.x], x[at.y], x[at.z], x[at.w]), inside);
+    let ih0 = (o / OUT_W) * STRIDE - PAD;  // wraps below 0
+    let iw0 = (o % OUT_W) * STRIDE - PAD;
+    let image = (p / OUT_HW) * CIN * IN_HW;
     let g = dyRows(dyStarts, (p / OUT_HW) * COUT * OUT_HW + o);
-    accumulate(&acc, g[0], g[1], b);
+    accumulate(&accLo, g[0], g[1], xAt(lo.h + ih0, lo.w + iw0, lo.base + image, lo.valid));
+    accumulate(&accHi, g[0], g[1], xAt(hi.h + ih0, hi.w + iw0, hi.base + image, hi.valid));
   }
   let at = split * COUT * PATCH;
-  storeDWeight(at, first, acc[0], acc[1], row);
-  storeDWeight(at, first + THREADS, acc[2], acc[3], row);
-  storeDWeight(at, first + 2u * THREADS, acc[4], acc[5], row);
-  storeDWeight(at, first + 3u * THREADS, acc[6], acc[7], row);
+  for (var i = 0u; i < 4u; i++) {
+    storeDWeight(at, first + i * THREADS, accLo[2u * i], accLo[2u * i + 1u], row);
+    storeDWeight(at, first + (i + 4u) * THREADS, accHi[2u * i], accHi[2u * i + 1u], row);
+  }
 }
 
 fn storeDWeight(at: u32, j: u32, lo: vec4f, hi: vec4f, row: u32) {

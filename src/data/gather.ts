@@ -11,10 +11,12 @@ export function gatherBatch(
   a: { images: Binding; labels: Binding; order: Binding; x: Binding; batchLabels: Binding; rows: number; pixels: number; step: GPUBuffer },
 ): Dispatch {
   const dims = uniform(gpu, 'data.dims', [['u32', a.rows], ['u32', a.pixels]]);
+  // Rows of whole u32 words (MNIST's 784 pixels) take the simpler kernel that writes vec4f.
+  const words = a.pixels % 4 === 0;
   return kernel(gpu, {
     shader: 'data',
-    entry: 'gather',
-    bind: { dims, step: a.step, images: a.images, labels: a.labels, order: a.order, x: a.x, batchLabels: a.batchLabels },
+    entry: words ? 'gather_words' : 'gather',
+    bind: { dims, step: a.step, images: a.images, labels: a.labels, order: a.order, [words ? 'xWords' : 'x']: a.x, batchLabels: a.batchLabels },
     workgroups: [a.rows], // one workgroup per row (batches stay under the 65,535 limit: validated ≤ 60,000)
   });
 }

@@ -24,9 +24,9 @@ export function convOutputSize(size: number, kernel: number, stride: number, pad
   return Math.floor((size + 2 * padding - kernel) / stride) + 1;
 }
 
-/** Register block of shaders/conv2d.wgsl: an invocation owns 8 channels × 4 columns. */
+/** Register block of shaders/conv2d.wgsl: an invocation owns 8 channels × 8 columns. */
 const ROWS = 8;
-const COLS = 4;
+const COLS = 8;
 /** Invocations per workgroup of forward and backward-data. */
 const THREADS = 64;
 /** Aim for this many workgroups in backward-filter, so a GPU is busy although dWeight is small… */

@@ -1,0 +1,74 @@
+/**
+ * Browser side of `bench/cpu-ab.ts`: kernels at the shapes of the MNIST workloads, on buffers of seeded
+ * random values, each replayed `n` times per submit while the Node side reads the GPU process's CPU time.
+ */
+import { gatherBatch } from '../src/data/gather.ts';
+import { Rng, uniformInit } from '../src/data/random.ts';
+import { Gpu } from '../src/gpu/gpu.ts';
+import { encode, type Dispatch } from '../src/gpu/kernel.ts';
+import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward, convOutputSize, type ConvGeometry } from '../src/layers/conv2d.ts';
+import { packSteps } from '../src/train/step.ts';
+
+/** cnn-arch1's two convolutions. */
+const CONV1: ConvGeometry = { inChannels: 1, height: 28, width: 28, outChannels: 16, kernel: 5, stride: 2, padding: 0 };
+const CONV2: ConvGeometry = { inChannels: 16, height: 12, width: 12, outChannels: 8, kernel: 3, stride: 1, padding: 0 };
+
+/** Case names, each built for a batch size. */
+export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
+  gather: (gpu, rows) => {
+    const pixels = 784;
+    const samples = 10_000;
+    const images = new Uint8Array(samples * pixels).map((_, i) => (i * 31) % 256);
+    const order = new Rng(1).shuffle(Uint32Array.from({ length: samples }, (_, i) => i));
+    const step = gpu.buffers.create('step', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    gpu.device.queue.writeBuffer(step, 0, packSteps([{ batchStart: 0, t: 1, seed: 0, lr: 0 }]), 0, 16);
+    return [gatherBatch(gpu, {
+      images: gpu.buffers.upload('images', images), labels: gpu.buffers.upload('labels', new Uint8Array(samples)),
+      order: gpu.buffers.upload('order', order), x: random(gpu, rows * pixels), batchLabels: random(gpu, rows), rows, pixels, step,
+    })];
+  },
+  'conv1.forward': (gpu, rows) => [conv2dForward(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows })],
+  'conv1.filter': (gpu, rows) => conv2dBackwardFilter(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows }),
+  'conv2.forward': (gpu, rows) => [conv2dForward(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows })],
+  'conv2.data': (gpu, rows) => [conv2dBackwardData(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows })],
+  'conv2.filter': (gpu, rows) => conv2dBackwardFilter(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
+};
+
+function random(gpu: Gpu, count: number): GPUBuffer {
+  return gpu.buffers.upload('random', uniformInit(new Rng(count), count, 1));
+}
+
+function convBuffers(gpu: Gpu, g: ConvGeometry, rows: number) {
+  const out = (size: number) => convOutputSize(size, g.kernel, g.stride, g.padding);
+  const inputs = rows * g.inChannels * g.height * g.width;
+  const outputs = rows * g.outChannels * out(g.height) * out(g.width);
+  const weights = g.outChannels * g.inChannels * g.kernel ** 2;
+  return {
+    x: random(gpu, inputs), dx: random(gpu, inputs), y: random(gpu, outputs), dy: random(gpu, outputs),
+    weight: random(gpu, weights), dWeight: random(gpu, weights), bias: random(gpu, g.outChannels),
+  };
+}
+
+let gpu: Gpu | null = null;
+const prepared = new Map<string, Dispatch[]>();
+
+/** Builds `name` at batch `rows` and runs it once (pipeline compilation stays out of the timed runs). */
+export async function prepareCase([name, rows]: [string, number]): Promise<void> {
+  const build = CASES[name];
+  if (!build) throw new Error(`unknown case ${name}; known: ${Object.keys(CASES).join(', ')}`);
+  gpu ??= await Gpu.create();
+  prepared.set(`${name} b${rows}`, build(gpu, rows));
+  await runCase([name, rows, 1]);
+}
+
+/** Submits a prepared case's dispatches `n` times in one compute pass and waits for the device. */
+export async function runCase([name, rows, n]: [string, number, number]): Promise<void> {
+  const dispatches = prepared.get(`${name} b${rows}`);
+  if (!gpu || !dispatches) throw new Error(`prepareCase ${name} b${rows} first`);
+  const encoder = gpu.device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  for (let i = 0; i < n; i++) encode(pass, dispatches);
+  pass.end();
+  gpu.device.queue.submit([encoder.finish()]);
+  await gpu.device.queue.onSubmittedWorkDone();
+}
