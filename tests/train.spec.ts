@@ -60,3 +60,14 @@ test('cnn-arch1 on 5,000 images beats 90% validation accuracy within 3 epochs; t
   expect(r.filters![0]![0]![0]).toHaveLength(5);
   expect(r.filters!.flat(3).every(Number.isFinite)).toBe(true);
 });
+
+// The study's architectures as it trained them (batch 1000, sigmoid output), one epoch on 2,000 images.
+for (const preset of ['cnn-arch1', 'cnn-arch2', 'cnn-arch3', 'cnn-arch4', 'task2-best']) {
+  test(`${preset} trains one epoch on 2,000 images without error`, async ({ gpuPage }) => {
+    const r = await inPage<Trained>(gpuPage, 'tests/browser/train.ts', 'trainPreset', preset, { trainLimit: 2000, epochs: 1 });
+    expect(r.interrupted).toBeUndefined();
+    expect(r.epochs).toHaveLength(1);
+    expect(Number.isFinite(r.epochs[0]!.trainLoss)).toBe(true);
+    expect(r.test.confusion.flat().reduce((a, b) => a + b, 0)).toBe(10000);
+  });
+}
