@@ -7,6 +7,7 @@ import { Rng, uniformInit } from '../src/data/random.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
 import { encode, type Dispatch } from '../src/gpu/kernel.ts';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward, convOutputSize, type ConvGeometry } from '../src/layers/conv2d.ts';
+import { denseBackwardWeights, denseForward } from '../src/layers/dense.ts';
 import { packSteps } from '../src/train/step.ts';
 
 /** cnn-arch1's two convolutions. */
@@ -32,7 +33,20 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   'conv2.forward': (gpu, rows) => [conv2dForward(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows })],
   'conv2.data': (gpu, rows) => [conv2dBackwardData(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows })],
   'conv2.filter': (gpu, rows) => conv2dBackwardFilter(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
+  // The MLP's 784→128 layer (issue 7: its forward and dW are most of a batch-1000 step).
+  'dense1.forward': (gpu, rows) => [denseForward(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
+  'dense1.weights': (gpu, rows) => [denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
 };
+
+const DENSE1 = { inFeatures: 784, outFeatures: 128 };
+
+function denseBuffers(gpu: Gpu, rows: number) {
+  const { inFeatures, outFeatures } = DENSE1;
+  return {
+    x: random(gpu, rows * inFeatures), y: random(gpu, rows * outFeatures), dy: random(gpu, rows * outFeatures),
+    weight: random(gpu, outFeatures * inFeatures), dWeight: random(gpu, outFeatures * inFeatures), bias: random(gpu, outFeatures),
+  };
+}
 
 function random(gpu: Gpu, count: number): GPUBuffer {
   return gpu.buffers.upload('random', uniformInit(new Rng(count), count, 1));

@@ -8,11 +8,15 @@ const shapes: Array<[rows: number, inF: number, outF: number]> = [
   [13, 8, 3], [66, 800, 10],
 ];
 
-for (const [rows, inF, outF] of shapes) {
-  test(`dense ${rows}×${inF} → ${outF}: forward, dx, dW, db match the float64 reference`, async ({ gpuPage }) => {
-    const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/dense.ts', 'denseVsReference', rows, inF, outF);
-    for (const r of results) expect(r.ok, r.message).toBe(true);
-  });
+// Both variants of shaders/dense.wgsl: with subgroups (where the device has the feature, as SwiftShader does)
+// and the plain kernels that other devices get.
+for (const subgroups of [true, false]) {
+  for (const [rows, inF, outF] of shapes) {
+    test(`dense ${rows}×${inF} → ${outF}${subgroups ? '' : ', no subgroups'}: forward, dx, dW, db match the float64 reference`, async ({ gpuPage }) => {
+      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/dense.ts', 'denseVsReference', rows, inF, outF, subgroups);
+      for (const r of results) expect(r.ok, r.message).toBe(true);
+    });
+  }
 }
 
 test('the tiled kernel matches the reference on shapes the blocked kernel would take', async ({ gpuPage }) => {

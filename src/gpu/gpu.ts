@@ -24,6 +24,13 @@ export class Gpu {
   /** Uncaptured validation / out-of-memory errors, kept so a run can stop and report them. */
   readonly errors: string[] = [];
   readonly hasTimestamps: boolean;
+  /** The device has the `subgroups` feature (requested whenever the adapter offers it). */
+  readonly hasSubgroups: boolean;
+  /**
+   * Whether kernels that have a subgroup variant use it (shaders/dense.wgsl's SUBGROUPS): hasSubgroups,
+   * unless turned off to run the plain kernels (tests check both).
+   */
+  useSubgroups: boolean;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly modules = new Map<string, GPUShaderModule>();
 
@@ -33,6 +40,8 @@ export class Gpu {
   ) {
     this.buffers = new BufferPool(device);
     this.hasTimestamps = device.features.has('timestamp-query');
+    this.hasSubgroups = device.features.has('subgroups');
+    this.useSubgroups = this.hasSubgroups;
     this.lost = device.lost.then((info) => {
       this.lostReason = `${info.reason === 'destroyed' ? 'device destroyed' : 'device lost'}: ${info.message || info.reason}`;
       return this.lostReason;
@@ -60,7 +69,9 @@ export class Gpu {
           '--enable-unsafe-webgpu --use-webgpu-adapter=swiftshader for the CPU adapter',
       );
     }
-    const wanted: GPUFeatureName[] = ['timestamp-query'];
+    // The cast: tfjs-core's older @webgpu/types (0.1.38, referenced by tfjs's typings) wins the global
+    // GPUFeatureName and predates 'subgroups'.
+    const wanted: GPUFeatureName[] = ['timestamp-query', 'subgroups' as GPUFeatureName];
     const device = await adapter.requestDevice({
       requiredFeatures: wanted.filter((f) => adapter.features.has(f)),
       requiredLimits: {

@@ -46,6 +46,11 @@ export function matmul(
   });
 }
 
+/** Defines of shaders/dense.wgsl: forward and dW share loads within subgroups where the device can. */
+function denseDefines(gpu: Gpu): { SUBGROUPS: boolean } {
+  return { SUBGROUPS: gpu.useSubgroups };
+}
+
 function denseDims(gpu: Gpu, s: DenseSizes): GPUBuffer {
   return uniform(gpu, 'dense.dims', [['u32', s.rows], ['u32', s.inFeatures], ['u32', s.outFeatures]]);
 }
@@ -57,7 +62,7 @@ export function denseForward(gpu: Gpu, a: DenseSizes & { x: Binding; weight: Bin
     return matmul(gpu, { label: 'dense.forward', a: a.x, b: a.weight, c: a.y, bias: a.bias, M: a.rows, N: a.outFeatures, K: a.inFeatures, aTransposed: false, bTransposed: true });
   }
   return kernel(gpu, {
-    shader: 'dense', entry: 'forward', label: 'dense.forward', flops,
+    shader: 'dense', entry: 'forward', defines: denseDefines(gpu), label: 'dense.forward', flops,
     bind: { dims: denseDims(gpu, a), x: a.x, weight: a.weight, bias: a.bias, y: a.y },
     workgroups: [Math.ceil(a.outFeatures / BLOCK), Math.ceil(a.rows / BLOCK)],
   });
@@ -70,7 +75,7 @@ export function denseBackwardData(gpu: Gpu, a: DenseSizes & { dy: Binding; weigh
     return matmul(gpu, { label: 'dense.backward_data', a: a.dy, b: a.weight, c: a.dx, M: a.rows, N: a.inFeatures, K: a.outFeatures, aTransposed: false, bTransposed: false });
   }
   return kernel(gpu, {
-    shader: 'dense', entry: 'backward_data', label: 'dense.backward_data', flops,
+    shader: 'dense', entry: 'backward_data', defines: denseDefines(gpu), label: 'dense.backward_data', flops,
     bind: { dims: denseDims(gpu, a), dy: a.dy, weight: a.weight, dx: a.dx },
     workgroups: [Math.ceil(a.inFeatures / BLOCK), Math.ceil(a.rows / BLOCK)],
   });
@@ -83,7 +88,7 @@ export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x:
     return matmul(gpu, { label: 'dense.backward_weights', a: a.dy, b: a.x, c: a.dWeight, M: a.outFeatures, N: a.inFeatures, K: a.rows, aTransposed: true, bTransposed: false });
   }
   return kernel(gpu, {
-    shader: 'dense', entry: 'backward_weights', label: 'dense.backward_weights', flops,
+    shader: 'dense', entry: 'backward_weights', defines: denseDefines(gpu), label: 'dense.backward_weights', flops,
     bind: { dims: denseDims(gpu, a), dy: a.dy, x: a.x, dWeight: a.dWeight },
     workgroups: [Math.ceil(a.inFeatures / BLOCK), Math.ceil(a.outFeatures / BLOCK)],
   });
@@ -92,7 +97,7 @@ export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x:
 /** db[out] = Σ_rows dy */
 export function denseBiasGrad(gpu: Gpu, a: { dy: Binding; dBias: Binding; rows: number; outFeatures: number }): Dispatch {
   return kernel(gpu, {
-    shader: 'dense', entry: 'bias_grad', flops: a.rows * a.outFeatures,
+    shader: 'dense', entry: 'bias_grad', defines: denseDefines(gpu), flops: a.rows * a.outFeatures,
     bind: { dims: denseDims(gpu, { rows: a.rows, inFeatures: 0, outFeatures: a.outFeatures }), dy: a.dy, dBias: a.dBias },
     workgroups: [Math.ceil(a.outFeatures / 64)],
   });

@@ -1,10 +1,23 @@
 import * as ref from '../../src/reference/dense.ts';
+import type { Gpu } from '../../src/gpu/gpu.ts';
 import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward, matmul } from '../../src/layers/dense.ts';
 import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness } from './util.ts';
 
-/** Forward and all three backward products of one dense layer against the float64 reference. */
-export async function denseVsReference(rows: number, inF: number, outF: number): Promise<Closeness[]> {
+/**
+ * Forward and all three backward products of one dense layer against the float64 reference, with the
+ * subgroup kernels where the device has them (`subgroups`), else the plain ones.
+ */
+export async function denseVsReference(rows: number, inF: number, outF: number, subgroups = true): Promise<Closeness[]> {
   const gpu = await testGpu();
+  gpu.useSubgroups = subgroups && gpu.hasSubgroups;
+  try {
+    return await denseChecks(gpu, rows, inF, outF);
+  } finally {
+    gpu.useSubgroups = gpu.hasSubgroups;
+  }
+}
+
+async function denseChecks(gpu: Gpu, rows: number, inF: number, outF: number): Promise<Closeness[]> {
   const x = randomArray(rows * inF, 1);
   const w = randomArray(outF * inF, 2);
   const b = randomArray(outF, 3);
