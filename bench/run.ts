@@ -73,7 +73,7 @@ for (const p of peers) if (!PEER_NAMES.includes(p)) usageError(`--peers: ${JSON.
 const batches = args.batches.split(',').map(Number);
 for (const b of batches) if (!Number.isInteger(b) || b < 1) usageError(`--batches: ${JSON.stringify(args.batches)} is not allowed: whole numbers ≥ 1, comma-separated`);
 const options = { warmup: count('warmup', 0), steps: count('steps', 1), budgetS: count('budget', 1) };
-count('fit-budget', 0);
+const fitBudgetS = count('fit-budget', 0);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Opens `page` (under bench/) in a fresh context and calls `fn(arg)` exported by `module` there. */
@@ -116,7 +116,7 @@ async function runJob(browser: Browser, base: string, job: PeerJob): Promise<Ben
 /** tfjs: the minimize loop always, model.fit too when that is cheap; the faster is the headline, the other a note. */
 async function runTfjs(browser: Browser, base: string, job: PeerJob): Promise<BenchResult> {
   const loop = await runJob(browser, base, { ...job, path: 'minimize' });
-  const cheap = loop.status === 'ok' && loop.msPerStep! * (options.warmup + options.steps) < Number(args['fit-budget']) * 1000;
+  const cheap = loop.status === 'ok' && loop.msPerStep! * (options.warmup + options.steps) < fitBudgetS * 1000;
   if (args['no-fit'] || !cheap) {
     if (loop.status === 'ok' && !args['no-fit']) loop.notes = [...(loop.notes ?? []), 'model.fit not timed (too slow to time twice)'];
     return loop;

@@ -143,8 +143,9 @@ export class Gpu {
     }
     const copy = staging.getMappedRange(0, size).slice(0, bytes);
     staging.unmap();
-    if (reuse) this.idleStaging.set(size, [...(this.idleStaging.get(size) ?? []), staging]);
-    else staging.destroy();
+    if (!reuse) staging.destroy();
+    else if (this.idleStaging.has(size)) this.idleStaging.get(size)!.push(staging);
+    else this.idleStaging.set(size, [staging]);
     return copy;
   }
 

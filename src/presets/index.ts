@@ -89,7 +89,7 @@ export function presetConfig(name: string, overrides: Partial<TrainConfig> = {})
 }
 
 /** True when `overrides` changes the activation of a preset whose output repeats it, without naming an output. */
-export function outputFollowsActivation(options: Partial<TrainConfig>, overrides: Partial<TrainConfig>): boolean {
+function outputFollowsActivation(options: Partial<TrainConfig>, overrides: Partial<TrainConfig>): boolean {
   const tied = options.outputActivation !== undefined && options.outputActivation === options.activation;
   const changed = overrides.activation !== undefined && overrides.activation !== options.activation;
   return tied && changed && overrides.outputActivation === undefined;

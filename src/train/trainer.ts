@@ -107,7 +107,7 @@ export async function train(gpu: Gpu, data: DeviceData, mnist: Mnist, config: Tr
 export async function evaluateCheckpoint(gpu: Gpu, data: DeviceData, mnist: Mnist, bytes: Uint8Array, file = 'checkpoint'): Promise<EvaluationResult> {
   const checkpoint = readCheckpoint(bytes, file);
   const config = checkpoint.config;
-  const run = await createRun(gpu, data, config, planSplits(mnist.train.labels, config));
+  const run = await createRun(gpu, data, config, planSplits(mnist.train.labels, config), 'evaluate');
   try {
     run.load(checkpoint, file);
     const { test } = await run.testReport(mnist);
@@ -129,7 +129,7 @@ export function planSplits(trainLabels: Uint8Array, config: TrainConfig): Splits
  * Refuses what the adapter cannot hold before allocating anything, then builds the run (over several
  * tasks, so a page that trains stays responsive) and checks its dispatches.
  */
-async function createRun(gpu: Gpu, data: DeviceData, config: TrainConfig, splits: Splits): Promise<Run> {
+async function createRun(gpu: Gpu, data: DeviceData, config: TrainConfig, splits: Splits, purpose: 'train' | 'evaluate' = 'train'): Promise<Run> {
   const layers = buildLayers(config.layers);
   checkRunFits(gpu.limits, {
     inputShape: config.inputShape, layers, batchSize: config.batchSize,
@@ -138,7 +138,7 @@ async function createRun(gpu: Gpu, data: DeviceData, config: TrainConfig, splits
   await yieldToEventLoop();
   const run = new Run(gpu, data, config, splits, layers);
   try {
-    await run.recordSteps();
+    await run.recordSteps(purpose);
     checkDispatches(gpu.limits.maxComputeWorkgroupsPerDimension, run.dispatches());
   } catch (error) {
     run.release();
@@ -214,12 +214,12 @@ class Run {
    * Records the steps of every batch size (a smaller last batch is a plan of its own), one per task:
    * creating all their pipelines and bind groups at once held a page's main thread for ~180 ms on
    * SwiftShader. Recording stops across the yields, so buffers made meanwhile (the demo's
-   * predictions) are not this run's.
+   * predictions) are not this run's. Evaluating a checkpoint needs no training step.
    */
-  async recordSteps(): Promise<void> {
+  async recordSteps(purpose: 'train' | 'evaluate'): Promise<void> {
     const B = this.config.batchSize;
     const steps = [
-      ...batchSizes(this.splits.train.length, B).map((rows) => () => this.trainStep(rows)),
+      ...(purpose === 'train' ? batchSizes(this.splits.train.length, B) : []).map((rows) => () => this.trainStep(rows)),
       ...batchSizes(this.splits.val.length, B).map((rows) => () => this.evalStep('val', rows)),
       ...batchSizes(this.data.test.count, B).map((rows) => () => this.evalStep('test', rows)),
     ];
