@@ -12,9 +12,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { createServer } from 'vite';
+import { parseNumber, readOptions, runMain, UsageError, type OptionKind } from '../cli/args.ts';
 import { chromiumLaunchOptions, chromiumMissing } from '../cli/chromium.ts';
 import type { PeerJob } from './peers.ts';
 import { kernelTable, roofTable, workloadTable } from './report.ts';
@@ -25,62 +25,62 @@ const USAGE = `npm run bench -- [--only mlp|cnn] [--peers ${PEER_NAMES.join(',')
                  [--steps 20] [--warmup 3] [--budget 240] [--fit-budget 60] [--no-fit] [--no-roof]
                  [--json results/bench.json] [--verbose]`;
 
-/** Bad options end the command with exit 2 and one line naming the option and what it takes. */
-function usageError(message: string): never {
-  console.error(message);
-  process.exit(2);
+const OPTIONS = {
+  help: { kind: 'flag' }, only: { kind: 'string' }, peers: { kind: 'string' }, batches: { kind: 'string' },
+  steps: { kind: 'int' }, warmup: { kind: 'int' }, budget: { kind: 'int' }, 'fit-budget': { kind: 'int' },
+  'no-fit': { kind: 'flag' }, 'no-roof': { kind: 'flag' }, json: { kind: 'string' }, verbose: { kind: 'flag' },
+} satisfies Record<string, { kind: OptionKind }>;
+
+interface Settings {
+  help: boolean;
+  workloads: Workload[];
+  /** Empty for the roof alone. */
+  peers: PeerName[];
+  batches: number[];
+  options: { warmup: number; steps: number; budgetS: number };
+  fitBudgetS: number;
+  noFit: boolean;
+  noRoof: boolean;
+  json: string | null;
+  verbose: boolean;
 }
 
-function parseBenchArgs() {
-  try {
-    return parseArgs({
-      options: {
-        help: { type: 'boolean', default: false },
-        only: { type: 'string' },
-        peers: { type: 'string', default: PEER_NAMES.join(',') },
-        batches: { type: 'string', default: BATCHES.join(',') },
-        steps: { type: 'string', default: '20' },
-        warmup: { type: 'string', default: '3' },
-        budget: { type: 'string', default: '240' },
-        'fit-budget': { type: 'string', default: '60' },
-        'no-fit': { type: 'boolean', default: false },
-        'no-roof': { type: 'boolean', default: false },
-        json: { type: 'string' },
-        verbose: { type: 'boolean', default: false },
-      },
-    }).values;
-  } catch (error) {
-    return usageError(`${(error as Error).message.split('\n')[0]}\nusage: ${USAGE}`);
-  }
+/** The bench's options, refused with a UsageError (exit 2, one line) naming the option and what it takes. */
+function parseBenchArgs(argv: readonly string[]): Settings {
+  const o = readOptions(argv, OPTIONS);
+  const count = (name: keyof typeof OPTIONS, fallback: number, min: number) => {
+    const value = o.has(name) ? parseNumber(name, o.get(name)!, 'int') : fallback;
+    if (value < min) throw new UsageError(`--${name} ${JSON.stringify(o.get(name))} is not allowed: a whole number ≥ ${min}`);
+    return value;
+  };
+  const only = o.get('only');
+  if (only !== undefined && only !== 'mlp' && only !== 'cnn') throw new UsageError(`--only ${JSON.stringify(only)} is not allowed: mlp or cnn`);
+  const peers = (o.get('peers') ?? PEER_NAMES.join(',')).split(',').map((p) => p.trim()).filter(Boolean) as PeerName[];
+  for (const p of peers) if (!PEER_NAMES.includes(p)) throw new UsageError(`--peers: ${JSON.stringify(p)} is not a peer: one of ${PEER_NAMES.join(', ')}`);
+  const batchList = o.get('batches') ?? BATCHES.join(',');
+  const batches = batchList.split(',').map(Number);
+  if (!batches.every((b) => Number.isInteger(b) && b >= 1)) throw new UsageError(`--batches: ${JSON.stringify(batchList)} is not allowed: whole numbers ≥ 1, comma-separated`);
+  return {
+    help: o.has('help'),
+    workloads: only ? [only] : ['mlp', 'cnn'],
+    peers,
+    batches,
+    options: { warmup: count('warmup', 3, 0), steps: count('steps', 20, 1), budgetS: count('budget', 240, 1) },
+    fitBudgetS: count('fit-budget', 60, 0),
+    noFit: o.has('no-fit'),
+    noRoof: o.has('no-roof'),
+    json: o.get('json') ?? null,
+    verbose: o.has('verbose'),
+  };
 }
 
-/** A whole number ≥ `min` from option `name`. */
-function count(name: string, min: number): number {
-  const value = Number(args[name as keyof typeof args]);
-  if (!Number.isInteger(value) || value < min) usageError(`--${name} ${JSON.stringify(args[name as keyof typeof args])} is not allowed: a whole number ≥ ${min}`);
-  return value;
-}
-
-const args = parseBenchArgs();
-if (args.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const workloads: Workload[] = args.only ? [args.only as Workload] : ['mlp', 'cnn'];
-if (!workloads.every((w) => w === 'mlp' || w === 'cnn')) usageError(`--only ${JSON.stringify(args.only)} is not allowed: mlp or cnn`);
-const peers = args.peers.split(',').map((p) => p.trim()).filter(Boolean) as PeerName[]; // '' for the roof alone
-for (const p of peers) if (!PEER_NAMES.includes(p)) usageError(`--peers: ${JSON.stringify(p)} is not a peer: one of ${PEER_NAMES.join(', ')}`);
-const batches = args.batches.split(',').map(Number);
-for (const b of batches) if (!Number.isInteger(b) || b < 1) usageError(`--batches: ${JSON.stringify(args.batches)} is not allowed: whole numbers ≥ 1, comma-separated`);
-const options = { warmup: count('warmup', 0), steps: count('steps', 1), budgetS: count('budget', 1) };
-const fitBudgetS = count('fit-budget', 0);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Opens `page` (under bench/) in a fresh context and calls `fn(arg)` exported by `module` there. */
-async function inFreshPage<T>(browser: Browser, base: string, page: string, module: string, fn: string, arg: unknown, timeoutS: number): Promise<T> {
+async function inFreshPage<T>(browser: Browser, base: string, page: string, module: string, fn: string, arg: unknown, timeoutS: number, verbose: boolean): Promise<T> {
   const context = await browser.newContext();
   const tab = await context.newPage();
-  tab.on('console', (m) => (args.verbose || m.type() === 'error') && log(`  [page ${m.type()}] ${m.text()}`));
+  tab.on('console', (m) => (verbose || m.type() === 'error') && log(`  [page ${m.type()}] ${m.text()}`));
   tab.on('pageerror', (e) => log(`  [page error] ${e.message}`));
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -97,13 +97,13 @@ async function inFreshPage<T>(browser: Browser, base: string, page: string, modu
   }
 }
 
-async function runJob(browser: Browser, base: string, job: PeerJob): Promise<BenchResult> {
+async function runJob(browser: Browser, base: string, job: PeerJob, settings: Settings): Promise<BenchResult> {
   const label = `${job.peer}${job.path ? ` (${job.path})` : ''} ${job.workload} b${job.batch}`;
   log(`… ${label}`);
   const started = Date.now();
   // Warm-up and timed steps are capped by the budget, but a first step can be slow: allow for it.
-  const timeoutS = options.budgetS * 3 + 600;
-  const result = await inFreshPage<BenchResult>(browser, base, 'peers.html', 'peers.ts', 'runPeer', job, timeoutS).catch(
+  const timeoutS = job.options.budgetS * 3 + 600;
+  const result = await inFreshPage<BenchResult>(browser, base, 'peers.html', 'peers.ts', 'runPeer', job, timeoutS, settings.verbose).catch(
     (error: Error): BenchResult => ({ peer: job.peer, workload: job.workload, batch: job.batch, status: 'error', reason: error.message }),
   );
   // The machine is shared: keep its load beside each figure.
@@ -114,20 +114,26 @@ async function runJob(browser: Browser, base: string, job: PeerJob): Promise<Ben
 }
 
 /** tfjs: the minimize loop always, model.fit too when that is cheap; the faster is the headline, the other a note. */
-async function runTfjs(browser: Browser, base: string, job: PeerJob): Promise<BenchResult> {
-  const loop = await runJob(browser, base, { ...job, path: 'minimize' });
-  const cheap = loop.status === 'ok' && loop.msPerStep! * (options.warmup + options.steps) < fitBudgetS * 1000;
-  if (args['no-fit'] || !cheap) {
-    if (loop.status === 'ok' && !args['no-fit']) loop.notes = [...(loop.notes ?? []), 'model.fit not timed (too slow to time twice)'];
+async function runTfjs(browser: Browser, base: string, job: PeerJob, settings: Settings): Promise<BenchResult> {
+  const loop = await runJob(browser, base, { ...job, path: 'minimize' }, settings);
+  const cheap = loop.status === 'ok' && loop.msPerStep! * (job.options.warmup + job.options.steps) < settings.fitBudgetS * 1000;
+  if (settings.noFit || !cheap) {
+    if (loop.status === 'ok' && !settings.noFit) loop.notes = [...(loop.notes ?? []), 'model.fit not timed (too slow to time twice)'];
     return loop;
   }
-  const fit = await runJob(browser, base, { ...job, path: 'fit' });
+  const fit = await runJob(browser, base, { ...job, path: 'fit' }, settings);
   if (fit.status !== 'ok') return { ...loop, notes: [...(loop.notes ?? []), `model.fit: ${fit.status} ${fit.reason ?? ''}`.trim()] };
   const [best, other] = fit.msPerStep! < loop.msPerStep! ? [fit, loop] : [loop, fit];
   return { ...best, notes: [...(best.notes ?? []), `${other.path}: ${other.msPerStep!.toFixed(1)} ms/step`] };
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
+  const settings = parseBenchArgs(process.argv.slice(2));
+  if (settings.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { options, peers } = settings;
   const missing = chromiumMissing();
   if (missing) throw new Error(missing);
   const server = await createServer({
@@ -155,39 +161,37 @@ async function main(): Promise<void> {
   let roof: RoofResult | null = null;
   const profiles: { workload: Workload; batch: number; kernels: KernelProfile[] }[] = [];
   try {
-    if (!args['no-roof']) {
-      roof = await inFreshPage<RoofResult>(browser, base, 'roof.html', 'roof.ts', 'runRoof', null, 600);
+    if (!settings.noRoof) {
+      roof = await inFreshPage<RoofResult>(browser, base, 'roof.html', 'roof.ts', 'runRoof', null, 600, settings.verbose);
       console.log(`${roofTable(roof)}\n`);
     }
-    for (const workload of workloads) {
-      for (const batch of batches) {
+    for (const workload of settings.workloads) {
+      for (const batch of settings.batches) {
         const group: BenchResult[] = [];
         for (const peer of peers) {
           const job: PeerJob = { peer, workload, batch, options };
-          group.push(peer.startsWith('tfjs') ? await runTfjs(browser, base, job) : await runJob(browser, base, job));
+          group.push(peer.startsWith('tfjs') ? await runTfjs(browser, base, job, settings) : await runJob(browser, base, job, settings));
         }
         results.push(...group);
         console.log(`${workloadTable(group)}\n`);
         if (peers.includes('ours')) {
-          const kernels = await inFreshPage<KernelProfile[]>(browser, base, 'peers.html', 'ours.ts', 'profileOurs', [workload, batch], 600);
+          const kernels = await inFreshPage<KernelProfile[]>(browser, base, 'peers.html', 'ours.ts', 'profileOurs', [workload, batch], 600, settings.verbose);
           profiles.push({ workload, batch, kernels });
           console.log(`${kernelTable(kernels, roof)}\n`);
         }
       }
     }
   } finally {
-    if (args.json) {
+    if (settings.json) {
       const report = { date: new Date().toISOString(), chromium: browser.version(), options, roof, results, profiles };
-      mkdirSync(dirname(args.json), { recursive: true });
-      writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
-      log(`wrote ${args.json}`);
+      mkdirSync(dirname(settings.json), { recursive: true });
+      writeFileSync(settings.json, `${JSON.stringify(report, null, 2)}\n`);
+      log(`wrote ${settings.json}`);
     }
     await browser.close();
     await server.close();
   }
+  return 0;
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runMain(main);

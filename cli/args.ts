@@ -11,10 +11,10 @@ import { ACTIVATIONS, validateConfig } from '../src/train/validate.ts';
 /** A bad command line: the CLI prints the message alone and exits 2. */
 export class UsageError extends Error {}
 
-type Kind = 'int' | 'number' | 'string' | 'flag';
+export type OptionKind = 'int' | 'number' | 'string' | 'flag';
 
 /** Every option `npm run train` takes: its value kind and the config field it sets. */
-const OPTIONS: Record<string, { kind: Kind; help: string }> = {
+const OPTIONS: Record<string, { kind: OptionKind; help: string }> = {
   preset: { kind: 'string', help: `start from a preset: ${Object.keys(PRESETS).join(', ')}` },
   epochs: { kind: 'int', help: 'number of epochs' },
   'batch-size': { kind: 'int', help: 'samples per step' },
@@ -54,7 +54,7 @@ export function usage(command = 'npm run train --'): string {
 }
 
 /** `--name value` / `--name=value` pairs; unknown options and missing values are usage errors. */
-export function readOptions(argv: readonly string[], known: Record<string, { kind: Kind }> = OPTIONS): Map<string, string> {
+export function readOptions(argv: readonly string[], known: Record<string, { kind: OptionKind }> = OPTIONS): Map<string, string> {
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNumber, readOptions, runMain, UsageError } from './args.ts';
+import { parseNumber, readOptions, runMain, UsageError, type OptionKind } from './args.ts';
 import { openSession, type BrowserSession } from './browser.ts';
 import { ProgressPrinter } from './progress.ts';
 import { runConfig } from './run-config.ts';
@@ -17,7 +17,6 @@ import { validateConfig } from '../src/train/validate.ts';
 import type { TrainConfig } from '../src/train/config.ts';
 import type { RunResult } from '../src/train/result.ts';
 
-type Kind = 'int' | 'number' | 'string' | 'flag';
 const OPTIONS = {
   task: { kind: 'int', help: 'only the rows of Task 1 (MLP) or Task 2 (CNN)' },
   only: { kind: 'string', help: 'only these rows, e.g. t1-1a,t1-1b (ids in src/presets/experiments.ts)' },
@@ -29,7 +28,7 @@ const OPTIONS = {
   force: { kind: 'flag', help: 'rerun rows whose result file exists' },
   'report-only': { kind: 'flag', help: 'run nothing: rewrite report.md and report.json from the result files in --out' },
   help: { kind: 'flag', help: 'show this help' },
-} satisfies Record<string, { kind: Kind; help: string }>;
+} satisfies Record<string, { kind: OptionKind; help: string }>;
 
 interface Command {
   reportOnly: boolean;
