@@ -33,6 +33,11 @@
 // every invocation reads as one broadcast. Nested (ci, kh, kw) loops ran 1.3–2× slower than one flat
 // loop.
 
+// Fusion (src/graph/sequential.ts): forward stores f(y) when an activation follows the layer, and
+// backward-data stores dx·f'(x) when an activation produced x, so those activations need no pass of
+// their own; shaders/activate.wgsl holds f and f' (the identity when ACTIVATED is false).
+#include activate
+
 struct Dims {
   batch: u32,          // samples in this batch
   splitDepth: u32,     // backward-filter: output positions (n, oh, ow) each split sums over
@@ -154,12 +159,12 @@ fn forward(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups:
   }
 }
 
-// y[n, row…row+7, oh, ow] = column p of the block + bias.
+// y[n, row…row+7, oh, ow] = f(column p of the block + bias).
 fn storeY(p: u32, lo: vec4f, hi: vec4f, row: u32) {
   if (p >= dims.batch * OUT_HW) { return; }
   let at = (p / OUT_HW) * COUT * OUT_HW + p % OUT_HW;
   for (var r = 0u; r < ROWS && row + r < COUT; r++) {
-    y[at + (row + r) * OUT_HW] = select(hi[r % 4u], lo[r % 4u], r < 4u) + bias[row + r];
+    y[at + (row + r) * OUT_HW] = activate(select(hi[r % 4u], lo[r % 4u], r < 4u) + bias[row + r]);
   }
 }
 
@@ -220,8 +225,19 @@ fn storeDx(q: u32, lo: vec4f, hi: vec4f, row: u32) {
   if (q >= dims.batch * IN_HW) { return; }
   let at = (q / IN_HW) * CIN * IN_HW + q % IN_HW;
   for (var r = 0u; r < ROWS && row + r < CIN; r++) {
-    dx[at + (row + r) * IN_HW] = select(hi[r % 4u], lo[r % 4u], r < 4u);
+    let i = at + (row + r) * IN_HW;
+    dx[i] = select(hi[r % 4u], lo[r % 4u], r < 4u) * inputSlope(i);
   }
+}
+
+// f' of the activation that produced x, at x[i], when its backward is fused into this store (ACTIVATED);
+// 1 otherwise, and x is not read.
+fn inputSlope(i: u32) -> f32 {
+#if ${ACTIVATED}
+  return slope(x[i]);
+#else
+  return 1.0;
+#endif
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 enable subgroups;
 #endif
 
+#include activate
+
 // Dense layer, the fast path: y = x·Wᵀ + b, dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy.
 //
 //   x  [rows × in]    W  [out × in]    b [out]    y, dy [rows × out]    dx [rows × in]    dW [out × in]
@@ -28,6 +30,10 @@ enable subgroups;
 // 4q … 4q+3, so any subgroup size works; WGSL does not say how lanes map onto invocation ids, so
 // quadsShare() checks once that every quad is complete and owns the same rows, and the kernel takes the
 // plain loop otherwise.
+//
+// Fusion (src/graph/sequential.ts): forward stores f(x·Wᵀ + b) when an activation follows the layer, and
+// backward-data stores dx·f'(x) when an activation produced x, so those activations need no pass of
+// their own; shaders/activate.wgsl holds f and f' (the identity when ACTIVATED is false).
 //
 // Needs `in` to be a multiple of 4 (vec4 loads along it); src/layers/dense.ts uses the tiled kernel
 // otherwise. Rows and `out` may be any count: rows and outputs past the end are clamped on load (their
@@ -183,7 +189,7 @@ fn storeForward(block: mat4x4f, row: u32, out: u32) {
     let o = out + j;
     if (o >= dims.outFeatures) { return; }
     for (var k = 0u; k < 4u; k++) {
-      if (row + k < dims.rows) { y[(row + k) * dims.outFeatures + o] = block[j][k] + bias[o]; }
+      if (row + k < dims.rows) { y[(row + k) * dims.outFeatures + o] = activate(block[j][k] + bias[o]); }
     }
   }
 }
@@ -220,8 +226,20 @@ fn storeRows(block: mat4x4f, row: u32, col: u32) {
   for (var j = 0u; j < 4u; j++) {
     if (row + j >= dims.rows) { return; }
     let at = ((row + j) * dims.inFeatures + col);
-    dx[at] = block[j].x; dx[at + 1u] = block[j].y; dx[at + 2u] = block[j].z; dx[at + 3u] = block[j].w;
+    let v = block[j] * inputSlope(at / 4u);
+    dx[at] = v.x; dx[at + 1u] = v.y; dx[at + 2u] = v.z; dx[at + 3u] = v.w;
   }
+}
+
+// f' of the activation that produced x, at the 4 inputs of x[i4], when its backward is fused into this
+// store (ACTIVATED); 1 otherwise, and x is not read.
+fn inputSlope(i4: u32) -> vec4f {
+#if ${ACTIVATED}
+  let v = x[i4];
+  return vec4f(slope(v.x), slope(v.y), slope(v.z), slope(v.w));
+#else
+  return vec4f(1.0);
+#endif
 }
 
 // ---- backward-weights: dW[o, i] = Σ_r dy[r, o]·x[r, i] --------------------------------------

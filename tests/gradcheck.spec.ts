@@ -1,11 +1,11 @@
 import type { LayerSpec } from '../src/train/config.ts';
 import { expect, inPage, test, type Closeness } from './support/fixtures.ts';
 
-const mlp = (kind: string): LayerSpec[] => [
+const mlp = (kind: string, hidden: readonly [number, number]): LayerSpec[] => [
   { type: 'flatten' },
-  { type: 'dense', out: 7 },
+  { type: 'dense', out: hidden[0] },
   { type: 'activation', kind } as LayerSpec,
-  { type: 'dense', out: 5 },
+  { type: 'dense', out: hidden[1] },
   { type: 'activation', kind } as LayerSpec,
   { type: 'dense', out: 4 },
 ];
@@ -14,10 +14,39 @@ const mlp = (kind: string): LayerSpec[] => [
 // so the piecewise-linear activations get a smaller step (and the f32 noise that comes with it).
 const steps: Record<string, number> = { sigmoid: 1e-2, elu: 1e-2, relu: 2e-3, leaky_relu: 2e-3 };
 
+// Input [1, 3, 3]: 9, 7 and 5 inputs take the tiled matmul and separate activation kernels; input
+// [1, 4, 4] with 8 hidden units takes the register-blocked kernels with the activations fused into them.
 for (const kind of Object.keys(steps)) {
-  test(`finite differences agree with backward through an MLP with ${kind}`, async ({ gpuPage }) => {
-    const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/gradcheck.ts', 'gradCheck', mlp(kind), [1, 3, 3], 5, 11, steps[kind]);
-    expect(results.length).toBe(7); // 3 weights, 3 biases, the input
+  for (const [input, hidden, path] of [[[1, 3, 3], [7, 5], 'tiled'], [[1, 4, 4], [8, 8], 'blocked, fused']] as const) {
+    test(`finite differences agree with backward through an MLP with ${kind} (${path})`, async ({ gpuPage }) => {
+      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/gradcheck.ts', 'gradCheck', mlp(kind, hidden), input, 5, 11, steps[kind]);
+      expect(results.length).toBe(7); // 3 weights, 3 biases, the input
+      for (const r of results) expect(r.ok, r.message).toBe(true);
+    });
+  }
+}
+
+// Fusion (src/graph/sequential.ts): every place an activation can sit next to a dense or conv2d layer.
+const fusable = (kind: string, alpha?: number): LayerSpec[] => {
+  const act = { type: 'activation', kind, alpha } as LayerSpec;
+  return [
+    { type: 'conv2d', out: 4, kernel: 3 }, act, // conv applies f; the next conv applies f'
+    { type: 'conv2d', out: 4, kernel: 3 }, act, // conv applies f; the dense past flatten applies f'
+    { type: 'flatten' },
+    { type: 'dense', out: 8 }, act, // dense applies f; f' runs on its own before dropout
+    { type: 'dropout', rate: 0.3 },
+    { type: 'dense', out: 8 }, act, // dense applies f; the next dense applies f'
+    { type: 'dense', out: 4 }, act, // the output activation: f fused, f' on its own (the loss's gradient)
+  ];
+};
+
+for (const [kind, alpha] of [['sigmoid'], ['relu'], ['leaky_relu', 0.1], ['elu', 0.7]] as const) {
+  test(`fused activations (${kind}) give what separate activation kernels give, in 8 dispatches fewer`, async ({ gpuPage }) => {
+    const { results, dispatches } = await inPage<{ results: Closeness[]; dispatches: { fused: number; unfused: number } }>(
+      gpuPage, 'tests/browser/gradcheck.ts', 'fusedMatchesUnfused', fusable(kind, alpha), [1, 8, 8], 6, 3,
+    );
     for (const r of results) expect(r.ok, r.message).toBe(true);
+    // 5 activations: each forward is fused; the backwards of the 3 followed by a conv2d or dense too.
+    expect(dispatches.unfused - dispatches.fused).toBe(8);
   });
 }

@@ -27,12 +27,13 @@ export function shaderNames(): string[] {
 }
 
 /**
- * The one place WGSL is specialised: split the text at each `${NAME}` and hand the pieces to
+ * The one place WGSL is specialised: paste each `#include <name>` line's file (shared functions such
+ * as shaders/activate.wgsl), split the text at each `${NAME}` and hand the pieces to
  * wgsl-preprocessor's tag, which resolves `#if ${FLAG}` blocks and pastes the other values.
  * Numbers are pasted as written (`const TILE: u32 = ${TILE}u;`); a missing define is an error.
  */
 export function specialise(name: string, defines: Defines): string {
-  const text = shaderSource(name);
+  const text = shaderSource(name).replace(/^#include (\w+)$/gm, (_, included: string) => shaderSource(included));
   const pieces: string[] = [];
   const values: unknown[] = [];
   let last = 0;

@@ -2,6 +2,7 @@ import type { Gpu } from '../gpu/gpu.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
 import type { Rng } from '../data/random.ts';
 import type { Tensor } from './tensor.ts';
+import type { ActivationKind } from '../train/config.ts';
 
 /** Shape of one sample: `[features]` for dense data, `[channels, height, width]` for images (NCHW). */
 export type Shape = readonly number[];
@@ -13,6 +14,12 @@ export interface ParamSpec {
   readonly shape: readonly number[];
   /** Initial values (PyTorch's defaults), drawn from the model's seeded RNG. */
   init(rng: Rng): Float32Array;
+}
+
+/** What an activation layer applies (alpha: leaky_relu's slope, ELU's α; unused by the others). */
+export interface Activation {
+  readonly kind: ActivationKind;
+  readonly alpha: number;
 }
 
 /** Everything a layer needs to record its dispatches for one plan (a batch size and a mode). */
@@ -38,7 +45,22 @@ export interface BuildArgs {
   readonly step: GPUBuffer;
   /** Position of the layer in the model (0-based): salts per-layer random streams (dropout masks). */
   readonly index: number;
+  /**
+   * Fusion (see Sequential): for a layer with `fusesActivations`, the next layer's activation, which its
+   * forward applies as it stores (`output` is then that activation's output), and the activation whose
+   * output is its input, whose derivative its backward-data applies (`dInput` is then that activation's
+   * input gradient). For an activation layer, which of its passes a neighbour does instead.
+   */
+  readonly fused: {
+    readonly outputActivation: Activation | null;
+    readonly inputActivation: Activation | null;
+    readonly forwardDone: boolean;
+    readonly backwardDone: boolean;
+  };
 }
+
+/** BuildArgs.fused of a layer built on its own, or with nothing to fuse. */
+export const NOTHING_FUSED: BuildArgs['fused'] = { outputActivation: null, inputActivation: null, forwardDone: false, backwardDone: false };
 
 export interface LayerPlan {
   readonly forward: Dispatch[];
@@ -58,6 +80,10 @@ export interface Layer {
   state?(input: Shape): ParamSpec[];
   /** True when the output is the input with another shape (flatten): no buffer, no dispatch. */
   readonly isView?: boolean;
+  /** Set on activation layers: what they apply. */
+  readonly activation?: Activation;
+  /** Whether this layer's kernels can apply a neighbouring activation for this input shape (BuildArgs.fused). */
+  fusesActivations?(input: Shape): boolean;
   /** Records the forward and backward dispatches of this layer for one plan. */
   build(args: BuildArgs): LayerPlan;
 }

@@ -2,7 +2,9 @@ import { ShapeError } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
 import { Rng } from '../data/random.ts';
-import type { Layer, ParamSpec, Shape } from './layer.ts';
+import { NOTHING_FUSED, type BuildArgs, type Layer, type ParamSpec, type Shape } from './layer.ts';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 import { formatShape, product, type Tensor } from './tensor.ts';
 
 /** Where a named tensor lives inside an arena (offsets are 256-byte aligned for binding). */
@@ -54,6 +56,8 @@ export class Sequential {
   private readonly gradients: (Tensor | null)[];
   /** The first layer that computes something: the layers before it are views of the input. */
   private readonly firstCompute: number;
+  /** What each layer fuses (see `fusion`). */
+  private readonly fused: BuildArgs['fused'][];
   /** Recorded plans per Step uniform (they bind it), then per `rows|mode`. */
   private readonly plans = new WeakMap<GPUBuffer, Map<string, Plan>>();
   private readonly usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -64,7 +68,7 @@ export class Sequential {
     readonly layers: readonly Layer[],
     readonly capacity: number,
     seed: number,
-    options: { inputGradient?: boolean } = {},
+    options: { inputGradient?: boolean; fuseActivations?: boolean } = {},
   ) {
     this.shapes = inferShapes(inputShape, layers);
     const align = gpu.limits.minStorageBufferOffsetAlignment / 4;
@@ -80,6 +84,7 @@ export class Sequential {
     this.input = this.activation('input', inputShape);
     this.inputGrad = options.inputGradient ? this.activation('input.grad', inputShape) : null;
     this.firstCompute = Math.max(0, layers.findIndex((layer) => !layer.isView));
+    this.fused = fusion(layers, (i) => this.inputOf(i), options.fuseActivations ?? true);
     this.activations = [];
     this.gradients = [];
     layers.forEach((layer, i) => {
@@ -87,8 +92,11 @@ export class Sequential {
       const viewOf = (t: Tensor | null): Tensor | null => t && { ...t, shape };
       const input = i === 0 ? this.input : this.activations[i - 1]!;
       const dInput = i === 0 ? this.inputGrad : this.gradients[i - 1]!;
-      this.activations.push(layer.isView ? viewOf(input)! : this.activation(`${i}.${layer.kind}.out`, shape));
-      this.gradients.push(layer.isView ? viewOf(dInput) : this.activation(`${i}.${layer.kind}.grad`, shape));
+      // A fused activation works in place: the layer before it stores f(z) where z would have gone, and the
+      // layer after it stores the gradient w.r.t. z where the gradient w.r.t. f(z) would have gone.
+      const inPlace = { forward: this.fused[i]!.forwardDone, backward: this.fused[i]!.backwardDone && dInput !== null };
+      this.activations.push(layer.isView || inPlace.forward ? viewOf(input)! : this.activation(`${i}.${layer.kind}.out`, shape));
+      this.gradients.push(layer.isView || inPlace.backward ? viewOf(dInput) : this.activation(`${i}.${layer.kind}.grad`, shape));
     });
   }
 
@@ -146,6 +154,7 @@ export class Sequential {
           grads: this.views(this.grads, this.paramEntries, i),
           state: this.views(this.state, this.stateEntries, i),
           step,
+          fused: this.fused[i]!,
         });
         plan!.forward.push(...built.forward);
         backwards.push(built.backward);
@@ -205,6 +214,35 @@ export class Sequential {
     for (const e of entries) if (e.layer === layer) out[e.spec.name] = { buffer, offset: e.offset * 4, size: e.size, shape: e.spec.shape };
     return out;
   }
+}
+
+/**
+ * Fusion: a layer whose kernels can (`fusesActivations`: dense, conv2d) applies the activation that follows
+ * it as it stores its output, and the derivative of the activation that produced its input (through views
+ * such as flatten) as it stores its input gradient. Each saves an elementwise pass over a batch of
+ * activations, a dispatch that reads and writes them all: 4 of the MLP step's 23 dispatches. The
+ * activation layer then records no dispatch for that pass. `enabled` false keeps every activation's own
+ * kernels (tests compare the two).
+ */
+function fusion(layers: readonly Layer[], inputOf: (i: number) => Shape, enabled: boolean): BuildArgs['fused'][] {
+  const fused: Mutable<BuildArgs['fused']>[] = layers.map(() => ({ ...NOTHING_FUSED }));
+  if (!enabled) return fused;
+  layers.forEach((layer, i) => {
+    if (!layer.fusesActivations?.(inputOf(i))) return;
+    const next = layers[i + 1]?.activation;
+    if (next) {
+      fused[i]!.outputActivation = next;
+      fused[i + 1]!.forwardDone = true;
+    }
+    let producer = i - 1;
+    while (producer >= 0 && layers[producer]!.isView) producer--;
+    const previous = layers[producer]?.activation;
+    if (previous) {
+      fused[i]!.inputActivation = previous;
+      fused[producer]!.backwardDone = true;
+    }
+  });
+  return fused;
 }
 
 /** Output shape of every layer; the first one that does not fit throws a ShapeError naming it. */

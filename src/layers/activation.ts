@@ -1,7 +1,7 @@
 import { check } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { kernel, strideGrid, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
-import type { BuildArgs, Layer, LayerPlan, Shape } from '../graph/layer.ts';
+import type { Activation, BuildArgs, Layer, LayerPlan, Shape } from '../graph/layer.ts';
 import { binding, product } from '../graph/tensor.ts';
 import type { ActivationKind } from '../train/config.ts';
 
@@ -10,20 +10,23 @@ export const DEFAULT_ALPHA: Readonly<Record<ActivationKind, number>> = { sigmoid
 
 const WORKGROUP = 256;
 
-/** Which of x and y the backward of each kind reads (shaders/activation.wgsl `slope`). */
-const BACKWARD_READS: Readonly<Record<ActivationKind, { x: boolean; y: boolean }>> = {
-  sigmoid: { x: false, y: true },
-  relu: { x: true, y: false },
-  leaky_relu: { x: true, y: false },
-  elu: { x: true, y: true },
-};
-
-function defines(kind: ActivationKind) {
-  return { SIGMOID: kind === 'sigmoid', RELU: kind === 'relu', LEAKY_RELU: kind === 'leaky_relu', ELU: kind === 'elu' };
+/**
+ * Defines of shaders/activate.wgsl: the kind's flag and its alpha. `null` gives the identity, for a dense or
+ * conv2d kernel with no activation fused into it; `ACTIVATED` says whether there is one.
+ */
+export function activationDefines(a: Activation | null) {
+  return {
+    ACTIVATED: a !== null,
+    SIGMOID: a?.kind === 'sigmoid',
+    RELU: a?.kind === 'relu',
+    LEAKY_RELU: a?.kind === 'leaky_relu',
+    ELU: a?.kind === 'elu',
+    ALPHA: a ? a.alpha : 0,
+  };
 }
 
-function settings(gpu: Gpu, kind: ActivationKind, alpha: number | undefined, count: number): GPUBuffer {
-  return uniform(gpu, 'activation.settings', [['u32', count], ['f32', alpha ?? DEFAULT_ALPHA[kind]]]);
+function count(gpu: Gpu, elements: number): GPUBuffer {
+  return uniform(gpu, 'activation.settings', [['u32', elements]]);
 }
 
 /** y[count] = f(x[count]) */
@@ -31,22 +34,21 @@ export function activationForward(gpu: Gpu, a: { kind: ActivationKind; alpha?: n
   return kernel(gpu, {
     shader: 'activation',
     entry: 'forward',
-    defines: defines(a.kind),
-    bind: { settings: settings(gpu, a.kind, a.alpha, a.count), x: a.x, y: a.y },
+    defines: activationDefines({ kind: a.kind, alpha: a.alpha ?? DEFAULT_ALPHA[a.kind] }),
+    bind: { settings: count(gpu, a.count), x: a.x, y: a.y },
     workgroups: strideGrid(a.count, WORKGROUP),
   });
 }
 
-/** dx[count] = dy · f'(x), with f' read from x and/or the forward's y as the kind needs. */
-export function activationBackward(
-  gpu: Gpu,
-  a: { kind: ActivationKind; alpha?: number; x: Binding; y: Binding; dy: Binding; dx: Binding; count: number },
-): Dispatch {
-  const reads = BACKWARD_READS[a.kind];
-  const bind: Record<string, Binding> = { settings: settings(gpu, a.kind, a.alpha, a.count), dy: a.dy, dx: a.dx };
-  if (reads.x) bind.x = a.x;
-  if (reads.y) bind.y = a.y;
-  return kernel(gpu, { shader: 'activation', entry: 'backward', defines: defines(a.kind), bind, workgroups: strideGrid(a.count, WORKGROUP) });
+/** dx[count] = dy · f'(x), f' worked out from the forward's output y alone. */
+export function activationBackward(gpu: Gpu, a: { kind: ActivationKind; alpha?: number; y: Binding; dy: Binding; dx: Binding; count: number }): Dispatch {
+  return kernel(gpu, {
+    shader: 'activation',
+    entry: 'backward',
+    defines: activationDefines({ kind: a.kind, alpha: a.alpha ?? DEFAULT_ALPHA[a.kind] }),
+    bind: { settings: count(gpu, a.count), y: a.y, dy: a.dy, dx: a.dx },
+    workgroups: strideGrid(a.count, WORKGROUP),
+  });
 }
 
 /** The alpha a kind runs with, checked: finite; ELU's > 0, leaky_relu's ≥ 0 (sigmoid and relu ignore it). */
@@ -65,14 +67,15 @@ export function activation(kind: ActivationKind, options: { alpha?: number } = {
   const hasAlpha = kind === 'leaky_relu' || kind === 'elu';
   return {
     kind,
+    activation: { kind, alpha },
     describe: () => (hasAlpha ? `${kind}(${alpha})` : kind),
     outputShape: (input: Shape) => input,
     params: () => [],
     build(args: BuildArgs): LayerPlan {
-      const { gpu } = args;
-      const common = { kind, alpha, x: binding(args.input), y: binding(args.output), count: args.rows * product(args.inputShape) };
-      const forward = [activationForward(gpu, common)];
-      if (args.mode === 'eval' || !args.dInput || !args.dOutput) return { forward, backward: [] };
+      const { gpu, fused } = args;
+      const common = { kind, alpha, y: binding(args.output), count: args.rows * product(args.inputShape) };
+      const forward = fused.forwardDone ? [] : [activationForward(gpu, { ...common, x: binding(args.input) })];
+      if (fused.backwardDone || args.mode === 'eval' || !args.dInput || !args.dOutput) return { forward, backward: [] };
       return { forward, backward: [activationBackward(gpu, { ...common, dy: binding(args.dOutput), dx: binding(args.dInput) })] };
     },
   };

@@ -2,7 +2,8 @@ import { check, ShapeError } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { grid1d, kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { uniformInit } from '../data/random.ts';
-import type { BuildArgs, Layer, LayerPlan, ParamSpec, Shape } from '../graph/layer.ts';
+import type { Activation, BuildArgs, Layer, LayerPlan, ParamSpec, Shape } from '../graph/layer.ts';
+import { activationDefines } from './activation.ts';
 import { binding, formatShape } from '../graph/tensor.ts';
 
 /** One conv2d layer's shape: per-sample input [inChannels, height, width], square kernel, NCHW. */
@@ -34,8 +35,10 @@ const FILTER_WORKGROUPS = 256;
 /** …but let each sum at least this many positions, so there are few partial sums to add. */
 const MIN_SPLIT_DEPTH = 256;
 
-function geometryDefines(g: ConvGeometry, threads: number) {
+/** Defines of shaders/conv2d.wgsl: the layer's geometry, and the activation fused into the entry point, if any. */
+function geometryDefines(g: ConvGeometry, threads: number, activation: Activation | null = null) {
   return {
+    ...activationDefines(activation),
     CIN: g.inChannels, IN_H: g.height, IN_W: g.width, COUT: g.outChannels, KSIZE: g.kernel, STRIDE: g.stride, PAD: g.padding,
     OUT_H: convOutputSize(g.height, g.kernel, g.stride, g.padding), OUT_W: convOutputSize(g.width, g.kernel, g.stride, g.padding),
     THREADS: threads,
@@ -61,25 +64,34 @@ function convFlops(a: ConvSizes): number {
   return 2 * a.rows * outputPositions(a) * a.outChannels * a.inChannels * a.kernel ** 2;
 }
 
-/** y[n, co, oh, ow] = Σ_{ci, kh, kw} weight[co, ci, kh, kw] · x[n, ci, oh·s − p + kh, ow·s − p + kw] + bias[co] */
-export function conv2dForward(gpu: Gpu, a: ConvSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding }): Dispatch {
+/**
+ * y[n, co, oh, ow] = f(Σ_{ci, kh, kw} weight[co, ci, kh, kw] · x[n, ci, oh·s − p + kh, ow·s − p + kw] + bias[co]),
+ * f the fused activation or the identity
+ */
+export function conv2dForward(gpu: Gpu, a: ConvSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding; activation?: Activation | null }): Dispatch {
   return kernel(gpu, {
     shader: 'conv2d',
     entry: 'forward',
-    defines: geometryDefines(a, THREADS),
+    defines: geometryDefines(a, THREADS, a.activation ?? null),
     bind: { dims: dims(gpu, a.rows), x: a.x, weight: a.weight, bias: a.bias, y: a.y },
     workgroups: grid(a.rows * outputPositions(a), a.outChannels),
     flops: convFlops(a),
   });
 }
 
-/** dx[n, ci, ih, iw] = Σ over the (co, kh, kw) whose output reads (ih, iw) of weight[co, ci, kh, kw] · dy[n, co, oh, ow] */
-export function conv2dBackwardData(gpu: Gpu, a: ConvSizes & { dy: Binding; weight: Binding; dx: Binding }): Dispatch {
+/**
+ * dx[n, ci, ih, iw] = Σ over the (co, kh, kw) whose output reads (ih, iw) of weight[co, ci, kh, kw] · dy[n, co, oh, ow],
+ * times f'(x) when `inputActivation` (the activation whose output x is) is given: its backward, fused into this store.
+ */
+export function conv2dBackwardData(
+  gpu: Gpu,
+  a: ConvSizes & { dy: Binding; weight: Binding; dx: Binding; inputActivation?: { activation: Activation; x: Binding } | null },
+): Dispatch {
   return kernel(gpu, {
     shader: 'conv2d',
     entry: 'backward_data',
-    defines: geometryDefines(a, THREADS),
-    bind: { dims: dims(gpu, a.rows), dy: a.dy, weight: a.weight, dx: a.dx },
+    defines: geometryDefines(a, THREADS, a.inputActivation?.activation ?? null),
+    bind: { dims: dims(gpu, a.rows), dy: a.dy, weight: a.weight, dx: a.dx, ...(a.inputActivation && { x: a.inputActivation.x }) },
     workgroups: grid(a.rows * a.height * a.width, a.inChannels),
     flops: convFlops(a),
   });
@@ -147,6 +159,7 @@ export function conv2d(options: { out: number; kernel: number; stride?: number; 
 
   return {
     kind: 'conv2d',
+    fusesActivations: () => true,
     describe: () => `conv2d(${out}, k${size}${stride === 1 ? '' : `, s${stride}`}${padding === 0 ? '' : `, p${padding}`})`,
     outputShape(input: Shape, index: number): Shape {
       const name = `conv2d #${index}`;
@@ -168,18 +181,19 @@ export function conv2d(options: { out: number; kernel: number; stride?: number; 
       ];
     },
     build(args: BuildArgs): LayerPlan {
-      const { gpu } = args;
+      const { gpu, fused } = args;
       const sizes = { ...geometry(args.inputShape), rows: args.rows };
       const weight = binding(args.params.weight!);
       const x = binding(args.input);
-      const forward = [conv2dForward(gpu, { ...sizes, x, weight, bias: binding(args.params.bias!), y: binding(args.output) })];
+      const forward = [conv2dForward(gpu, { ...sizes, x, weight, bias: binding(args.params.bias!), y: binding(args.output), activation: fused.outputActivation })];
       if (args.mode === 'eval' || !args.dOutput) return { forward, backward: [] };
       const dy = binding(args.dOutput);
       const backward = [
         ...conv2dBackwardFilter(gpu, { ...sizes, dy, x, dWeight: binding(args.grads.weight!) }),
         conv2dBiasGrad(gpu, { ...sizes, dy, dBias: binding(args.grads.bias!) }),
       ];
-      if (args.dInput) backward.push(conv2dBackwardData(gpu, { ...sizes, dy, weight, dx: binding(args.dInput) }));
+      const inputActivation = fused.inputActivation && { activation: fused.inputActivation, x };
+      if (args.dInput) backward.push(conv2dBackwardData(gpu, { ...sizes, dy, weight, dx: binding(args.dInput), inputActivation }));
       return { forward, backward };
     },
   };

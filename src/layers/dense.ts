@@ -2,7 +2,8 @@ import { ConfigError } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { uniformInit } from '../data/random.ts';
-import type { BuildArgs, Layer, LayerPlan, ParamSpec, Shape } from '../graph/layer.ts';
+import type { Activation, BuildArgs, Layer, LayerPlan, ParamSpec, Shape } from '../graph/layer.ts';
+import { activationDefines } from './activation.ts';
 import { binding, product } from '../graph/tensor.ts';
 
 /** Tile sizes of shaders/matmul_tiled.wgsl: 32×32 outputs per workgroup (64 invocations × 4×4), K in slices of 16. */
@@ -46,37 +47,48 @@ export function matmul(
   });
 }
 
-/** Defines of shaders/dense.wgsl: forward and dW share loads within subgroups where the device can. */
-function denseDefines(gpu: Gpu): { SUBGROUPS: boolean } {
-  return { SUBGROUPS: gpu.useSubgroups };
+/**
+ * Defines of shaders/dense.wgsl: forward and dW share loads within subgroups where the device can; the
+ * activation fused into the entry point (forward: the next layer's; backward-data: the input's), if any.
+ */
+function denseDefines(gpu: Gpu, activation: Activation | null = null) {
+  return { SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation) };
 }
 
 function denseDims(gpu: Gpu, s: DenseSizes): GPUBuffer {
   return uniform(gpu, 'dense.dims', [['u32', s.rows], ['u32', s.inFeatures], ['u32', s.outFeatures]]);
 }
 
-/** y[rows×out] = x[rows×in] · Wᵀ + b */
-export function denseForward(gpu: Gpu, a: DenseSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding }): Dispatch {
+/** y[rows×out] = f(x[rows×in] · Wᵀ + b), f the fused activation or the identity */
+export function denseForward(gpu: Gpu, a: DenseSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding; activation?: Activation | null }): Dispatch {
   const flops = 2 * a.rows * a.inFeatures * a.outFeatures;
   if (!usesBlockedKernel(a)) {
+    if (a.activation) throw new Error('dense: only the register-blocked kernel (in a multiple of 4) applies an activation');
     return matmul(gpu, { label: 'dense.forward', a: a.x, b: a.weight, c: a.y, bias: a.bias, M: a.rows, N: a.outFeatures, K: a.inFeatures, aTransposed: false, bTransposed: true });
   }
   return kernel(gpu, {
-    shader: 'dense', entry: 'forward', defines: denseDefines(gpu), label: 'dense.forward', flops,
+    shader: 'dense', entry: 'forward', defines: denseDefines(gpu, a.activation ?? null), label: 'dense.forward', flops,
     bind: { dims: denseDims(gpu, a), x: a.x, weight: a.weight, bias: a.bias, y: a.y },
     workgroups: [Math.ceil(a.outFeatures / BLOCK), Math.ceil(a.rows / BLOCK)],
   });
 }
 
-/** dx[rows×in] = dy[rows×out] · W[out×in] */
-export function denseBackwardData(gpu: Gpu, a: DenseSizes & { dy: Binding; weight: Binding; dx: Binding }): Dispatch {
+/**
+ * dx[rows×in] = dy[rows×out] · W[out×in], times f'(x) when `inputActivation` (the activation whose output
+ * x is) is given: that activation's backward, fused into this store.
+ */
+export function denseBackwardData(
+  gpu: Gpu,
+  a: DenseSizes & { dy: Binding; weight: Binding; dx: Binding; inputActivation?: { activation: Activation; x: Binding } | null },
+): Dispatch {
   const flops = 2 * a.rows * a.inFeatures * a.outFeatures;
   if (!usesBlockedKernel(a)) {
+    if (a.inputActivation) throw new Error('dense: only the register-blocked kernel (in a multiple of 4) applies an activation');
     return matmul(gpu, { label: 'dense.backward_data', a: a.dy, b: a.weight, c: a.dx, M: a.rows, N: a.inFeatures, K: a.outFeatures, aTransposed: false, bTransposed: false });
   }
   return kernel(gpu, {
-    shader: 'dense', entry: 'backward_data', defines: denseDefines(gpu), label: 'dense.backward_data', flops,
-    bind: { dims: denseDims(gpu, a), dy: a.dy, weight: a.weight, dx: a.dx },
+    shader: 'dense', entry: 'backward_data', defines: denseDefines(gpu, a.inputActivation?.activation ?? null), label: 'dense.backward_data', flops,
+    bind: { dims: denseDims(gpu, a), dy: a.dy, weight: a.weight, dx: a.dx, ...(a.inputActivation && { x: a.inputActivation.x }) },
     workgroups: [Math.ceil(a.inFeatures / BLOCK), Math.ceil(a.rows / BLOCK)],
   });
 }
@@ -111,6 +123,7 @@ export function dense(options: { out: number }): Layer {
     kind: 'dense',
     describe: () => `dense(${out})`,
     outputShape: () => [out],
+    fusesActivations: (input: Shape) => usesBlockedKernel({ rows: 1, inFeatures: product(input), outFeatures: out }),
     params(input: Shape): ParamSpec[] {
       const fanIn = product(input);
       const bound = 1 / Math.sqrt(fanIn);
@@ -120,17 +133,19 @@ export function dense(options: { out: number }): Layer {
       ];
     },
     build(args: BuildArgs): LayerPlan {
-      const { gpu, rows } = args;
+      const { gpu, rows, fused } = args;
       const sizes = { rows, inFeatures: product(args.inputShape), outFeatures: out };
       const weight = binding(args.params.weight!);
-      const forward = [denseForward(gpu, { ...sizes, x: binding(args.input), weight, bias: binding(args.params.bias!), y: binding(args.output) })];
+      const x = binding(args.input);
+      const forward = [denseForward(gpu, { ...sizes, x, weight, bias: binding(args.params.bias!), y: binding(args.output), activation: fused.outputActivation })];
       if (args.mode === 'eval' || !args.dOutput) return { forward, backward: [] };
       const dy = binding(args.dOutput);
       const backward = [
-        denseBackwardWeights(gpu, { ...sizes, dy, x: binding(args.input), dWeight: binding(args.grads.weight!) }),
+        denseBackwardWeights(gpu, { ...sizes, dy, x, dWeight: binding(args.grads.weight!) }),
         denseBiasGrad(gpu, { ...sizes, dy, dBias: binding(args.grads.bias!) }),
       ];
-      if (args.dInput) backward.push(denseBackwardData(gpu, { ...sizes, dy, weight, dx: binding(args.dInput) }));
+      const inputActivation = fused.inputActivation && { activation: fused.inputActivation, x };
+      if (args.dInput) backward.push(denseBackwardData(gpu, { ...sizes, dy, weight, dx: binding(args.dInput), inputActivation }));
       return { forward, backward };
     },
   };

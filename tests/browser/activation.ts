@@ -1,6 +1,6 @@
 import * as ref from '../../src/reference/activation.ts';
 import { activation, activationBackward, activationForward, DEFAULT_ALPHA } from '../../src/layers/activation.ts';
-import type { BuildArgs } from '../../src/graph/layer.ts';
+import { NOTHING_FUSED, type BuildArgs } from '../../src/graph/layer.ts';
 import type { Tensor } from '../../src/graph/tensor.ts';
 import type { ActivationKind } from '../../src/train/config.ts';
 import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness } from './util.ts';
@@ -86,7 +86,7 @@ export async function activationLayerPlan(kind: ActivationKind): Promise<{ resul
     gpu, index: 0, rows, mode, inputShape: shape, outputShape: layer.outputShape(shape, 0),
     input: tensor(buf.x, shape, count), output: tensor(buf.y, shape, count),
     dOutput: tensor(buf.dy, shape, count), dInput: withDInput ? tensor(buf.dx, shape, count) : null,
-    params: {}, grads: {}, state: {}, step: buf.x, // activations never read the Step uniform
+    params: {}, grads: {}, state: {}, step: buf.x, fused: NOTHING_FUSED, // activations never read the Step uniform
   });
   const plan = layer.build(args('train', true));
   await run(gpu, [...plan.forward, ...plan.backward]);

@@ -1,6 +1,7 @@
 import * as ref from '../../src/reference/batchnorm.ts';
 import { batchnorm } from '../../src/layers/batchnorm.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
+import { NOTHING_FUSED } from '../../src/graph/layer.ts';
 import type { Tensor } from '../../src/graph/tensor.ts';
 import { product } from '../../src/graph/tensor.ts';
 import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness, centralDifferences } from './util.ts';
@@ -33,6 +34,7 @@ function buildLayer(gpu: Gpu, shape: number[], rows: number, withDx = true) {
       grads: { weight: tensor(buf.dWeight, [c]), bias: tensor(buf.dBias, [c]) },
       state: { running_mean: tensor(buf.runningMean, [c]), running_var: tensor(buf.runningVar, [c]) },
       step: buf.dBias,  // unused by batchnorm
+      fused: NOTHING_FUSED,
     });
   const sizes = { rows, channels: c, spatial: shape.length === 3 ? shape[1]! * shape[2]! : 1 };
   return { train: build('train'), eval: build('eval'), buf, host, sizes, n, release: () => Object.values(buf).forEach((b) => gpu.buffers.release(b)) };

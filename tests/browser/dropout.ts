@@ -2,7 +2,7 @@ import * as ref from '../../src/reference/dropout.ts';
 import { dropout } from '../../src/layers/dropout.ts';
 import { uniform } from '../../src/gpu/kernel.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
-import type { LayerPlan } from '../../src/graph/layer.ts';
+import { NOTHING_FUSED, type LayerPlan } from '../../src/graph/layer.ts';
 import { compare, empty, randomArray, readF32, run, testGpu, type Closeness } from './util.ts';
 
 function stepUniform(gpu: Gpu, seed: number): GPUBuffer {
@@ -18,7 +18,7 @@ function build(gpu: Gpu, rate: number, rows: number, features: number, mode: 'tr
   const plan: LayerPlan = dropout(rate).build({
     gpu, rows, mode, inputShape: shape, outputShape: shape, input: t(buf.x), output: t(buf.y),
     dOutput: mode === 'train' ? t(buf.dy) : null, dInput: mode === 'train' ? t(buf.dx) : null,
-    params: {}, grads: {}, state: {}, step: stepUniform(gpu, seed), index,
+    params: {}, grads: {}, state: {}, step: stepUniform(gpu, seed), index, fused: NOTHING_FUSED,
   });
   return { plan, buf, count, release: () => Object.values(buf).forEach((b) => gpu.buffers.release(b)) };
 }

@@ -83,3 +83,39 @@ async function submit(gpu: Gpu, totals: GPUBuffer, dispatches: Dispatch[]): Prom
   gpu.device.queue.submit([encoder.finish()]);
   await gpu.device.queue.onSubmittedWorkDone();
 }
+
+/**
+ * The same model built twice from one seed, with activations fused into their dense/conv2d neighbours
+ * (the default) and with every activation running its own kernels: one training step's output, loss
+ * gradients of every parameter and of the input must agree. Both do the same f32 operations in the same
+ * order, so they agree to rounding (rtol 1e-6); the unfused model is the one the finite-difference
+ * checks and float64 references vouch for. Also returns both dispatch counts, so a test can see that
+ * fusion happened.
+ */
+export async function fusedMatchesUnfused(layerSpecs: LayerSpec[], inputShape: number[], rows: number, seed: number): Promise<{ results: Closeness[]; dispatches: { fused: number; unfused: number } }> {
+  const gpu = await testGpu();
+  const stop = gpu.buffers.record();
+  const step = stepUniform(gpu, { batchStart: 0, t: 1, seed: 7, lr: 0 });
+  const rng = new Rng(seed + 2);
+  const labels = storage(gpu, 'labels', Uint32Array.from({ length: rows }, () => rng.int(CLASSES)));
+  const input = randomArray(rows * inputShape.reduce((a, b) => a * b, 1), seed + 1);
+  const runModel = async (fuseActivations: boolean) => {
+    const model = new Sequential(gpu, inputShape, buildLayers(layerSpecs), rows, seed, { inputGradient: true, fuseActivations });
+    gpu.device.queue.writeBuffer(model.input.buffer, 0, input);
+    const totals = createTotals(gpu);
+    const plan = model.plan(rows, 'train', step);
+    const loss = softmaxCrossEntropy(gpu, { mode: 'train', logits: binding(model.output), labels, totals, dLogits: binding(model.dOutput), rows, classes: CLASSES });
+    await submit(gpu, totals, [...plan.forward, loss, ...plan.backward]);
+    return {
+      output: await readF32(gpu, model.output.buffer, model.output.size),
+      grads: await readF32(gpu, model.grads),
+      input: await readF32(gpu, model.inputGrad!.buffer),
+      dispatches: plan.forward.length + plan.backward.length,
+    };
+  };
+  const fused = await runModel(true);
+  const unfused = await runModel(false);
+  const results = (['output', 'grads', 'input'] as const).map((name) => compare(`fused ${name}`, fused[name], unfused[name], 0, 1e-6));
+  for (const buffer of stop()) gpu.buffers.release(buffer);
+  return { results, dispatches: { fused: fused.dispatches, unfused: unfused.dispatches } };
+}
