@@ -8,6 +8,8 @@ import { Gpu } from '../src/gpu/gpu.ts';
 import { encode, type Dispatch } from '../src/gpu/kernel.ts';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward, convOutputSize, type ConvGeometry } from '../src/layers/conv2d.ts';
 import { denseBackwardWeights, denseForward } from '../src/layers/dense.ts';
+import { createTotals, softmaxCrossEntropy } from '../src/train/loss.ts';
+import { optimizerStep } from '../src/train/optimizer.ts';
 import { packSteps } from '../src/train/step.ts';
 
 /** cnn-arch1's two convolutions. */
@@ -36,6 +38,18 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   // The MLP's 784→128 layer (issue 7: its forward and dW are most of a batch-1000 step).
   'dense1.forward': (gpu, rows) => [denseForward(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
   'dense1.weights': (gpu, rows) => [denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
+  // The MLP's Adam step (its 109,386 parameters; the batch does not matter) and its loss over the batch.
+  adam: (gpu) => {
+    const count = 109_440;
+    const step = gpu.buffers.create('step', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    gpu.device.queue.writeBuffer(step, 0, packSteps([{ batchStart: 0, t: 1, seed: 0, lr: 1e-3 }]), 0, 16);
+    const spec = { kind: 'adam' } as const;
+    return [optimizerStep(gpu, { spec, params: random(gpu, count), grads: random(gpu, count), moments: [random(gpu, count), random(gpu, count)], count, step })];
+  },
+  softmax: (gpu, rows) => [softmaxCrossEntropy(gpu, {
+    mode: 'train', logits: random(gpu, rows * 10), labels: gpu.buffers.upload('labels', Uint32Array.from({ length: rows }, (_, i) => i % 10)),
+    totals: createTotals(gpu), dLogits: random(gpu, rows * 10), rows, classes: 10,
+  })],
 };
 
 const DENSE1 = { inFeatures: 784, outFeatures: 128 };

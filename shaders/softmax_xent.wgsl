@@ -37,7 +37,9 @@ struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
 @group(0) @binding(4) var<storage, read_write> dLogits: array<f32>;
 #endif
 
-const WG: u32 = 256u;
+// 64 invocations: each tree step below is a barrier, which a CPU adapter pays for in every subgroup of
+// the workgroup; 64 instead of 256 took 6.5× less CPU at batch 64 and 2× less at 1000 on SwiftShader.
+const WG: u32 = 64u;
 
 var<workgroup> lossParts: array<f32, WG>;
 var<workgroup> correctParts: array<u32, WG>;
