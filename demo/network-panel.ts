@@ -319,7 +319,7 @@ export class NetworkPanel {
     await yieldToEventLoop();
     tiles.append(...predictionTiles(testProbs, mnist.test));
     await yieldToEventLoop();
-    this.rocPlot = await rocChart(rocTarget, testProbs, mnist.test.labels, Math.max(300, rocTarget.clientWidth || 480));
+    this.rocPlot = rocChart(rocTarget, result.test, Math.max(300, rocTarget.clientWidth || 480));
     try {
       const kind = await filterImages(filters, await outcome.model.exportTensors(), config.layers);
       filterNote.textContent = kind ? `${kind}; red positive, blue negative weights.` : 'This network has no first weight layer to show.';

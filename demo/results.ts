@@ -5,7 +5,7 @@
  */
 import uPlot from 'uplot';
 import type { MnistSet } from '../src/data/mnist.ts';
-import { downsampleCurve, rocCurvesPerClass } from '../src/metrics/roc.ts';
+import { downsampleCurve } from '../src/metrics/roc.ts';
 import type { LayerSpec } from '../src/train/config.ts';
 import type { RunResult, TestReport } from '../src/train/result.ts';
 import { yieldToEventLoop } from '../src/yield.ts';
@@ -88,13 +88,13 @@ export function reportTable(test: TestReport): HTMLTableElement {
 }
 
 /**
- * One-vs-rest ROC curves of the ten digits in one uPlot chart. uPlot wants one shared x: every
- * curve's points go into one column sorted by false-positive rate, each row holding one curve's
- * point (the others null, bridged by spanGaps), so each curve keeps its exact vertices.
+ * One-vs-rest ROC curves of the ten digits (the test report's, worked out once by the trainer) in one
+ * uPlot chart. uPlot wants one shared x: every curve's points go into one column sorted by
+ * false-positive rate, each row holding one curve's point (the others null, bridged by spanGaps), so
+ * each curve keeps its vertices.
  */
-export async function rocChart(target: HTMLElement, probs: Float32Array, labels: Uint8Array, width: number): Promise<uPlot> {
-  const curves = await rocCurvesPerClass(probs, labels);
-  const aucs = curves.map((curve) => curve.auc);
+export function rocChart(target: HTMLElement, test: TestReport, width: number): uPlot {
+  const { roc: curves, rocAuc: aucs } = test;
   const points: { x: number; y: number; digit: number }[] = [];
   curves.forEach((curve, digit) => {
     const small = downsampleCurve(curve, 150);

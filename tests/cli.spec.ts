@@ -107,6 +107,12 @@ test('a short run writes a JSON result with every field', async () => {
   expect(Object.keys(json.test.macro).sort()).toEqual(['f1', 'precision', 'recall']);
   expect(Object.keys(json.test.weighted).sort()).toEqual(['f1', 'precision', 'recall']);
   expect(json.test.rocAuc).toHaveLength(10);
+  expect(json.test.roc).toHaveLength(10); // the curves behind the AUCs, from (0, 0) to (1, 1), at most 200 points
+  for (const { fpr, tpr } of json.test.roc as { fpr: number[]; tpr: number[] }[]) {
+    expect(fpr.length).toBe(tpr.length);
+    expect(fpr.length).toBeLessThanOrEqual(200);
+    expect([fpr[0], tpr[0], fpr.at(-1), tpr.at(-1)]).toEqual([0, 0, 1, 1]);
+  }
   expect(json.test.accuracy).toBeGreaterThan(0.6); // 32 steps of the study's sigmoid-output MLP: far above chance (0.1)
   expect(json.test.accuracy).toBeLessThanOrEqual(1);
   expect(json.throughput.msPerStep).toBeGreaterThan(0);

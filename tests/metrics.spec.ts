@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { Rng } from '../src/data/random.ts';
 import { classificationReport, confusionFromPredictions, formatReport, testReport } from '../src/metrics/report.ts';
-import { downsampleCurve, rocAucPerClass, rocCurve } from '../src/metrics/roc.ts';
+import { downsampleCurve, rocCurve, rocCurvesPerClass } from '../src/metrics/roc.ts';
 
 const close = (actual: number, expected: number, digits = 10) => expect(actual).toBeCloseTo(expected, digits);
 
@@ -119,14 +119,14 @@ test('ROC AUC equals the pairwise (Mann–Whitney) probability, ties counting ha
   close(rocCurve(scores, positives).auc, wins / pairs, 12);
 });
 
-test('rocAucPerClass: one-vs-rest over n × 10 probabilities', async () => {
+test('rocCurvesPerClass: one-vs-rest over n × 10 probabilities', async () => {
   // Sample i is digit i % 9 (so 9 never occurs); its own class gets the highest score.
   const n = 45;
   const labels = Array.from({ length: n }, (_, i) => i % 9);
   const probs = new Float32Array(n * 10).fill(0.05);
   labels.forEach((label, i) => (probs[i * 10 + label] = 0.55));
-  expect(await rocAucPerClass(probs, labels)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
-  await expect(rocAucPerClass(probs.subarray(1), labels)).rejects.toThrow('rocCurvesPerClass: 449 probabilities for 45 labels × 10 classes');
+  expect((await rocCurvesPerClass(probs, labels)).map((curve) => curve.auc)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
+  await expect(rocCurvesPerClass(probs.subarray(1), labels)).rejects.toThrow('rocCurvesPerClass: 449 probabilities for 45 labels × 10 classes');
 });
 
 test('downsampleCurve keeps at most 200 points, the exact endpoints, and the order', () => {

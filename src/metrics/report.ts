@@ -4,7 +4,7 @@
  * averages run over the classes that occur in the labels or the predictions.
  */
 import type { Averages, ClassScores, TestReport } from '../train/result.ts';
-import { rocAucPerClass } from './roc.ts';
+import { downsampleCurve, rocCurvesPerClass } from './roc.ts';
 
 export interface ClassificationReport {
   accuracy: number;
@@ -54,7 +54,8 @@ export async function testReport(confusion: number[][], lossSum: number, probs: 
   const report = classificationReport(confusion);
   const count = sum(report.perClass.map((c) => c.support));
   if (count !== labels.length) throw new RangeError(`testReport: confusion counts ${count} images but there are ${labels.length} labels`);
-  return { loss: ratio(lossSum, count), ...report, confusion, rocAuc: await rocAucPerClass(probs, labels) };
+  const curves = await rocCurvesPerClass(probs, labels);
+  return { loss: ratio(lossSum, count), ...report, confusion, rocAuc: curves.map((c) => c.auc), roc: curves.map((c) => downsampleCurve(c)) };
 }
 
 /**

@@ -78,11 +78,6 @@ export async function rocCurvesPerClass(probs: Float32Array, labels: ArrayLike<n
   return curves;
 }
 
-/** AUC of each class against the rest (see rocCurvesPerClass). */
-export async function rocAucPerClass(probs: Float32Array, labels: ArrayLike<number>, classes = 10): Promise<number[]> {
-  return (await rocCurvesPerClass(probs, labels, classes)).map((curve) => curve.auc);
-}
-
 /**
  * At most `maxPoints` points of a curve for plotting, evenly spaced along its length (ROC curves are
  * monotone, so the length is Δfpr + Δtpr); the first and last points are kept exactly.

@@ -35,6 +35,8 @@ export interface TestReport {
   weighted: Averages;
   /** One-vs-rest ROC AUC per digit, from softmax probabilities. */
   rocAuc: number[];
+  /** Each digit's one-vs-rest ROC curve, at most 200 of its points (downsampleCurve: endpoints exact). */
+  roc: { fpr: number[]; tpr: number[] }[];
 }
 
 export interface RunResult {

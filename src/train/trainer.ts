@@ -555,6 +555,6 @@ async function firstConvFilters(model: Sequential): Promise<number[][][][] | nul
 
 function emptyReport(): TestReport {
   const zero = { precision: 0, recall: 0, f1: 0 };
-  return { loss: NaN, accuracy: 0, confusion: [], perClass: [], macro: zero, weighted: zero, rocAuc: [] };
+  return { loss: NaN, accuracy: 0, confusion: [], perClass: [], macro: zero, weighted: zero, rocAuc: [], roc: [] };
 }
 
