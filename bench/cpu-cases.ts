@@ -6,8 +6,8 @@ import { gatherBatch } from '../src/data/gather.ts';
 import { Rng, uniformInit } from '../src/data/random.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
 import { encode, type Dispatch } from '../src/gpu/kernel.ts';
-import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward, convOutputSize, type ConvGeometry } from '../src/layers/conv2d.ts';
-import { denseBackwardWeights, denseForward } from '../src/layers/dense.ts';
+import { conv2dBackwardData, conv2dBackwardFilter, conv2dBiasGrad, conv2dForward, convOutputSize, type ConvGeometry } from '../src/layers/conv2d.ts';
+import { denseBackwardWeights, denseBiasGrad, denseForward } from '../src/layers/dense.ts';
 import { createTotals, softmaxCrossEntropy } from '../src/train/loss.ts';
 import { optimizerStep } from '../src/train/optimizer.ts';
 import { packSteps } from '../src/train/step.ts';
@@ -35,9 +35,12 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   'conv2.forward': (gpu, rows) => [conv2dForward(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows })],
   'conv2.data': (gpu, rows) => [conv2dBackwardData(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows })],
   'conv2.filter': (gpu, rows) => conv2dBackwardFilter(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
+  'conv1.bias': (gpu, rows) => conv2dBiasGrad(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows }),
+  'conv2.bias': (gpu, rows) => conv2dBiasGrad(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
   // The MLP's 784→128 layer (issue 7: its forward and dW are most of a batch-1000 step).
   'dense1.forward': (gpu, rows) => [denseForward(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
   'dense1.weights': (gpu, rows) => [denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
+  'dense1.bias': (gpu, rows) => [denseBiasGrad(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
   // The MLP's Adam step (its 109,386 parameters; the batch does not matter) and its loss over the batch.
   adam: (gpu) => {
     const count = 109_440;
@@ -58,7 +61,7 @@ function denseBuffers(gpu: Gpu, rows: number) {
   const { inFeatures, outFeatures } = DENSE1;
   return {
     x: random(gpu, rows * inFeatures), y: random(gpu, rows * outFeatures), dy: random(gpu, rows * outFeatures),
-    weight: random(gpu, outFeatures * inFeatures), dWeight: random(gpu, outFeatures * inFeatures), bias: random(gpu, outFeatures),
+    weight: random(gpu, outFeatures * inFeatures), dWeight: random(gpu, outFeatures * inFeatures), bias: random(gpu, outFeatures), dBias: random(gpu, outFeatures),
   };
 }
 
@@ -73,7 +76,7 @@ function convBuffers(gpu: Gpu, g: ConvGeometry, rows: number) {
   const weights = g.outChannels * g.inChannels * g.kernel ** 2;
   return {
     x: random(gpu, inputs), dx: random(gpu, inputs), y: random(gpu, outputs), dy: random(gpu, outputs),
-    weight: random(gpu, weights), dWeight: random(gpu, weights), bias: random(gpu, g.outChannels),
+    weight: random(gpu, weights), dWeight: random(gpu, weights), bias: random(gpu, g.outChannels), dBias: random(gpu, g.outChannels),
   };
 }
 

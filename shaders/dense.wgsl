@@ -321,12 +321,19 @@ fn storeWeights(block: mat4x4f, out: u32, col: u32) {
 }
 
 // ---- bias gradient: db[o] = Σ_r dy[r, o], one invocation per output feature ------------------
+// Four rows per step (clamped to the last row, the clamped ones dropped by select): fewer, longer loop
+// iterations, 1.2–1.3× less SwiftShader CPU than one row per step (784→128 at batch 64 and 1000).
+// Splitting the rows over more workgroups, with a second pass to add the pieces as conv2d's bias
+// gradient does, gained nothing more there.
 
 @compute @workgroup_size(64)
 fn bias_grad(@builtin(global_invocation_id) id: vec3u) {
   let o = id.x;
   if (o >= dims.outFeatures) { return; }
-  var sum = 0.0;
-  for (var r = 0u; r < dims.rows; r++) { sum += dy[r * dims.outFeatures + o]; }
-  dBias[o] = sum;
+  var sum = vec4f(0.0);
+  for (var r = 0u; r < dims.rows; r += 4u) {
+    let at = rowStarts(r, dims.rows, dims.outFeatures) + o;
+    sum += select(vec4f(0.0), vec4f(dy[at.x], dy[at.y], dy[at.z], dy[at.w]), r + vec4u(0u, 1u, 2u, 3u) < vec4u(dims.rows));
+  }
+  dBias[o] = sum.x + sum.y + sum.z + sum.w;
 }

@@ -14,6 +14,8 @@ const cases: ConvSizes[] = [
   { rows: 2, inChannels: 1, height: 5, width: 5, outChannels: 16, kernel: 5, stride: 1, padding: 2 },
   { rows: 3, inChannels: 8, height: 11, width: 11, outChannels: 16, kernel: 4, stride: 3, padding: 1 },
   { rows: 2, inChannels: 16, height: 8, width: 8, outChannels: 16, kernel: 2, stride: 2, padding: 0 },
+  // Enough positions (121 images × 144) for the bias gradient to split the batch: 61 + 60 images per channel.
+  { rows: 121, inChannels: 1, height: 28, width: 28, outChannels: 2, kernel: 5, stride: 2, padding: 0 },
 ];
 
 for (const g of cases) {

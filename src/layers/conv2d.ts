@@ -133,16 +133,38 @@ export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: 
   return [filter, reduce];
 }
 
-/** dBias[co] = Σ_{n, oh, ow} dy[n, co, oh, ow] */
-export function conv2dBiasGrad(gpu: Gpu, a: ConvSizes & { dy: Binding; dBias: Binding }): Dispatch {
-  return kernel(gpu, {
-    shader: 'conv2d',
-    entry: 'bias_grad',
-    defines: geometryDefines(a, THREADS),
-    bind: { dims: dims(gpu, a.rows), dy: a.dy, dBias: a.dBias },
-    workgroups: [a.outChannels],
-    flops: a.rows * outputPositions(a) * a.outChannels,
-  });
+/** Invocations per workgroup of the bias gradient's first pass (BIAS_THREADS in shaders/conv2d.wgsl). */
+const BIAS_THREADS = 64;
+/**
+ * Aim for this many workgroups in the bias gradient's first pass (per channel, a range of images each)…
+ * Up to 256, as elementwise kernels use, took no less CPU on SwiftShader.
+ */
+const BIAS_WORKGROUPS = 64;
+/** …but give each at least this many positions: 1.2–1.4× less CPU than 4,096 at batch 64 (fixed cost per workgroup). */
+const MIN_BIAS_POSITIONS = 16384;
+
+/**
+ * dBias[co] = Σ_{n, oh, ow} dy[n, co, oh, ow]: the images are split over workgroups whose invocations write
+ * partial sums to a buffer made here, and a second dispatch adds them up.
+ */
+export function conv2dBiasGrad(gpu: Gpu, a: ConvSizes & { dy: Binding; dBias: Binding }): Dispatch[] {
+  const imagePositions = outputPositions(a);
+  const wanted = Math.min(Math.ceil(a.rows * imagePositions / MIN_BIAS_POSITIONS), Math.ceil(BIAS_WORKGROUPS / a.outChannels));
+  const splitDepth = Math.ceil(a.rows / wanted);
+  const splits = Math.ceil(a.rows / splitDepth);
+  const uniforms = dims(gpu, a.rows, splitDepth, splits);
+  const defines = geometryDefines(a, THREADS);
+  const partials = gpu.buffers.create('conv2d.dBiasSplits', splits * a.outChannels * BIAS_THREADS * 4, GPUBufferUsage.STORAGE);
+  return [
+    kernel(gpu, {
+      shader: 'conv2d', entry: 'bias_partials', defines, bind: { dims: uniforms, dy: a.dy, dBiasSplits: partials },
+      workgroups: [splits, a.outChannels], flops: a.rows * imagePositions * a.outChannels,
+    }),
+    kernel(gpu, {
+      shader: 'conv2d', entry: 'bias_reduce', defines, bind: { dims: uniforms, dBiasSplits: partials, dBias: a.dBias },
+      workgroups: [Math.ceil(a.outChannels / 64)], flops: splits * a.outChannels * BIAS_THREADS,
+    }),
+  ];
 }
 
 /** A 2-d convolution (PyTorch's `nn.Conv2d`, square kernel, zero padding) over [channels, height, width] inputs. */
@@ -190,7 +212,7 @@ export function conv2d(options: { out: number; kernel: number; stride?: number; 
       const dy = binding(args.dOutput);
       const backward = [
         ...conv2dBackwardFilter(gpu, { ...sizes, dy, x, dWeight: binding(args.grads.weight!) }),
-        conv2dBiasGrad(gpu, { ...sizes, dy, dBias: binding(args.grads.bias!) }),
+        ...conv2dBiasGrad(gpu, { ...sizes, dy, dBias: binding(args.grads.bias!) }),
       ];
       const inputActivation = fused.inputActivation && { activation: fused.inputActivation, x };
       if (args.dInput) backward.push(conv2dBackwardData(gpu, { ...sizes, dy, weight, dx: binding(args.dInput), inputActivation }));

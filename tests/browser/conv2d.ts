@@ -21,7 +21,7 @@ async function runConv(g: ConvSizes, dy: Float32Array) {
     conv2dForward(gpu, { ...g, ...buf }),
     conv2dBackwardData(gpu, { ...g, ...buf }),
     ...conv2dBackwardFilter(gpu, { ...g, ...buf }),
-    conv2dBiasGrad(gpu, { ...g, ...buf }),
+    ...conv2dBiasGrad(gpu, { ...g, ...buf }),
   ]);
   const out = { y: await readF32(gpu, buf.y), dx: await readF32(gpu, buf.dx), dWeight: await readF32(gpu, buf.dWeight), dBias: await readF32(gpu, buf.dBias) };
   for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
@@ -92,7 +92,7 @@ export async function conv2dBenchmark(rows = 1000, reps = 3): Promise<Record<str
     const products: Array<[string, Dispatch[]]> = [
       ['forward', [conv2dForward(gpu, { ...g, ...buf })]],
       ['dW', conv2dBackwardFilter(gpu, { ...g, ...buf })],
-      ['db', [conv2dBiasGrad(gpu, { ...g, ...buf })]],
+      ['db', conv2dBiasGrad(gpu, { ...g, ...buf })],
     ];
     if (needsDx) products.push(['dx', [conv2dBackwardData(gpu, { ...g, ...buf })]]);
     for (const [product, dispatches] of products) {
