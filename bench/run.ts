@@ -177,7 +177,7 @@ async function main(): Promise<number> {
         if (peers.includes('ours')) {
           const kernels = await inFreshPage<KernelProfile[]>(browser, base, 'peers.html', 'ours.ts', 'profileOurs', [workload, batch], 600, settings.verbose);
           profiles.push({ workload, batch, kernels });
-          console.log(`${kernelTable(kernels, roof)}\n`);
+          console.log(`${kernelTable(kernels, roof, group.find((r) => r.peer === 'ours')?.msPerStep)}\n`);
         }
       }
     }
