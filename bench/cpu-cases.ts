@@ -7,7 +7,7 @@ import { Rng, uniformInit } from '../src/data/random.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
 import { encode, type Dispatch } from '../src/gpu/kernel.ts';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dBiasGrad, conv2dForward, convOutputSize, type ConvGeometry } from '../src/layers/conv2d.ts';
-import { denseBackwardWeights, denseBiasGrad, denseForward } from '../src/layers/dense.ts';
+import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward } from '../src/layers/dense.ts';
 import { createTotals, softmaxCrossEntropy } from '../src/train/loss.ts';
 import { optimizerStep } from '../src/train/optimizer.ts';
 import { packSteps } from '../src/train/step.ts';
@@ -39,6 +39,7 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   'conv2.bias': (gpu, rows) => conv2dBiasGrad(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
   // The MLP's 784→128 layer (issue 7: its forward and dW are most of a batch-1000 step).
   'dense1.forward': (gpu, rows) => [denseForward(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
+  'dense1.data': (gpu, rows) => [denseBackwardData(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
   'dense1.weights': (gpu, rows) => [denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
   'dense1.bias': (gpu, rows) => [denseBiasGrad(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
   // The MLP's Adam step (its 109,386 parameters; the batch does not matter) and its loss over the batch.
@@ -60,7 +61,7 @@ const DENSE1 = { inFeatures: 784, outFeatures: 128 };
 function denseBuffers(gpu: Gpu, rows: number) {
   const { inFeatures, outFeatures } = DENSE1;
   return {
-    x: random(gpu, rows * inFeatures), y: random(gpu, rows * outFeatures), dy: random(gpu, rows * outFeatures),
+    x: random(gpu, rows * inFeatures), dx: random(gpu, rows * inFeatures), y: random(gpu, rows * outFeatures), dy: random(gpu, rows * outFeatures),
     weight: random(gpu, outFeatures * inFeatures), dWeight: random(gpu, outFeatures * inFeatures), bias: random(gpu, outFeatures), dBias: random(gpu, outFeatures),
   };
 }

@@ -21,15 +21,20 @@ enable subgroups;
 // SwiftShader, but 256 accumulators per invocation would spill on a GPU. Longer loop bodies also pay:
 // stepping the sum 1 at a time instead of 4 measured 1.3× slower.
 //
-// Subgroups (SUBGROUPS, set when the device has the `subgroups` feature; the plain kernels otherwise): in
-// forward and dW the invocations 4k … 4k+3 along x need the same rows of one operand (forward: x rows,
-// dW: dy rows) and differ only in the other. On SwiftShader those 4 are the lanes of one subgroup, so
-// instead of each loading all 8 of those rows per step, each loads 2 (its quad position k: rows k and
-// 4 + k) and takes the rest from its quad by subgroupShuffle: 10 vec4 loads per step instead of 16,
-// measured 1.2× less CPU for the 784→128 forward and dW at batch 1000. A "quad" is subgroup lanes
-// 4q … 4q+3, so any subgroup size works; WGSL does not say how lanes map onto invocation ids, so
-// quadsShare() checks once that every quad is complete and owns the same rows, and the kernel takes the
-// plain loop otherwise.
+// Subgroups (SUBGROUPS, set when the device has the `subgroups` feature; the plain kernels otherwise): a
+// quad, subgroup lanes 4q … 4q+3 (on SwiftShader: one SIMD register), computes a 16×16 tile as 2×2 blocks
+// of 8×8 (quadBlock()). The two lanes side by side need the same 8 rows of one operand, the two above
+// each other the same 8 of the other, so each lane loads half of both (16 + 16 floats per step instead
+// of 32 + 32) and takes the other halves from its partners with quadSwapX and quadSwapY. SwiftShader does a
+// quad swap as one register shuffle per component, against ~12 operations per component for
+// subgroupShuffle (it compares the source lane with every lane): the same 2×2 sharing by
+// subgroupShuffleXor measured no faster than the 4×1 quads it replaces (each lane loading 2 of 8 shared
+// rows, 10 loads per step). With quad swaps, CPU time against those, 784→128 at batch 64 and 1000, least
+// of 13 rounds under load 9-10 (an A/A copy read ×0.94–1.00): forward ×0.74 and ×0.75, dW ×0.71 and
+// ×0.72; dx (no subgroup variant before) ×0.68 and ×0.70. Stepping the sums 8 at a time measured no
+// faster. Any subgroup size from 4 works. Blocks are placed by local_invocation_index, and WGSL does not
+// say how lanes map onto invocations, so quadsAligned() checks once that every quad is complete and is
+// invocations 4m … 4m+3 in order; otherwise the kernel takes the plain loop over the same blocks.
 //
 // Fusion (src/graph/sequential.ts): forward stores f(x·Wᵀ + b) when an activation follows the layer, and
 // backward-data stores dx·f'(x) when an activation produced x, so those activations need no pass of
@@ -95,29 +100,53 @@ fn inside(first: u32, count: u32) -> vec4f {
   return vec4f(first + vec4u(0u, 1u, 2u, 3u) < vec4u(count));
 }
 
-// An invocation's 8×8 block of sums as four 4×4 matrices.
+// An invocation's 8×8 block of sums as four 4×4 matrices: mRC covers half R of its rows and half C of its
+// columns, where each half is 4 indices from a start that a vec2u (…Halves) holds.
 struct Block { m00: mat4x4f, m01: mat4x4f, m10: mat4x4f, m11: mat4x4f }
 
+// The halves of 8 indices from `first`, in order: what the plain entry points use.
+fn inOrder(first: u32) -> vec2u {
+  return vec2u(first, first + 4u);
+}
+
 #if ${SUBGROUPS}
-// Whether every quad of this subgroup (lanes 4q … 4q+3) is complete and its lanes have the same `key`
-// (the rows they share), so that quadColumns() may hand rows around. Called by all lanes; the result is
-// the same in all of them.
-fn quadsShare(key: u32, lane: u32) -> bool {
+// Where local invocation `local` puts its 8×8 block in the workgroup's 64×64 tile (column, row): the
+// quad of invocations 4m … 4m+3 covers a 16×16 tile, bit 0 of `local` picking the column half, bit 1 the
+// row half. So the invocations local ^ 1 share the rows and local ^ 2 share the columns.
+fn quadBlock(local: u32) -> vec2u {
+  let quad = local / 4u;
+  return vec2u((quad % 4u) * 16u + (local & 1u) * 8u, (quad / 4u) * 16u + (local & 2u) * 4u);
+}
+
+// The halves of 8 indices from `first`, the one this invocation loads first: of the two invocations that
+// share these 8 indices, the one with `bit` of `local` set loads the upper half, the other the lower.
+fn splitHalves(first: u32, local: u32, bit: u32) -> vec2u {
+  let mine = select(0u, 4u, (local & bit) != 0u);
+  return vec2u(first + mine, first + 4u - mine);
+}
+
+// Whether every quad of this subgroup (lanes 4q … 4q+3) is complete and is the local invocations
+// 4m … 4m+3 in order (lane 4q + j = invocation 4m + j), so that lane ^ 1 and lane ^ 2 are the partners
+// quadBlock() planned. WGSL does not say how lanes map onto invocations, hence the check. Called by all
+// lanes; the result is the same in all of them.
+fn quadsAligned(local: u32, lane: u32) -> bool {
   let first = lane & ~3u;
   let live = subgroupBallot(true);
   let complete = ((live[first / 32u] >> (first % 32u)) & 0xFu) == 0xFu;
-  let firstKey = subgroupShuffle(key, first);
-  return subgroupAll(complete && firstKey == key);
+  let firstLocal = subgroupShuffle(local, first);
+  return subgroupAll(complete && firstLocal == (local & ~3u) && (lane & 3u) == (local & 3u));
 }
 
-// The quad's 4 loads as the columns of a matrix, in each of its lanes: column j is lane 4q + j's `mine`.
-// Called only under `if (quadsShare(…))`, which is the same in all lanes of the subgroup: WGSL's uniformity
-// analysis cannot see that, hence the diagnostic filter.
+// The matrix of the partner across (lane ^ 1) and along (lane ^ 2) the quad. Called only under
+// `if (quadsAligned(…))`, which is the same in all lanes of the subgroup: WGSL's uniformity analysis
+// cannot see that, hence the diagnostic filters.
 @diagnostic(off, subgroup_uniformity)
-fn quadColumns(mine: vec4f, lane: u32) -> mat4x4f {
-  let first = lane & ~3u;
-  return mat4x4f(subgroupShuffle(mine, first), subgroupShuffle(mine, first + 1u),
-                 subgroupShuffle(mine, first + 2u), subgroupShuffle(mine, first + 3u));
+fn partnerX(mine: mat4x4f) -> mat4x4f {
+  return mat4x4f(quadSwapX(mine[0]), quadSwapX(mine[1]), quadSwapX(mine[2]), quadSwapX(mine[3]));
+}
+@diagnostic(off, subgroup_uniformity)
+fn partnerY(mine: mat4x4f) -> mat4x4f {
+  return mat4x4f(quadSwapY(mine[0]), quadSwapY(mine[1]), quadSwapY(mine[2]), quadSwapY(mine[3]));
 }
 #endif
 
@@ -125,29 +154,35 @@ fn quadColumns(mine: vec4f, lane: u32) -> mat4x4f {
 // acc column j = rows of y for output o_j: transpose(X_rows)·W_outs, X_rows = mat(x[r, i..i+3]).
 @compute @workgroup_size(WG_X, WG_Y)
 #if ${SUBGROUPS}
-fn forward(@builtin(global_invocation_id) id: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
-  let o0 = id.x * 8u;  // 8 outputs
-  let r0 = id.y * 8u;  // 8 rows
+fn forward(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
+           @builtin(subgroup_invocation_id) lane: u32) {
+  let at = group.xy * 64u + quadBlock(local);
+  let o0 = at.x;  // 8 outputs: W rows shared with invocation local ^ 2
+  let r0 = at.y;  // 8 rows: x rows shared with invocation local ^ 1
+  let rowHalves = splitHalves(r0, local, 1u);
+  let outHalves = splitHalves(o0, local, 2u);
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
   var acc: Block;
-  if (quadsShare(r0, lane)) { acc = forwardSumShared(r0, o0, lane); } else { acc = forwardSum(r0, o0); }
+  if (quadsAligned(local, lane)) {
+    acc = forwardSumShared(rowHalves, outHalves);
+  } else {
+    acc = forwardSum(rowHalves, outHalves);
+  }
   if (o0 >= dims.outFeatures || r0 >= dims.rows) { return; }
-  storeForwardBlock(acc, r0, o0);
+  storeForwardBlock(acc, rowHalves, outHalves);
 }
 
-// forwardSum with the x rows loaded once per quad: this lane loads rows r0 + k and r0 + 4 + k (k = lane mod 4).
-fn forwardSumShared(r0: u32, o0: u32, lane: u32) -> Block {
+// forwardSum loading only this invocation's halves (rowHalves.x, outHalves.x): its partners load the others.
+fn forwardSumShared(rowHalves: vec2u, outHalves: vec2u) -> Block {
   let in4 = dims.inFeatures / 4u;
-  let xRowA = min(r0 + (lane & 3u), dims.rows - 1u) * in4;
-  let xRowB = min(r0 + 4u + (lane & 3u), dims.rows - 1u) * in4;
-  let wRowsA = rowStarts(o0, dims.outFeatures, in4);
-  let wRowsB = rowStarts(o0 + 4u, dims.outFeatures, in4);
+  let xRows = rowStarts(rowHalves.x, dims.rows, in4);
+  let wRows = rowStarts(outHalves.x, dims.outFeatures, in4);
   var acc00 = mat4x4f(); var acc01 = mat4x4f(); var acc10 = mat4x4f(); var acc11 = mat4x4f();
   for (var i4 = 0u; i4 < in4; i4++) {
-    let xA = transpose(quadColumns(x[xRowA + i4], lane));
-    let xB = transpose(quadColumns(x[xRowB + i4], lane));
-    let wA = wColumns(wRowsA, i4);
-    let wB = wColumns(wRowsB, i4);
+    let xA = transpose(xColumns(xRows, i4));
+    let wA = wColumns(wRows, i4);
+    let xB = partnerX(xA);
+    let wB = partnerY(wA);
     acc00 += xA * wA; acc01 += xA * wB; acc10 += xB * wA; acc11 += xB * wB;
   }
   return Block(acc00, acc01, acc10, acc11);
@@ -157,16 +192,16 @@ fn forward(@builtin(global_invocation_id) id: vec3u) {
   let o0 = id.x * 8u;  // 8 outputs
   let r0 = id.y * 8u;  // 8 rows
   if (o0 >= dims.outFeatures || r0 >= dims.rows) { return; }
-  storeForwardBlock(forwardSum(r0, o0), r0, o0);
+  storeForwardBlock(forwardSum(inOrder(r0), inOrder(o0)), inOrder(r0), inOrder(o0));
 }
 #endif
 
-fn forwardSum(r0: u32, o0: u32) -> Block {
+fn forwardSum(rowHalves: vec2u, outHalves: vec2u) -> Block {
   let in4 = dims.inFeatures / 4u;
-  let xRowsA = rowStarts(r0, dims.rows, in4);
-  let xRowsB = rowStarts(r0 + 4u, dims.rows, in4);
-  let wRowsA = rowStarts(o0, dims.outFeatures, in4);
-  let wRowsB = rowStarts(o0 + 4u, dims.outFeatures, in4);
+  let xRowsA = rowStarts(rowHalves.x, dims.rows, in4);
+  let xRowsB = rowStarts(rowHalves.y, dims.rows, in4);
+  let wRowsA = rowStarts(outHalves.x, dims.outFeatures, in4);
+  let wRowsB = rowStarts(outHalves.y, dims.outFeatures, in4);
   var acc00 = mat4x4f(); var acc01 = mat4x4f(); var acc10 = mat4x4f(); var acc11 = mat4x4f();
   for (var i4 = 0u; i4 < in4; i4++) {
     let xA = transpose(xColumns(xRowsA, i4));
@@ -178,10 +213,10 @@ fn forwardSum(r0: u32, o0: u32) -> Block {
   return Block(acc00, acc01, acc10, acc11);
 }
 
-// mRC[j][k] = y[r0 + 4R + k, o0 + 4C + j]
-fn storeForwardBlock(acc: Block, r0: u32, o0: u32) {
-  storeForward(acc.m00, r0, o0); storeForward(acc.m01, r0, o0 + 4u);
-  storeForward(acc.m10, r0 + 4u, o0); storeForward(acc.m11, r0 + 4u, o0 + 4u);
+// mRC[j][k] = y[rowHalves[R] + k, outHalves[C] + j]
+fn storeForwardBlock(acc: Block, rowHalves: vec2u, outHalves: vec2u) {
+  storeForward(acc.m00, rowHalves.x, outHalves.x); storeForward(acc.m01, rowHalves.x, outHalves.y);
+  storeForward(acc.m10, rowHalves.y, outHalves.x); storeForward(acc.m11, rowHalves.y, outHalves.y);
 }
 
 fn storeForward(block: mat4x4f, row: u32, out: u32) {
@@ -197,28 +232,73 @@ fn storeForward(block: mat4x4f, row: u32, out: u32) {
 // ---- backward-data: dx[r, i] = Σ_o dy[r, o]·W[o, i] ----------------------------------------
 // acc column j = dx row r_j over 4 inputs: W_slab·DY_rows, W_slab = mat(W[o, i..i+3]) over 4 o.
 @compute @workgroup_size(WG_X, WG_Y)
+#if ${SUBGROUPS}
+fn backward_data(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
+                 @builtin(subgroup_invocation_id) lane: u32) {
+  let at = group.xy * 64u + quadBlock(local);
+  let i0 = at.x;  // 8 inputs: W columns shared with invocation local ^ 2
+  let r0 = at.y;  // 8 rows: dy rows shared with invocation local ^ 1
+  let inHalves = splitHalves(i0, local, 2u);
+  let rowHalves = splitHalves(r0, local, 1u);
+  // No early return past the end: loads are clamped anyway, and the quad needs every lane.
+  var acc: Block;
+  if (quadsAligned(local, lane)) {
+    acc = dataSumShared(inHalves, rowHalves);
+  } else {
+    acc = dataSum(inHalves, rowHalves);
+  }
+  if (i0 >= dims.inFeatures || r0 >= dims.rows) { return; }
+  storeDataBlock(acc, inHalves, rowHalves);
+}
+
+// dataSum loading only this invocation's halves (inHalves.x, rowHalves.x): its partners load the others.
+fn dataSumShared(inHalves: vec2u, rowHalves: vec2u) -> Block {
+  let in4 = dims.inFeatures / 4u;
+  let iA = min(inHalves.x / 4u, in4 - 1u);
+  let dyRows = rowStarts(rowHalves.x, dims.rows, dims.outFeatures);
+  var acc00 = mat4x4f(); var acc01 = mat4x4f(); var acc10 = mat4x4f(); var acc11 = mat4x4f();
+  for (var o = 0u; o < dims.outFeatures; o += 4u) {
+    let outs = clamped4(o, dims.outFeatures);
+    let dA = dyColumns(dyRows, outs);
+    let wA = maskColumns(wColumns(outs * in4, iA), inside(o, dims.outFeatures));
+    let dB = partnerX(dA);
+    let wB = partnerY(wA);
+    acc00 += wA * dA; acc01 += wB * dA; acc10 += wA * dB; acc11 += wB * dB;
+  }
+  return Block(acc00, acc01, acc10, acc11);
+}
+#else
 fn backward_data(@builtin(global_invocation_id) id: vec3u) {
   let i0 = id.x * 8u;  // 8 inputs (two vec4 columns of W)
   let r0 = id.y * 8u;  // 8 rows
   if (i0 >= dims.inFeatures || r0 >= dims.rows) { return; }
+  storeDataBlock(dataSum(inOrder(i0), inOrder(r0)), inOrder(i0), inOrder(r0));
+}
+#endif
+
+fn dataSum(inHalves: vec2u, rowHalves: vec2u) -> Block {
   let in4 = dims.inFeatures / 4u;
-  let ia = i0 / 4u;
-  let ib = min(ia + 1u, in4 - 1u);
-  let dyRowsA = rowStarts(r0, dims.rows, dims.outFeatures);
-  let dyRowsB = rowStarts(r0 + 4u, dims.rows, dims.outFeatures);
+  let iA = min(inHalves.x / 4u, in4 - 1u);
+  let iB = min(inHalves.y / 4u, in4 - 1u);
+  let dyRowsA = rowStarts(rowHalves.x, dims.rows, dims.outFeatures);
+  let dyRowsB = rowStarts(rowHalves.y, dims.rows, dims.outFeatures);
   var acc00 = mat4x4f(); var acc01 = mat4x4f(); var acc10 = mat4x4f(); var acc11 = mat4x4f();
   for (var o = 0u; o < dims.outFeatures; o += 4u) {
     let outs = clamped4(o, dims.outFeatures);
     let keep = inside(o, dims.outFeatures);
     let dA = dyColumns(dyRowsA, outs);
     let dB = dyColumns(dyRowsB, outs);
-    let wA = maskColumns(wColumns(outs * in4, ia), keep);
-    let wB = maskColumns(wColumns(outs * in4, ib), keep);
+    let wA = maskColumns(wColumns(outs * in4, iA), keep);
+    let wB = maskColumns(wColumns(outs * in4, iB), keep);
     acc00 += wA * dA; acc01 += wB * dA; acc10 += wA * dB; acc11 += wB * dB;
   }
-  // accRC[j][k] = dx[r0 + 4R + j, i0 + 4C + k]
-  storeRows(acc00, r0, i0); storeRows(acc01, r0, i0 + 4u);
-  storeRows(acc10, r0 + 4u, i0); storeRows(acc11, r0 + 4u, i0 + 4u);
+  return Block(acc00, acc01, acc10, acc11);
+}
+
+// mRC[j][k] = dx[rowHalves[R] + j, inHalves[C] + k]
+fn storeDataBlock(acc: Block, inHalves: vec2u, rowHalves: vec2u) {
+  storeRows(acc.m00, rowHalves.x, inHalves.x); storeRows(acc.m01, rowHalves.x, inHalves.y);
+  storeRows(acc.m10, rowHalves.y, inHalves.x); storeRows(acc.m11, rowHalves.y, inHalves.y);
 }
 
 fn storeRows(block: mat4x4f, row: u32, col: u32) {
@@ -246,32 +326,37 @@ fn inputSlope(i4: u32) -> vec4f {
 // acc column j = dW row o_j over 4 inputs: X_slab·transpose(DY_slab), slabs over 4 rows r.
 @compute @workgroup_size(WG_X, WG_Y)
 #if ${SUBGROUPS}
-fn backward_weights(@builtin(global_invocation_id) id: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
-  let i0 = id.x * 8u;  // 8 inputs
-  let o0 = id.y * 8u;  // 8 outputs
+fn backward_weights(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
+                    @builtin(subgroup_invocation_id) lane: u32) {
+  let at = group.xy * 64u + quadBlock(local);
+  let i0 = at.x;  // 8 inputs: x columns shared with invocation local ^ 2
+  let o0 = at.y;  // 8 outputs: dy columns shared with invocation local ^ 1
+  let inHalves = splitHalves(i0, local, 2u);
+  let outHalves = splitHalves(o0, local, 1u);
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
   var acc: Block;
-  if (quadsShare(o0, lane)) { acc = weightsSumShared(i0, o0, lane); } else { acc = weightsSum(i0, o0); }
+  if (quadsAligned(local, lane)) {
+    acc = weightsSumShared(inHalves, outHalves);
+  } else {
+    acc = weightsSum(inHalves, outHalves);
+  }
   if (i0 >= dims.inFeatures || o0 >= dims.outFeatures) { return; }
-  storeWeightsBlock(acc, i0, o0);
+  storeWeightsBlock(acc, inHalves, outHalves);
 }
 
-// weightsSum with the dy rows loaded once per quad: this lane loads row r + k (k = lane mod 4) of its 8 outputs.
-fn weightsSumShared(i0: u32, o0: u32, lane: u32) -> Block {
+// weightsSum loading only this invocation's halves (inHalves.x, outHalves.x): its partners load the others.
+fn weightsSumShared(inHalves: vec2u, outHalves: vec2u) -> Block {
   let in4 = dims.inFeatures / 4u;
-  let ia = min(i0 / 4u, in4 - 1u);
-  let ib = min(ia + 1u, in4 - 1u);
-  let oA = clamped4(o0, dims.outFeatures);
-  let oB = clamped4(o0 + 4u, dims.outFeatures);
+  let iA = min(inHalves.x / 4u, in4 - 1u);
+  let oA = clamped4(outHalves.x, dims.outFeatures);
   var acc00 = mat4x4f(); var acc01 = mat4x4f(); var acc10 = mat4x4f(); var acc11 = mat4x4f();
   for (var r = 0u; r < dims.rows; r += 4u) {
     let xRows = rowStarts(r, dims.rows, in4);
-    let keep = inside(r, dims.rows);
-    let xA = maskColumns(xColumns(xRows, ia), keep);
-    let xB = maskColumns(xColumns(xRows, ib), keep);
-    let dyStart = min(r + (lane & 3u), dims.rows - 1u) * dims.outFeatures;
-    let dA = transpose(quadColumns(dyRow(dyStart, oA), lane));
-    let dB = transpose(quadColumns(dyRow(dyStart, oB), lane));
+    let dyRows = rowStarts(r, dims.rows, dims.outFeatures);
+    let xA = maskColumns(xColumns(xRows, iA), inside(r, dims.rows));
+    let dA = transpose(dyColumns(dyRows, oA));
+    let xB = partnerY(xA);
+    let dB = partnerX(dA);
     acc00 += xA * dA; acc01 += xB * dA; acc10 += xA * dB; acc11 += xB * dB;
   }
   return Block(acc00, acc01, acc10, acc11);
@@ -281,23 +366,23 @@ fn backward_weights(@builtin(global_invocation_id) id: vec3u) {
   let i0 = id.x * 8u;  // 8 inputs
   let o0 = id.y * 8u;  // 8 outputs
   if (i0 >= dims.inFeatures || o0 >= dims.outFeatures) { return; }
-  storeWeightsBlock(weightsSum(i0, o0), i0, o0);
+  storeWeightsBlock(weightsSum(inOrder(i0), inOrder(o0)), inOrder(i0), inOrder(o0));
 }
 #endif
 
-fn weightsSum(i0: u32, o0: u32) -> Block {
+fn weightsSum(inHalves: vec2u, outHalves: vec2u) -> Block {
   let in4 = dims.inFeatures / 4u;
-  let ia = min(i0 / 4u, in4 - 1u);
-  let ib = min(ia + 1u, in4 - 1u);
-  let oA = clamped4(o0, dims.outFeatures);
-  let oB = clamped4(o0 + 4u, dims.outFeatures);
+  let iA = min(inHalves.x / 4u, in4 - 1u);
+  let iB = min(inHalves.y / 4u, in4 - 1u);
+  let oA = clamped4(outHalves.x, dims.outFeatures);
+  let oB = clamped4(outHalves.y, dims.outFeatures);
   var acc00 = mat4x4f(); var acc01 = mat4x4f(); var acc10 = mat4x4f(); var acc11 = mat4x4f();
   for (var r = 0u; r < dims.rows; r += 4u) {
     let xRows = rowStarts(r, dims.rows, in4);
     let dyRows = rowStarts(r, dims.rows, dims.outFeatures);
     let keep = inside(r, dims.rows);
-    let xA = maskColumns(xColumns(xRows, ia), keep);
-    let xB = maskColumns(xColumns(xRows, ib), keep);
+    let xA = maskColumns(xColumns(xRows, iA), keep);
+    let xB = maskColumns(xColumns(xRows, iB), keep);
     let dA = transpose(dyColumns(dyRows, oA));
     let dB = transpose(dyColumns(dyRows, oB));
     acc00 += xA * dA; acc01 += xB * dA; acc10 += xA * dB; acc11 += xB * dB;
@@ -305,10 +390,10 @@ fn weightsSum(i0: u32, o0: u32) -> Block {
   return Block(acc00, acc01, acc10, acc11);
 }
 
-// mOI[j][k] = dW[o0 + 4O + j, i0 + 4I + k]
-fn storeWeightsBlock(acc: Block, i0: u32, o0: u32) {
-  storeWeights(acc.m00, o0, i0); storeWeights(acc.m01, o0, i0 + 4u);
-  storeWeights(acc.m10, o0 + 4u, i0); storeWeights(acc.m11, o0 + 4u, i0 + 4u);
+// mOI[j][k] = dW[outHalves[O] + j, inHalves[I] + k]
+fn storeWeightsBlock(acc: Block, inHalves: vec2u, outHalves: vec2u) {
+  storeWeights(acc.m00, outHalves.x, inHalves.x); storeWeights(acc.m01, outHalves.x, inHalves.y);
+  storeWeights(acc.m10, outHalves.y, inHalves.x); storeWeights(acc.m11, outHalves.y, inHalves.y);
 }
 
 fn storeWeights(block: mat4x4f, out: u32, col: u32) {

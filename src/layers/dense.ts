@@ -48,7 +48,7 @@ export function matmul(
 }
 
 /**
- * Defines of shaders/dense.wgsl: forward and dW share loads within subgroups where the device can; the
+ * Defines of shaders/dense.wgsl: forward, dx and dW share loads within subgroup quads where the device can; the
  * activation fused into the entry point (forward: the next layer's; backward-data: the input's), if any.
  */
 function denseDefines(gpu: Gpu, activation: Activation | null = null) {
