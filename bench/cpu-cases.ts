@@ -42,6 +42,9 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   'dense1.data': (gpu, rows) => [denseBackwardData(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
   'dense1.weights': (gpu, rows) => [denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
   'dense1.bias': (gpu, rows) => [denseBiasGrad(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
+  // cnn-arch1's 800→10 layer: a product 10 outputs wide (forward) or tall (dW).
+  'dense10.forward': (gpu, rows) => [denseForward(gpu, { ...denseBuffers(gpu, rows, DENSE10), ...DENSE10, rows })],
+  'dense10.weights': (gpu, rows) => [denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows, DENSE10), ...DENSE10, rows })],
   // The MLP's Adam step (its 109,386 parameters; the batch does not matter) and its loss over the batch.
   adam: (gpu) => {
     const count = 109_440;
@@ -57,9 +60,9 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
 };
 
 const DENSE1 = { inFeatures: 784, outFeatures: 128 };
+const DENSE10 = { inFeatures: 800, outFeatures: 10 };
 
-function denseBuffers(gpu: Gpu, rows: number) {
-  const { inFeatures, outFeatures } = DENSE1;
+function denseBuffers(gpu: Gpu, rows: number, { inFeatures, outFeatures } = DENSE1) {
   return {
     x: random(gpu, rows * inFeatures), dx: random(gpu, rows * inFeatures), y: random(gpu, rows * outFeatures), dy: random(gpu, rows * outFeatures),
     weight: random(gpu, outFeatures * inFeatures), dWeight: random(gpu, outFeatures * inFeatures), bias: random(gpu, outFeatures), dBias: random(gpu, outFeatures),

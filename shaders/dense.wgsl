@@ -60,8 +60,15 @@ struct Dims {
 @group(0) @binding(7) var<storage, read_write> dWeight: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dBias: array<f32>;
 
-const WG_X: u32 = 8u;
-const WG_Y: u32 = 8u;
+// A workgroup covers a tile of 64 blocks of 8×8, TILE_X blocks wide: 8 × 8 blocks (64×64 outputs) in
+// general, but 2 × 32 (16×256) when the product has at most 16 columns and 32 × 2 when it has at most 16
+// rows (src/layers/dense.ts picks), so that a 10-class layer does not compute 3 blocks past its last
+// output for every one it needs: cnn-arch1's 800→10 layer then took 3.3–3.7× less CPU at batch 1000
+// (forward and dW), its dW 3.3× less at batch 64 (bench/cpu-cases.ts `dense10.*`).
+const TILE_X: u32 = ${TILE_X}u;
+const WG_X: u32 = TILE_X;
+const WG_Y: u32 = 64u / TILE_X;
+const TILE: vec2u = vec2u(WG_X, WG_Y) * 8u;  // outputs
 
 // Indices first … first+3, clamped to count − 1 (inside() says which were not clamped).
 fn clamped4(first: u32, count: u32) -> vec4u {
@@ -110,12 +117,13 @@ fn inOrder(first: u32) -> vec2u {
 }
 
 #if ${SUBGROUPS}
-// Where local invocation `local` puts its 8×8 block in the workgroup's 64×64 tile (column, row): the
-// quad of invocations 4m … 4m+3 covers a 16×16 tile, bit 0 of `local` picking the column half, bit 1 the
-// row half. So the invocations local ^ 1 share the rows and local ^ 2 share the columns.
+// Where local invocation `local` puts its 8×8 block in the workgroup's tile (column, row): the quad of
+// invocations 4m … 4m+3 covers a 16×16 tile, bit 0 of `local` picking the column half, bit 1 the row
+// half. So the invocations local ^ 1 share the rows and local ^ 2 share the columns.
 fn quadBlock(local: u32) -> vec2u {
   let quad = local / 4u;
-  return vec2u((quad % 4u) * 16u + (local & 1u) * 8u, (quad / 4u) * 16u + (local & 2u) * 4u);
+  let quadsAcross = TILE_X / 2u;
+  return vec2u((quad % quadsAcross) * 16u + (local & 1u) * 8u, (quad / quadsAcross) * 16u + (local & 2u) * 4u);
 }
 
 // The halves of 8 indices from `first`, the one this invocation loads first: of the two invocations that
@@ -156,7 +164,7 @@ fn partnerY(mine: mat4x4f) -> mat4x4f {
 #if ${SUBGROUPS}
 fn forward(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
            @builtin(subgroup_invocation_id) lane: u32) {
-  let at = group.xy * 64u + quadBlock(local);
+  let at = group.xy * TILE + quadBlock(local);
   let o0 = at.x;  // 8 outputs: W rows shared with invocation local ^ 2
   let r0 = at.y;  // 8 rows: x rows shared with invocation local ^ 1
   let rowHalves = splitHalves(r0, local, 1u);
@@ -235,7 +243,7 @@ fn storeForward(block: mat4x4f, row: u32, out: u32) {
 #if ${SUBGROUPS}
 fn backward_data(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                  @builtin(subgroup_invocation_id) lane: u32) {
-  let at = group.xy * 64u + quadBlock(local);
+  let at = group.xy * TILE + quadBlock(local);
   let i0 = at.x;  // 8 inputs: W columns shared with invocation local ^ 2
   let r0 = at.y;  // 8 rows: dy rows shared with invocation local ^ 1
   let inHalves = splitHalves(i0, local, 2u);
@@ -328,7 +336,7 @@ fn inputSlope(i4: u32) -> vec4f {
 #if ${SUBGROUPS}
 fn backward_weights(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                     @builtin(subgroup_invocation_id) lane: u32) {
-  let at = group.xy * 64u + quadBlock(local);
+  let at = group.xy * TILE + quadBlock(local);
   let i0 = at.x;  // 8 inputs: x columns shared with invocation local ^ 2
   let o0 = at.y;  // 8 outputs: dy columns shared with invocation local ^ 1
   let inHalves = splitHalves(i0, local, 2u);

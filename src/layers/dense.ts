@@ -9,8 +9,15 @@ import { binding, product } from '../graph/tensor.ts';
 /** Tile sizes of shaders/matmul_tiled.wgsl: 32×32 outputs per workgroup (64 invocations × 4×4), K in slices of 16. */
 export const TILE = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
 
-/** Outputs per workgroup side of shaders/dense.wgsl: 8×8 invocations × 8×8 outputs each. */
-const BLOCK = 64;
+/**
+ * The tile of shaders/dense.wgsl's workgroups (64 invocations × 8×8 outputs each), for a product of
+ * `columns` × `rows` outputs: TILE_X blocks across, 64 / TILE_X down; narrow for products at most 16
+ * columns wide (a 10-class layer's forward), flat for those at most 16 rows tall (its dW), square otherwise.
+ */
+function tiling(columns: number, rows: number): { defines: { TILE_X: number }; workgroups: [number, number] } {
+  const across = columns <= 16 ? 2 : rows <= 16 ? 32 : 8;
+  return { defines: { TILE_X: across }, workgroups: [Math.ceil(columns / (across * 8)), Math.ceil(rows / ((64 / across) * 8))] };
+}
 
 interface DenseSizes {
   rows: number;
@@ -52,7 +59,7 @@ export function matmul(
  * activation fused into the entry point (forward: the next layer's; backward-data: the input's), if any.
  */
 function denseDefines(gpu: Gpu, activation: Activation | null = null) {
-  return { SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation) };
+  return { SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation), TILE_X: 8 };
 }
 
 function denseDims(gpu: Gpu, s: DenseSizes): GPUBuffer {
@@ -66,10 +73,11 @@ export function denseForward(gpu: Gpu, a: DenseSizes & { x: Binding; weight: Bin
     if (a.activation) throw new Error('dense: only the register-blocked kernel (in a multiple of 4) applies an activation');
     return matmul(gpu, { label: 'dense.forward', a: a.x, b: a.weight, c: a.y, bias: a.bias, M: a.rows, N: a.outFeatures, K: a.inFeatures, aTransposed: false, bTransposed: true });
   }
+  const tile = tiling(a.outFeatures, a.rows);
   return kernel(gpu, {
-    shader: 'dense', entry: 'forward', defines: denseDefines(gpu, a.activation ?? null), label: 'dense.forward', flops,
+    shader: 'dense', entry: 'forward', defines: { ...denseDefines(gpu, a.activation ?? null), ...tile.defines }, label: 'dense.forward', flops,
     bind: { dims: denseDims(gpu, a), x: a.x, weight: a.weight, bias: a.bias, y: a.y },
-    workgroups: [Math.ceil(a.outFeatures / BLOCK), Math.ceil(a.rows / BLOCK)],
+    workgroups: tile.workgroups,
   });
 }
 
@@ -86,10 +94,11 @@ export function denseBackwardData(
     if (a.inputActivation) throw new Error('dense: only the register-blocked kernel (in a multiple of 4) applies an activation');
     return matmul(gpu, { label: 'dense.backward_data', a: a.dy, b: a.weight, c: a.dx, M: a.rows, N: a.inFeatures, K: a.outFeatures, aTransposed: false, bTransposed: false });
   }
+  const tile = tiling(a.inFeatures, a.rows);
   return kernel(gpu, {
-    shader: 'dense', entry: 'backward_data', defines: denseDefines(gpu, a.inputActivation?.activation ?? null), label: 'dense.backward_data', flops,
+    shader: 'dense', entry: 'backward_data', defines: { ...denseDefines(gpu, a.inputActivation?.activation ?? null), ...tile.defines }, label: 'dense.backward_data', flops,
     bind: { dims: denseDims(gpu, a), dy: a.dy, weight: a.weight, dx: a.dx, ...(a.inputActivation && { x: a.inputActivation.x }) },
-    workgroups: [Math.ceil(a.inFeatures / BLOCK), Math.ceil(a.rows / BLOCK)],
+    workgroups: tile.workgroups,
   });
 }
 
@@ -99,10 +108,11 @@ export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x:
   if (!usesBlockedKernel(a)) {
     return matmul(gpu, { label: 'dense.backward_weights', a: a.dy, b: a.x, c: a.dWeight, M: a.outFeatures, N: a.inFeatures, K: a.rows, aTransposed: true, bTransposed: false });
   }
+  const tile = tiling(a.inFeatures, a.outFeatures);
   return kernel(gpu, {
-    shader: 'dense', entry: 'backward_weights', defines: denseDefines(gpu), label: 'dense.backward_weights', flops,
+    shader: 'dense', entry: 'backward_weights', defines: { ...denseDefines(gpu), ...tile.defines }, label: 'dense.backward_weights', flops,
     bind: { dims: denseDims(gpu, a), dy: a.dy, x: a.x, dWeight: a.dWeight },
-    workgroups: [Math.ceil(a.inFeatures / BLOCK), Math.ceil(a.outFeatures / BLOCK)],
+    workgroups: tile.workgroups,
   });
 }
 
