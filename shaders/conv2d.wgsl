@@ -1,3 +1,7 @@
+#if ${SUBGROUPS}
+enable subgroups;
+#endif
+
 // Conv2d (NCHW, square KSIZE×KSIZE kernel, stride STRIDE, zero padding PAD) as three implicit GEMMs:
 // im2col is never stored, each product computes the im2col addresses it needs from its loop index.
 //
@@ -18,14 +22,25 @@
 // (dWeightSplits) and reduce_splits adds the pieces.
 //
 // Register blocking: an invocation owns 8 rows (channels) × 8 columns (positions, or kernel taps for
-// backward-filter) in 16 vec4 accumulators; per step of the sum it loads 8 row values (the same in every
-// invocation: a broadcast) and 8 column values for 64 multiply-adds, and splits its index once for both
-// halves of 4 columns. Against 8×4 blocks this measured 1.07× less SwiftShader CPU time over cnn-arch1's
-// convolutions (1.1× for backward-filter of the first, 1.02–1.08× for the others, bench/cpu-ab.ts); a
-// larger block would pass 64 accumulators, which a GPU would spill. Columns are strided (tx, tx + 64, …)
-// so neighbouring invocations read neighbouring addresses. Each sum is ONE flat loop whose index is
-// split by constant divisors (geometry is compiled in, one pipeline per layer shape; only the batch size
-// travels in `dims`).
+// backward-filter) in 16 vec4 accumulators; per step of the sum it takes 8 row values (weights, or dy
+// for backward-filter: the same in every invocation) and loads 8 column values for 64 multiply-adds, and
+// splits its index once for both halves of 4 columns. Against 8×4 blocks this measured 1.07× less
+// SwiftShader CPU time over cnn-arch1's convolutions (1.1× for backward-filter of the first, 1.02–1.08×
+// for the others, bench/cpu-ab.ts); a larger block would pass 64 accumulators, which a GPU would spill.
+// Columns are strided (tx, tx + 64, …) so neighbouring invocations read neighbouring addresses. Each sum
+// is ONE flat loop whose index is split by constant divisors (geometry is compiled in, one pipeline per
+// layer shape; only the batch size travels in `dims`).
+//
+// Subgroups (SUBGROUPS, set when the device has the `subgroups` feature; the plain loops otherwise): on
+// SwiftShader every lane loads the 8 row values one by one although they are the same in all of them, so
+// the 4 lanes of a quad each load 2 and take the other 6 by quadBroadcast (sharedRows): 10 loads per step
+// instead of 16. CPU time against the plain loops (bench/cpu-ab.ts, least of 11–15 rounds, batch 64 and
+// 1000, five runs; an A/A copy read ×0.92–1.08, ×0.98–1.02 in the quietest run): forward ×0.91–0.99 for
+// conv 1→16 and ×0.85–0.94 for conv 16→8, backward-data ×0.81–0.91, backward-filter ×0.77–0.95 (mostly
+// ×0.83–0.87). subgroupBroadcast from lanes 0–3 measured the same, subgroupShuffle 1.02–1.05× slower.
+// Each quad lane loading all 8 rows of one of 4 steps instead (2 vec4 broadcasts a step, the loop
+// unrolled by 4) ran forward ×1.15 slower than the plain loop for conv 1→16 and no faster for 16→8.
+// The plain loops, which now share their loop bodies (forwardStep, …) with these, measured unchanged.
 //
 // No workgroup-memory staging, measured on SwiftShader (the CPU adapter the tests run on) at batch 1000:
 // a dense.wgsl-style version staging 16×64 tiles (4×4 per invocation) ran the MNIST layers 3–8× slower.
@@ -109,6 +124,45 @@ fn dyRows(starts: array<vec4u, 2>, offset: u32) -> array<vec4f, 2> {
   return array(vec4f(dy[a.x], dy[a.y], dy[a.z], dy[a.w]), vec4f(dy[b.x], dy[b.y], dy[b.z], dy[b.w]));
 }
 
+#if ${SUBGROUPS}
+// Every invocation of a workgroup walks the same 8 rows, so each quad of subgroup lanes (4q … 4q+3) can
+// share their loads: quad lane k loads rows k and 4 + k (laneRowStarts: where they start, clamped as in
+// rowStarts) and sharedRows() hands them to the other three. WGSL does not say how lanes map onto
+// invocations, so quadsComplete() checks once that every quad of the subgroup is running (the plain loop
+// runs otherwise); which invocations form a quad does not matter, they all want the same rows.
+// Called by all lanes; the result is the same in all of them.
+fn quadsComplete(lane: u32) -> bool {
+  let first = lane & ~3u;
+  let live = subgroupBallot(true);
+  return subgroupAll(((live[first / 32u] >> (first % 32u)) & 0xFu) == 0xFu);
+}
+
+fn laneRowStarts(row: u32, rows: u32, rowStride: u32, lane: u32) -> vec2u {
+  return min(row + (lane & 3u) + vec2u(0u, 4u), vec2u(rows - 1u)) * rowStride;
+}
+
+// The 8 row values of one step in every lane, as rows 0–3 and 4–7, from each quad lane k's `mine` (rows k,
+// 4 + k). Broadcasts from constant lanes, the cheap path in SwiftShader (see the header). Called only under
+// `if (quadsComplete(…))`, which is the same in all lanes of the subgroup: WGSL's uniformity analysis
+// cannot see that, hence the diagnostic filter.
+@diagnostic(off, subgroup_uniformity)
+fn sharedRows(mine: vec2f) -> array<vec4f, 2> {
+  let k0 = quadBroadcast(mine, 0u);
+  let k1 = quadBroadcast(mine, 1u);
+  let k2 = quadBroadcast(mine, 2u);
+  let k3 = quadBroadcast(mine, 3u);
+  return array(vec4f(k0.x, k1.x, k2.x, k3.x), vec4f(k0.y, k1.y, k2.y, k3.y));
+}
+
+fn weightPair(starts: vec2u, offset: u32) -> vec2f {
+  return vec2f(weight[starts.x + offset], weight[starts.y + offset]);
+}
+
+fn dyPair(starts: vec2u, offset: u32) -> vec2f {
+  return vec2f(dy[starts.x + offset], dy[starts.y + offset]);
+}
+#endif
+
 // 4 columns of a block, worked out once per invocation: two coordinates, an offset and whether the column exists.
 struct Columns { h: vec4u, w: vec4u, base: vec4u, valid: vec4<bool> }
 
@@ -137,23 +191,39 @@ fn outputColumns(p: u32) -> Columns {
 }
 
 
+// One step of forward's sum: tap j = (ci, kh, kw) of the 8 weight rows `w` times x under it in each column.
+fn forwardStep(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array<vec4f, 8>>, lo: Columns, hi: Columns, j: u32, w: array<vec4f, 2>) {
+  // im2col(x)[j, columns]: x under tap j of each receptive field.
+  let kh = (j % KK) / KSIZE;
+  let kw = j % KSIZE;
+  let channel = (j / KK) * IN_HW;
+  accumulate(accLo, w[0], w[1], xAt(lo.h + kh, lo.w + kw, lo.base + channel, lo.valid));
+  accumulate(accHi, w[0], w[1], xAt(hi.h + kh, hi.w + kw, hi.base + channel, hi.valid));
+}
+
 @compute @workgroup_size(THREADS)
+#if ${SUBGROUPS}
+fn forward(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) local: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
+#else
 fn forward(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) local: vec3u) {
+#endif
   let row = group.z * ROWS;
   let first = (group.x + group.y * groups.x) * THREADS * COLS + local.x;
   let lo = outputColumns(first);
   let hi = outputColumns(first + 4u * THREADS);
-  let weightStarts = rowStarts(row, COUT, PATCH);
   var accLo: array<vec4f, 8>;
   var accHi: array<vec4f, 8>;
-  for (var j = 0u; j < PATCH; j++) {
-    // im2col(x)[j, columns]: x under tap j = (ci, kh, kw) of each receptive field.
-    let kh = (j % KK) / KSIZE;
-    let kw = j % KSIZE;
-    let channel = (j / KK) * IN_HW;
-    let w = weightRows(weightStarts, j);
-    accumulate(&accLo, w[0], w[1], xAt(lo.h + kh, lo.w + kw, lo.base + channel, lo.valid));
-    accumulate(&accHi, w[0], w[1], xAt(hi.h + kh, hi.w + kw, hi.base + channel, hi.valid));
+#if ${SUBGROUPS}
+  if (quadsComplete(lane)) {
+    let mine = laneRowStarts(row, COUT, PATCH, lane);
+    for (var j = 0u; j < PATCH; j++) { forwardStep(&accLo, &accHi, lo, hi, j, sharedRows(weightPair(mine, j))); }
+  } else {
+#else
+  {
+#endif
+    // The plain loop: each lane loads all 8 rows (with SUBGROUPS only when a quad is incomplete).
+    let weightStarts = rowStarts(row, COUT, PATCH);
+    for (var j = 0u; j < PATCH; j++) { forwardStep(&accLo, &accHi, lo, hi, j, weightRows(weightStarts, j)); }
   }
   for (var i = 0u; i < 4u; i++) {
     storeY(first + i * THREADS, accLo[2u * i], accLo[2u * i + 1u], row);
@@ -200,22 +270,43 @@ fn dyAt(c: Columns, kh: u32, kw: u32, channel: u32) -> vec4f {
   return select(vec4f(0.0), vec4f(dy[at.x], dy[at.y], dy[at.z], dy[at.w]), inside);
 }
 
+// One step of backward-data's gather: tap t = (co, kh, kw) of the 8 weight rows `w` times the dy it takes
+// to each column.
+fn dataStep(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array<vec4f, 8>>, lo: Columns, hi: Columns, t: u32, w: array<vec4f, 2>) {
+  let kh = (t % KK) / KSIZE;
+  let kw = t % KSIZE;
+  let channel = (t / KK) * OUT_HW;
+  accumulate(accLo, w[0], w[1], dyAt(lo, kh, kw, channel));
+  accumulate(accHi, w[0], w[1], dyAt(hi, kh, kw, channel));
+}
+
+// weight[co, ci, kh, kw] of tap t = (co, kh, kw), from where row ci starts.
+fn tapOffset(t: u32) -> u32 {
+  return (t / KK) * PATCH + t % KK;
+}
+
 @compute @workgroup_size(THREADS)
+#if ${SUBGROUPS}
+fn backward_data(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) local: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
+#else
 fn backward_data(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) local: vec3u) {
+#endif
   let row = group.z * ROWS;
   let first = (group.x + group.y * groups.x) * THREADS * COLS + local.x;
   let lo = inputColumns(first);
   let hi = inputColumns(first + 4u * THREADS);
-  let weightStarts = rowStarts(row, CIN, KK);
   var accLo: array<vec4f, 8>;
   var accHi: array<vec4f, 8>;
-  for (var t = 0u; t < COUT * KK; t++) {
-    let kh = (t % KK) / KSIZE;
-    let kw = t % KSIZE;
-    let co = t / KK;
-    let w = weightRows(weightStarts, co * PATCH + t % KK);
-    accumulate(&accLo, w[0], w[1], dyAt(lo, kh, kw, co * OUT_HW));
-    accumulate(&accHi, w[0], w[1], dyAt(hi, kh, kw, co * OUT_HW));
+#if ${SUBGROUPS}
+  if (quadsComplete(lane)) {
+    let mine = laneRowStarts(row, CIN, KK, lane);
+    for (var t = 0u; t < COUT * KK; t++) { dataStep(&accLo, &accHi, lo, hi, t, sharedRows(weightPair(mine, tapOffset(t)))); }
+  } else {
+#else
+  {
+#endif
+    let weightStarts = rowStarts(row, CIN, KK);
+    for (var t = 0u; t < COUT * KK; t++) { dataStep(&accLo, &accHi, lo, hi, t, weightRows(weightStarts, tapOffset(t))); }
   }
   for (var i = 0u; i < 4u; i++) {
     storeDx(first + i * THREADS, accLo[2u * i], accLo[2u * i + 1u], row);
@@ -262,26 +353,47 @@ fn tapColumns(j: u32) -> Columns {
 }
 
 
+// One step of backward-filter's sum: output position p of the 8 dy rows `g` times x under each tap column.
+fn filterStep(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array<vec4f, 8>>, lo: Columns, hi: Columns, p: u32, g: array<vec4f, 2>) {
+  // im2col(x)[columns, p]: x under each tap of the receptive field of output position p.
+  let o = p % OUT_HW;
+  let ih0 = (o / OUT_W) * STRIDE - PAD;  // wraps below 0
+  let iw0 = (o % OUT_W) * STRIDE - PAD;
+  let image = (p / OUT_HW) * CIN * IN_HW;
+  accumulate(accLo, g[0], g[1], xAt(lo.h + ih0, lo.w + iw0, lo.base + image, lo.valid));
+  accumulate(accHi, g[0], g[1], xAt(hi.h + ih0, hi.w + iw0, hi.base + image, hi.valid));
+}
+
+// dy[n, co, oh, ow] of output position p = (n, oh, ow), from where row co of the first image starts.
+fn positionOffset(p: u32) -> u32 {
+  return (p / OUT_HW) * COUT * OUT_HW + p % OUT_HW;
+}
+
 @compute @workgroup_size(THREADS)
+#if ${SUBGROUPS}
+fn backward_filter(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
+#else
 fn backward_filter(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {
+#endif
   let row = (group.z % ROW_BLOCKS) * ROWS;
   let split = group.z / ROW_BLOCKS;
   let first = group.x * THREADS * COLS + local.x;
   let lo = tapColumns(first);
   let hi = tapColumns(first + 4u * THREADS);
-  let dyStarts = rowStarts(row, COUT, OUT_HW);
   var accLo: array<vec4f, 8>;
   var accHi: array<vec4f, 8>;
-  let end = min(dims.batch * OUT_HW, (split + 1u) * dims.splitDepth);
-  for (var p = split * dims.splitDepth; p < end; p++) {
-    // im2col(x)[columns, p]: x under each tap of the receptive field of output position p.
-    let o = p % OUT_HW;
-    let ih0 = (o / OUT_W) * STRIDE - PAD;  // wraps below 0
-    let iw0 = (o % OUT_W) * STRIDE - PAD;
-    let image = (p / OUT_HW) * CIN * IN_HW;
-    let g = dyRows(dyStarts, (p / OUT_HW) * COUT * OUT_HW + o);
-    accumulate(&accLo, g[0], g[1], xAt(lo.h + ih0, lo.w + iw0, lo.base + image, lo.valid));
-    accumulate(&accHi, g[0], g[1], xAt(hi.h + ih0, hi.w + iw0, hi.base + image, hi.valid));
+  let start = split * dims.splitDepth;
+  let end = min(dims.batch * OUT_HW, start + dims.splitDepth);
+#if ${SUBGROUPS}
+  if (quadsComplete(lane)) {
+    let mine = laneRowStarts(row, COUT, OUT_HW, lane);
+    for (var p = start; p < end; p++) { filterStep(&accLo, &accHi, lo, hi, p, sharedRows(dyPair(mine, positionOffset(p)))); }
+  } else {
+#else
+  {
+#endif
+    let dyStarts = rowStarts(row, COUT, OUT_HW);
+    for (var p = start; p < end; p++) { filterStep(&accLo, &accHi, lo, hi, p, dyRows(dyStarts, positionOffset(p))); }
   }
   let at = split * COUT * PATCH;
   for (var i = 0u; i < 4u; i++) {

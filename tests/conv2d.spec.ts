@@ -18,12 +18,16 @@ const cases: ConvSizes[] = [
   { rows: 121, inChannels: 1, height: 28, width: 28, outChannels: 2, kernel: 5, stride: 2, padding: 0 },
 ];
 
-for (const g of cases) {
-  const name = `conv2d ${g.rows}×${g.inChannels}×${g.height}×${g.width} → ${g.outChannels} k${g.kernel} s${g.stride} p${g.padding}`;
-  test(`${name}: forward, dx, dW, db match the float64 reference`, async ({ gpuPage }) => {
-    const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dVsReference', g);
-    for (const r of results) expect(r.ok, r.message).toBe(true);
-  });
+// Both variants of shaders/conv2d.wgsl: with subgroups (where the device has the feature, as SwiftShader does)
+// and the plain kernels that other devices get.
+for (const subgroups of [true, false]) {
+  for (const g of cases) {
+    const name = `conv2d ${g.rows}×${g.inChannels}×${g.height}×${g.width} → ${g.outChannels} k${g.kernel} s${g.stride} p${g.padding}${subgroups ? '' : ', no subgroups'}`;
+    test(`${name}: forward, dx, dW, db match the float64 reference`, async ({ gpuPage }) => {
+      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dVsReference', g, subgroups);
+      for (const r of results) expect(r.ok, r.message).toBe(true);
+    });
+  }
 }
 
 // Small shapes (every element is perturbed twice): strided + padded, and a plain one with a 2×2 kernel.
@@ -32,11 +36,14 @@ const gradCases: ConvSizes[] = [
   { rows: 2, inChannels: 2, height: 5, width: 5, outChannels: 3, kernel: 2, stride: 1, padding: 0 },
 ];
 
-for (const g of gradCases) {
-  test(`conv2d ${g.rows}×${g.inChannels}×${g.height}×${g.width} → ${g.outChannels} k${g.kernel} s${g.stride} p${g.padding}: backward matches central finite differences`, async ({ gpuPage }) => {
-    const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dGradCheck', g);
-    for (const r of results) expect(r.ok, r.message).toBe(true);
-  });
+for (const subgroups of [true, false]) {
+  for (const g of gradCases) {
+    const name = `conv2d ${g.rows}×${g.inChannels}×${g.height}×${g.width} → ${g.outChannels} k${g.kernel} s${g.stride} p${g.padding}${subgroups ? '' : ', no subgroups'}`;
+    test(`${name}: backward matches central finite differences`, async ({ gpuPage }) => {
+      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dGradCheck', g, subgroups);
+      for (const r of results) expect(r.ok, r.message).toBe(true);
+    });
+  }
 }
 
 // The whole chain through Sequential, with tests/browser/gradcheck.ts (central differences of the GPU loss).

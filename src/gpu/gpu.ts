@@ -27,7 +27,7 @@ export class Gpu {
   /** The device has the `subgroups` feature (requested whenever the adapter offers it). */
   readonly hasSubgroups: boolean;
   /**
-   * Whether kernels that have a subgroup variant use it (shaders/dense.wgsl's SUBGROUPS): hasSubgroups,
+   * Whether kernels that have a subgroup variant use it (SUBGROUPS in shaders/dense.wgsl, conv2d.wgsl): hasSubgroups,
    * unless turned off to run the plain kernels (tests check both).
    */
   useSubgroups: boolean;

@@ -35,10 +35,13 @@ const FILTER_WORKGROUPS = 256;
 /** …but let each sum at least this many positions, so there are few partial sums to add. */
 const MIN_SPLIT_DEPTH = 256;
 
-/** Defines of shaders/conv2d.wgsl: the layer's geometry, and the activation fused into the entry point, if any. */
-function geometryDefines(g: ConvGeometry, threads: number, activation: Activation | null = null) {
+/**
+ * Defines of shaders/conv2d.wgsl: the layer's geometry, whether the products share their row loads within
+ * subgroups (where the device can), and the activation fused into the entry point, if any.
+ */
+function geometryDefines(gpu: Gpu, g: ConvGeometry, threads: number, activation: Activation | null = null) {
   return {
-    ...activationDefines(activation),
+    SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation),
     CIN: g.inChannels, IN_H: g.height, IN_W: g.width, COUT: g.outChannels, KSIZE: g.kernel, STRIDE: g.stride, PAD: g.padding,
     OUT_H: convOutputSize(g.height, g.kernel, g.stride, g.padding), OUT_W: convOutputSize(g.width, g.kernel, g.stride, g.padding),
     THREADS: threads,
@@ -72,7 +75,7 @@ export function conv2dForward(gpu: Gpu, a: ConvSizes & { x: Binding; weight: Bin
   return kernel(gpu, {
     shader: 'conv2d',
     entry: 'forward',
-    defines: geometryDefines(a, THREADS, a.activation ?? null),
+    defines: geometryDefines(gpu, a, THREADS, a.activation ?? null),
     bind: { dims: dims(gpu, a.rows), x: a.x, weight: a.weight, bias: a.bias, y: a.y },
     workgroups: grid(a.rows * outputPositions(a), a.outChannels),
     flops: convFlops(a),
@@ -90,7 +93,7 @@ export function conv2dBackwardData(
   return kernel(gpu, {
     shader: 'conv2d',
     entry: 'backward_data',
-    defines: geometryDefines(a, THREADS, a.inputActivation?.activation ?? null),
+    defines: geometryDefines(gpu, a, THREADS, a.inputActivation?.activation ?? null),
     bind: { dims: dims(gpu, a.rows), dy: a.dy, weight: a.weight, dx: a.dx, ...(a.inputActivation && { x: a.inputActivation.x }) },
     workgroups: grid(a.rows * a.height * a.width, a.inChannels),
     flops: convFlops(a),
@@ -113,7 +116,7 @@ export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: 
   const splitDepth = Math.ceil(positions / wanted);
   const splits = Math.ceil(positions / splitDepth);
   const uniforms = dims(gpu, a.rows, splitDepth, splits);
-  const defines = geometryDefines(a, threads);
+  const defines = geometryDefines(gpu, a, threads);
   const weights = a.outChannels * patch;
   const partial = splits === 1 ? a.dWeight : gpu.buffers.create('conv2d.dWeightSplits', splits * weights * 4, GPUBufferUsage.STORAGE);
   const filter = kernel(gpu, {
@@ -153,7 +156,7 @@ export function conv2dBiasGrad(gpu: Gpu, a: ConvSizes & { dy: Binding; dBias: Bi
   const splitDepth = Math.ceil(a.rows / wanted);
   const splits = Math.ceil(a.rows / splitDepth);
   const uniforms = dims(gpu, a.rows, splitDepth, splits);
-  const defines = geometryDefines(a, THREADS);
+  const defines = geometryDefines(gpu, a, THREADS);
   const partials = gpu.buffers.create('conv2d.dBiasSplits', splits * a.outChannels * BIAS_THREADS * 4, GPUBufferUsage.STORAGE);
   return [
     kernel(gpu, {

@@ -1,15 +1,28 @@
 import * as ref from '../../src/reference/conv2d.ts';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dBiasGrad, conv2dForward, convOutputSize, type ConvSizes } from '../../src/layers/conv2d.ts';
 import type { Dispatch } from '../../src/gpu/kernel.ts';
+import type { Gpu } from '../../src/gpu/gpu.ts';
 import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness, centralDifferences } from './util.ts';
 
 function outputLength(g: ConvSizes): number {
   return g.rows * g.outChannels * convOutputSize(g.height, g.kernel, g.stride, g.padding) * convOutputSize(g.width, g.kernel, g.stride, g.padding);
 }
 
-/** Runs forward, dx, dW and db once on seeded inputs; returns inputs and GPU results. */
-async function runConv(g: ConvSizes, dy: Float32Array) {
+/**
+ * Runs forward, dx, dW and db once on seeded inputs; returns inputs and GPU results. With the subgroup
+ * kernels where the device has them (`subgroups`), else the plain ones.
+ */
+async function runConv(g: ConvSizes, dy: Float32Array, subgroups: boolean) {
   const gpu = await testGpu();
+  gpu.useSubgroups = subgroups && gpu.hasSubgroups;
+  try {
+    return await runConvOn(gpu, g, dy);
+  } finally {
+    gpu.useSubgroups = gpu.hasSubgroups;
+  }
+}
+
+async function runConvOn(gpu: Gpu, g: ConvSizes, dy: Float32Array) {
   const x = randomArray(g.rows * g.inChannels * g.height * g.width, 1);
   const w = randomArray(g.outChannels * g.inChannels * g.kernel ** 2, 2);
   const b = randomArray(g.outChannels, 3);
@@ -29,9 +42,9 @@ async function runConv(g: ConvSizes, dy: Float32Array) {
 }
 
 /** Forward and the three backward products of one conv2d against the float64 reference. */
-export async function conv2dVsReference(g: ConvSizes): Promise<Closeness[]> {
+export async function conv2dVsReference(g: ConvSizes, subgroups = true): Promise<Closeness[]> {
   const dy = randomArray(outputLength(g), 4);
-  const gpu = await runConv(g, dy);
+  const gpu = await runConv(g, dy, subgroups);
   const y = ref.conv2dForward(gpu.x, gpu.w, gpu.b, g);
   const grads = ref.conv2dBackward(dy, gpu.x, gpu.w, g);
   // Each value sums `terms` products of numbers in [-1, 1]: f32 rounding grows like √terms (as in the dense
@@ -50,9 +63,9 @@ export async function conv2dVsReference(g: ConvSizes): Promise<Closeness[]> {
  * Central-difference check of the GPU backward: for L = Σ r·y(x, W, b) with random r (= dy), compares dx,
  * dW, db with (L(v + h) − L(v − h)) / 2h of the float64 reference forward, for every element.
  */
-export async function conv2dGradCheck(g: ConvSizes): Promise<Closeness[]> {
+export async function conv2dGradCheck(g: ConvSizes, subgroups = true): Promise<Closeness[]> {
   const r = randomArray(outputLength(g), 5);
-  const gpu = await runConv(g, r);
+  const gpu = await runConv(g, r, subgroups);
   const x = Float64Array.from(gpu.x);
   const w = Float64Array.from(gpu.w);
   const b = Float64Array.from(gpu.b);
