@@ -88,19 +88,20 @@ async function main(): Promise<void> {
     const call = (page: Page, fn: string, arg: unknown) =>
       page.evaluate(async ([path, name, param]) => (await import(/* @vite-ignore */ path))[name](param), ['/bench/cpu-cases.ts', fn, arg] as const);
     const gpuPid = gpuProcess(marker);
+    /** CPU and wall-clock ms per replay. */
     const timed = async (page: Page, c: [string, number], n: number) => {
-      const before = cpuMs(gpuPid);
+      const [cpu, wall] = [cpuMs(gpuPid), performance.now()];
       await call(page, 'runCase', [...c, n]);
-      return (cpuMs(gpuPid) - before) / n;
+      return { cpu: (cpuMs(gpuPid) - cpu) / n, wall: (performance.now() - wall) / n };
     };
 
     const reps = new Map<string, number>();
     for (const c of cases) {
       for (const page of pages) await call(page, 'prepareCase', c);
-      const once = await timed(pages[0]!, c, 1);
+      const once = (await timed(pages[0]!, c, 1)).cpu;
       reps.set(c.join(' b'), Math.max(1, Math.min(1000, Math.round(Number(args['cpu-ms']) / once))));
     }
-    const samples = new Map<string, number[][]>(cases.map((c) => [c.join(' b'), trees.map(() => [])]));
+    const samples = new Map<string, { cpu: number; wall: number }[][]>(cases.map((c) => [c.join(' b'), trees.map(() => [])]));
     const loads: number[] = [];
     for (let round = 0; round < Number(args.rounds); round++) {
       loads.push(loadavg()[0]!);
@@ -113,17 +114,22 @@ async function main(): Promise<void> {
       log(`round ${round + 1} done, load ${loads.at(-1)!.toFixed(1)}`);
     }
 
-    console.log(`load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}; CPU ms per replay, least and median of ${args.rounds} rounds;`);
+    console.log(`load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}; CPU ms per replay (and wall-clock ms on the next line), least and median of ${args.rounds} rounds;`);
     console.log(`ratio to ${trees[0]}: of the least, and the median (min–max) of the rounds' ratios`);
     for (const [key, perTree] of samples) {
-      const cells = perTree.map((ms, i) => {
-        const figures = `${Math.min(...ms).toFixed(2)} / ${median(ms).toFixed(2)} ms`;
-        if (i === 0) return figures;
-        const ratios = ms.map((m, r) => m / perTree[0]![r]!);
-        const least = Math.min(...ms) / Math.min(...perTree[0]!);
-        return `${figures} ×${least.toFixed(2)}, ×${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
-      });
-      console.log(`${key.padEnd(20)} ×${String(reps.get(key)).padEnd(4)} ${cells.join(' | ')}`);
+      for (const measure of ['cpu', 'wall'] as const) {
+        const cells = perTree.map((runs, i) => {
+          const ms = runs.map((run) => run[measure]);
+          const figures = `${Math.min(...ms).toFixed(2)} / ${median(ms).toFixed(2)} ms`;
+          if (i === 0) return figures;
+          const base = perTree[0]!.map((run) => run[measure]);
+          const ratios = ms.map((m, r) => m / base[r]!);
+          const least = Math.min(...ms) / Math.min(...base);
+          return `${figures} ×${least.toFixed(2)}, ×${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+        });
+        const name = measure === 'cpu' ? `${key.padEnd(20)} ×${String(reps.get(key)).padEnd(4)}` : `${'  wall'.padEnd(26)}`;
+        console.log(`${name} ${cells.join(' | ')}`);
+      }
     }
   } finally {
     await browser.close();
