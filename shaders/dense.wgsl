@@ -133,6 +133,15 @@ fn splitHalves(first: u32, local: u32, bit: u32) -> vec2u {
   return vec2u(first + mine, first + 4u - mine);
 }
 
+// This invocation's block of the workgroup's tile: its 8 columns (shared with invocation local ^ 2) and
+// 8 rows (shared with local ^ 1) as halves, and the block's first column and row.
+struct QuadHalves { columns: vec2u, rows: vec2u, first: vec2u }
+
+fn quadHalves(group: vec2u, local: u32) -> QuadHalves {
+  let at = group * TILE + quadBlock(local);
+  return QuadHalves(splitHalves(at.x, local, 2u), splitHalves(at.y, local, 1u), at);
+}
+
 // Whether every quad of this subgroup (lanes 4q … 4q+3) is complete and is the local invocations
 // 4m … 4m+3 in order (lane 4q + j = invocation 4m + j), so that lane ^ 1 and lane ^ 2 are the partners
 // quadBlock() planned. WGSL does not say how lanes map onto invocations, hence the check. Called by all
@@ -164,20 +173,12 @@ fn partnerY(mine: mat4x4f) -> mat4x4f {
 #if ${SUBGROUPS}
 fn forward(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
            @builtin(subgroup_invocation_id) lane: u32) {
-  let at = group.xy * TILE + quadBlock(local);
-  let o0 = at.x;  // 8 outputs: W rows shared with invocation local ^ 2
-  let r0 = at.y;  // 8 rows: x rows shared with invocation local ^ 1
-  let rowHalves = splitHalves(r0, local, 1u);
-  let outHalves = splitHalves(o0, local, 2u);
+  let h = quadHalves(group.xy, local);  // columns: 8 outputs (W rows), rows: 8 rows (x rows)
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
   var acc: Block;
-  if (quadsAligned(local, lane)) {
-    acc = forwardSumShared(rowHalves, outHalves);
-  } else {
-    acc = forwardSum(rowHalves, outHalves);
-  }
-  if (o0 >= dims.outFeatures || r0 >= dims.rows) { return; }
-  storeForwardBlock(acc, rowHalves, outHalves);
+  if (quadsAligned(local, lane)) { acc = forwardSumShared(h.rows, h.columns); } else { acc = forwardSum(h.rows, h.columns); }
+  if (h.first.x >= dims.outFeatures || h.first.y >= dims.rows) { return; }
+  storeForwardBlock(acc, h.rows, h.columns);
 }
 
 // forwardSum loading only this invocation's halves (rowHalves.x, outHalves.x): its partners load the others.
@@ -243,20 +244,12 @@ fn storeForward(block: mat4x4f, row: u32, out: u32) {
 #if ${SUBGROUPS}
 fn backward_data(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                  @builtin(subgroup_invocation_id) lane: u32) {
-  let at = group.xy * TILE + quadBlock(local);
-  let i0 = at.x;  // 8 inputs: W columns shared with invocation local ^ 2
-  let r0 = at.y;  // 8 rows: dy rows shared with invocation local ^ 1
-  let inHalves = splitHalves(i0, local, 2u);
-  let rowHalves = splitHalves(r0, local, 1u);
+  let h = quadHalves(group.xy, local);  // columns: 8 inputs (W columns), rows: 8 rows (dy rows)
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
   var acc: Block;
-  if (quadsAligned(local, lane)) {
-    acc = dataSumShared(inHalves, rowHalves);
-  } else {
-    acc = dataSum(inHalves, rowHalves);
-  }
-  if (i0 >= dims.inFeatures || r0 >= dims.rows) { return; }
-  storeDataBlock(acc, inHalves, rowHalves);
+  if (quadsAligned(local, lane)) { acc = dataSumShared(h.columns, h.rows); } else { acc = dataSum(h.columns, h.rows); }
+  if (h.first.x >= dims.inFeatures || h.first.y >= dims.rows) { return; }
+  storeDataBlock(acc, h.columns, h.rows);
 }
 
 // dataSum loading only this invocation's halves (inHalves.x, rowHalves.x): its partners load the others.
@@ -336,20 +329,12 @@ fn inputSlope(i4: u32) -> vec4f {
 #if ${SUBGROUPS}
 fn backward_weights(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                     @builtin(subgroup_invocation_id) lane: u32) {
-  let at = group.xy * TILE + quadBlock(local);
-  let i0 = at.x;  // 8 inputs: x columns shared with invocation local ^ 2
-  let o0 = at.y;  // 8 outputs: dy columns shared with invocation local ^ 1
-  let inHalves = splitHalves(i0, local, 2u);
-  let outHalves = splitHalves(o0, local, 1u);
+  let h = quadHalves(group.xy, local);  // columns: 8 inputs (x columns), rows: 8 outputs (dy columns)
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
   var acc: Block;
-  if (quadsAligned(local, lane)) {
-    acc = weightsSumShared(inHalves, outHalves);
-  } else {
-    acc = weightsSum(inHalves, outHalves);
-  }
-  if (i0 >= dims.inFeatures || o0 >= dims.outFeatures) { return; }
-  storeWeightsBlock(acc, inHalves, outHalves);
+  if (quadsAligned(local, lane)) { acc = weightsSumShared(h.columns, h.rows); } else { acc = weightsSum(h.columns, h.rows); }
+  if (h.first.x >= dims.inFeatures || h.first.y >= dims.outFeatures) { return; }
+  storeWeightsBlock(acc, h.columns, h.rows);
 }
 
 // weightsSum loading only this invocation's halves (inHalves.x, outHalves.x): its partners load the others.
