@@ -18,8 +18,17 @@ function note(r: BenchResult): string {
   const parts = [`loss ${fixed(r.lossFirst ?? NaN, 3)}→${fixed(r.lossLast ?? NaN, 3)}`];
   if (r.path) parts.push(r.path);
   if (r.capped) parts.push(`capped at ${r.steps} steps by the time budget`);
+  if (r.roundsMs) parts.push(`median of ${r.roundsMs.length} rounds: ${r.roundsMs.map((ms) => msText(ms)).join(', ')} ms`);
   parts.push(...(r.notes ?? []));
   return parts.join('; ');
+}
+
+/** The round with the median ms/step (the lower of the middle two), with every round's ms/step beside it. */
+export function medianRound(results: BenchResult[]): BenchResult {
+  const ok = results.filter((r) => r.status === 'ok').sort((a, b) => a.msPerStep! - b.msPerStep!);
+  if (ok.length === 0) return results[0]!;
+  const median = ok[Math.floor((ok.length - 1) / 2)]!;
+  return results.length === 1 ? median : { ...median, roundsMs: results.map((r) => r.msPerStep ?? NaN) };
 }
 
 export function workloadTable(results: BenchResult[]): string {

@@ -17,17 +17,20 @@ import { createServer } from 'vite';
 import { parseNumber, readOptions, runMain, UsageError, type OptionKind } from '../cli/args.ts';
 import { chromiumLaunchOptions, chromiumMissing } from '../cli/chromium.ts';
 import type { PeerJob } from './peers.ts';
-import { kernelTable, roofTable, workloadTable } from './report.ts';
+import { kernelTable, medianRound, roofTable, workloadTable } from './report.ts';
 import type { KernelProfile } from './ours.ts';
 import { BATCHES, PEER_NAMES, type BenchResult, type PeerName, type RoofResult, type Workload } from './workloads.ts';
 
 const USAGE = `npm run bench -- [--only mlp|cnn] [--peers ${PEER_NAMES.join(',')}] [--batches ${BATCHES.join(',')}]
                  [--steps 20] [--warmup 3] [--budget 240] [--fit-budget 60] [--no-fit] [--no-roof]
-                 [--json results/bench.json] [--verbose]`;
+                 [--rounds 1] [--json results/bench.json] [--verbose]
+
+--rounds N measures every peer N times, the peers taking turns, and reports each peer's median round:
+on a shared machine a single measurement can be 1.5× off, and turns spread that over all peers.`;
 
 const OPTIONS = {
   help: { kind: 'flag' }, only: { kind: 'string' }, peers: { kind: 'string' }, batches: { kind: 'string' },
-  steps: { kind: 'int' }, warmup: { kind: 'int' }, budget: { kind: 'int' }, 'fit-budget': { kind: 'int' },
+  steps: { kind: 'int' }, warmup: { kind: 'int' }, budget: { kind: 'int' }, 'fit-budget': { kind: 'int' }, rounds: { kind: 'int' },
   'no-fit': { kind: 'flag' }, 'no-roof': { kind: 'flag' }, json: { kind: 'string' }, verbose: { kind: 'flag' },
 } satisfies Record<string, { kind: OptionKind }>;
 
@@ -39,6 +42,7 @@ interface Settings {
   batches: number[];
   options: { warmup: number; steps: number; budgetS: number };
   fitBudgetS: number;
+  rounds: number;
   noFit: boolean;
   noRoof: boolean;
   json: string | null;
@@ -67,6 +71,7 @@ function parseBenchArgs(argv: readonly string[]): Settings {
     batches,
     options: { warmup: count('warmup', 3, 0), steps: count('steps', 20, 1), budgetS: count('budget', 240, 1) },
     fitBudgetS: count('fit-budget', 60, 0),
+    rounds: count('rounds', 1, 1),
     noFit: o.has('no-fit'),
     noRoof: o.has('no-roof'),
     json: o.get('json') ?? null,
@@ -167,11 +172,14 @@ async function main(): Promise<number> {
     }
     for (const workload of settings.workloads) {
       for (const batch of settings.batches) {
-        const group: BenchResult[] = [];
-        for (const peer of peers) {
-          const job: PeerJob = { peer, workload, batch, options };
-          group.push(peer.startsWith('tfjs') ? await runTfjs(browser, base, job, settings) : await runJob(browser, base, job, settings));
+        const rounds: BenchResult[][] = peers.map(() => []);
+        for (let round = 0; round < settings.rounds; round++) {
+          for (const [i, peer] of peers.entries()) {
+            const job: PeerJob = { peer, workload, batch, options };
+            rounds[i]!.push(peer.startsWith('tfjs') ? await runTfjs(browser, base, job, settings) : await runJob(browser, base, job, settings));
+          }
         }
+        const group = rounds.map(medianRound);
         results.push(...group);
         console.log(`${workloadTable(group)}\n`);
         if (peers.includes('ours')) {

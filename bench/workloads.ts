@@ -55,6 +55,8 @@ export interface BenchResult {
   notes?: string[];
   /** The machine's 1-minute load average when the measurement ended (set by the runner). */
   load1?: number;
+  /** With `--rounds N`: every round's ms/step in the order run (NaN where a round failed); the rest is the median round's. */
+  roundsMs?: number[];
 }
 
 /** Roof of the device as our WebGPU sees it. */

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { parseTrainArgs } from '../cli/args.ts';
+import { medianRound } from '../bench/report.ts';
+import type { BenchResult } from '../bench/workloads.ts';
 
 const run = promisify(execFile);
 
@@ -65,11 +67,21 @@ test('npm run bench refuses bad options with exit code 2 before starting a brows
     [['--steps', '0'], /--steps "0" is not allowed: a whole number ≥ 1/],
     [['--peers', 'ours,pytorch'], /--peers: "pytorch" is not a peer: one of ours, jax/],
     [['--only', 'rnn'], /--only "rnn" is not allowed: mlp or cnn/],
+    [['--rounds', '0'], /--rounds "0" is not allowed: a whole number ≥ 1/],
   ] as const) {
     const r = await run('npx', ['tsx', 'bench/run.ts', ...args]).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
     expect(r.code, args.join(' ')).toBe(2);
     expect(r.stderr.trim()).toMatch(message);
   }
+});
+
+test('bench --rounds reports each peer by its median round, every round kept', () => {
+  const round = (msPerStep: number | undefined, status: BenchResult['status'] = 'ok'): BenchResult => ({ peer: 'ours', workload: 'mlp', batch: 64, status, msPerStep });
+  const median = medianRound([round(30), round(10), round(undefined, 'error'), round(20)]);
+  expect(median.msPerStep).toBe(20);
+  expect(median.roundsMs).toEqual([30, 10, NaN, 20]);
+  expect(medianRound([round(12)])).toEqual(round(12)); // one round: as measured, no list
+  expect(medianRound([round(undefined, 'unsupported')]).status).toBe('unsupported');
 });
 
 test("a study preset's output sigmoid follows its activation unless the output is named", () => {
