@@ -3,9 +3,9 @@ import type { Gpu } from '../gpu/gpu.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
 import { Rng } from '../data/random.ts';
 import { NOTHING_FUSED, type BuildArgs, type Layer, type ParamSpec, type Shape } from './layer.ts';
+import { formatShape, product, type Tensor } from './tensor.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-import { formatShape, product, type Tensor } from './tensor.ts';
 
 /** Where a named tensor lives inside an arena (offsets are 256-byte aligned for binding). */
 interface ArenaEntry {
@@ -220,7 +220,7 @@ export class Sequential {
  * Fusion: a layer whose kernels can (`fusesActivations`: dense, conv2d) applies the activation that follows
  * it as it stores its output, and the derivative of the activation that produced its input (through views
  * such as flatten) as it stores its input gradient. Each saves an elementwise pass over a batch of
- * activations, a dispatch that reads and writes them all: 4 of the MLP step's 23 dispatches. The
+ * activations, a dispatch that reads and writes them all: 4 of the MLP step's 19 dispatches. The
  * activation layer then records no dispatch for that pass. `enabled` false keeps every activation's own
  * kernels (tests compare the two).
  */
