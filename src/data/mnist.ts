@@ -35,9 +35,12 @@ export type FetchBytes = (name: string) => Promise<Uint8Array>;
 /** Loads and checks the four files (magic, 60,000/10,000 images of 28×28, labels 0–9). */
 export async function loadMnist(fetchBytes: FetchBytes): Promise<Mnist> {
   const f = MNIST_FILES;
-  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
-    [f.trainImages, f.trainLabels, f.testImages, f.testLabels].map(fetchBytes),
-  );
+  // Fetched together, but a failure is reported for the first file in this order, whichever failed first.
+  const fetched = await Promise.allSettled([f.trainImages, f.trainLabels, f.testImages, f.testLabels].map(fetchBytes));
+  const [trainImages, trainLabels, testImages, testLabels] = fetched.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  }) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
   return {
     train: parseSet(f.trainImages, trainImages, f.trainLabels, trainLabels, MNIST_TRAIN_COUNT),
     test: parseSet(f.testImages, testImages, f.testLabels, testLabels, MNIST_TEST_COUNT),
