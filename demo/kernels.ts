@@ -22,6 +22,8 @@ export interface KernelRow {
   perStep: number;
   /** GPU milliseconds per step, null without timestamp queries. */
   msPerStep: number | null;
+  /** Useful floating-point operations per step (a multiply-add counts 2; 0 for kernels that only move data). */
+  flops: number;
 }
 
 export interface KernelProfile {
@@ -50,8 +52,11 @@ export async function profileStep(gpu: Gpu, model: Sequential, data: DeviceData,
   gpu.device.queue.writeBuffer(buffers.step, 0, new Uint32Array([0, 1, 1, 0]));
   let timer: GpuTimer | null = null;
   try {
-    const counts = new Map<string, number>();
-    for (const d of dispatches) counts.set(d.label, (counts.get(d.label) ?? 0) + 1);
+    const counts = new Map<string, { perStep: number; flops: number }>();
+    for (const d of dispatches) {
+      const seen = counts.get(d.label) ?? { perStep: 0, flops: 0 };
+      counts.set(d.label, { perStep: seen.perStep + 1, flops: seen.flops + d.flops });
+    }
     const wallMsPerStep = await wallClock(gpu, dispatches);
     let times: Record<string, { totalMs: number }> = {};
     // A query set holds at most 4,096 timestamps (two per pass): time only what fits.
@@ -69,7 +74,7 @@ export async function profileStep(gpu: Gpu, model: Sequential, data: DeviceData,
       timed,
       wallMsPerStep,
       note: timed ? `GPU time per step from timestamp queries, mean of ${REPEATS} steps of ${rows} images.` : 'Per-kernel timings are unavailable: this adapter does not offer timestamp-query. Whole-step wall-clock time is shown instead.',
-      kernels: [...counts].map(([label, perStep]) => ({ label, perStep, msPerStep: timed ? (times[label]?.totalMs ?? 0) / REPEATS : null })),
+      kernels: [...counts].map(([label, { perStep, flops }]) => ({ label, perStep, flops, msPerStep: timed ? (times[label]?.totalMs ?? 0) / REPEATS : null })),
     };
   } finally {
     timer?.destroy();
@@ -103,11 +108,12 @@ export function kernelTable(profile: KernelProfile): HTMLElement {
       h('td', {}, h('a', { href: `#shader-${r.label.split('.')[0]}`, title: 'Show its WGSL', onclick: (e: Event) => openShader(e, r.label.split('.')[0]!) }, r.label)),
       h('td', {}, String(r.perStep)),
       h('td', {}, r.msPerStep === null ? '–' : r.msPerStep.toFixed(3)),
+      h('td', { dataset: { role: 'gflops' } }, r.msPerStep && r.flops > 0 ? (r.flops / (r.msPerStep * 1e6)).toFixed(2) : ''),
       h('td', { class: 'share-cell' }, r.msPerStep !== null && total > 0 ? h('span', { class: 'share', style: `width:${Math.max(1, Math.round((r.msPerStep / total) * 80))}px` }) : '')));
   return h('div', { class: 'card', dataset: { kernels: profile.network } },
     h('div', { class: 'card-head' }, h('h4', {}, `${profile.network}: one training step`), h('span', { class: 'faint' }, `${profile.wallMsPerStep.toFixed(2)} ms per step (wall clock)`)),
     h('table', { class: 'kernels' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'kernel'), h('th', {}, 'dispatches / step'), h('th', {}, 'ms / step'), h('th', { class: 'share-cell' }, 'share'))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'kernel'), h('th', {}, 'dispatches / step'), h('th', {}, 'ms / step'), h('th', { title: 'useful GFLOP per second: a multiply-add counts 2' }, 'GFLOP/s'), h('th', { class: 'share-cell' }, 'share'))),
       h('tbody', {}, ...body)),
     h('p', { class: 'faint' }, `${profile.kernels.reduce((n, k) => n + k.perStep, 0)} dispatches per step. ${profile.note}`));
 }

@@ -169,6 +169,9 @@ test('a short run of each network fills every panel without a long task, and a d
   // The CNN's filters are its first conv layer's 16 kernels.
   await expect(page.locator('#net-cnn [data-role="filters"] canvas')).toHaveCount(16);
   await expect(page.locator('[data-kernels="CNN"] tr[data-kernel]').first()).toBeVisible({ timeout: 60_000 });
+  // The matmul kernels show their arithmetic rate; kernels that only move data show none.
+  expect(Number(await page.locator('[data-kernels="CNN"] tr[data-kernel="conv2d.forward"] [data-role="gflops"]').textContent())).toBeGreaterThan(0);
+  expect(await page.locator('[data-kernels="CNN"] tr[data-kernel="data.gather_words"] [data-role="gflops"]').textContent()).toBe('');
   const longTasks = await longTasksSoFar();
   test.info().annotations.push({ type: 'long tasks while training', description: JSON.stringify(longTasks) });
   console.log(`main-thread tasks over 50 ms while training (at: ms after the click): ${JSON.stringify(longTasks)}`);
