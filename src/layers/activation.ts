@@ -25,6 +25,11 @@ export function activationDefines(a: Activation | null) {
   };
 }
 
+/** activationDefines for a standalone kernel of `kind`, PyTorch's alpha unless one is given. */
+function kindDefines(kind: ActivationKind, alpha: number | undefined) {
+  return activationDefines({ kind, alpha: alpha ?? DEFAULT_ALPHA[kind] });
+}
+
 function count(gpu: Gpu, elements: number): GPUBuffer {
   return uniform(gpu, 'activation.settings', [['u32', elements]]);
 }
@@ -34,7 +39,7 @@ export function activationForward(gpu: Gpu, a: { kind: ActivationKind; alpha?: n
   return kernel(gpu, {
     shader: 'activation',
     entry: 'forward',
-    defines: activationDefines({ kind: a.kind, alpha: a.alpha ?? DEFAULT_ALPHA[a.kind] }),
+    defines: kindDefines(a.kind, a.alpha),
     bind: { settings: count(gpu, a.count), x: a.x, y: a.y },
     workgroups: strideGrid(a.count, WORKGROUP),
   });
@@ -45,7 +50,7 @@ export function activationBackward(gpu: Gpu, a: { kind: ActivationKind; alpha?: 
   return kernel(gpu, {
     shader: 'activation',
     entry: 'backward',
-    defines: activationDefines({ kind: a.kind, alpha: a.alpha ?? DEFAULT_ALPHA[a.kind] }),
+    defines: kindDefines(a.kind, a.alpha),
     bind: { settings: count(gpu, a.count), y: a.y, dy: a.dy, dx: a.dx },
     workgroups: strideGrid(a.count, WORKGROUP),
   });

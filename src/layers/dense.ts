@@ -14,9 +14,9 @@ export const TILE = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
  * `columns` × `rows` outputs: TILE_X blocks across, 64 / TILE_X down; narrow for products at most 16
  * columns wide (a 10-class layer's forward), flat for those at most 16 rows tall (its dW), square otherwise.
  */
-function tiling(columns: number, rows: number): { defines: { TILE_X: number }; workgroups: [number, number] } {
+function tiling(columns: number, rows: number): { across: number; workgroups: [number, number] } {
   const across = columns <= 16 ? 2 : rows <= 16 ? 32 : 8;
-  return { defines: { TILE_X: across }, workgroups: [Math.ceil(columns / (across * 8)), Math.ceil(rows / ((64 / across) * 8))] };
+  return { across, workgroups: [Math.ceil(columns / (across * 8)), Math.ceil(rows / ((64 / across) * 8))] };
 }
 
 interface DenseSizes {
@@ -56,10 +56,11 @@ export function matmul(
 
 /**
  * Defines of shaders/dense.wgsl: forward, dx and dW share loads within subgroup quads where the device can; the
- * activation fused into the entry point (forward: the next layer's; backward-data: the input's), if any.
+ * activation fused into the entry point (forward: the next layer's; backward-data: the input's), if any; the
+ * workgroup tile (`null` for bias_grad, which has no tile and takes the square one's define).
  */
-function denseDefines(gpu: Gpu, activation: Activation | null = null) {
-  return { SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation), TILE_X: 8 };
+function denseDefines(gpu: Gpu, tile: { across: number } | null, activation: Activation | null = null) {
+  return { SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation), TILE_X: tile?.across ?? 8 };
 }
 
 function denseDims(gpu: Gpu, s: DenseSizes): GPUBuffer {
@@ -75,7 +76,7 @@ export function denseForward(gpu: Gpu, a: DenseSizes & { x: Binding; weight: Bin
   }
   const tile = tiling(a.outFeatures, a.rows);
   return kernel(gpu, {
-    shader: 'dense', entry: 'forward', defines: { ...denseDefines(gpu, a.activation ?? null), ...tile.defines }, label: 'dense.forward', flops,
+    shader: 'dense', entry: 'forward', defines: denseDefines(gpu, tile, a.activation ?? null), label: 'dense.forward', flops,
     bind: { dims: denseDims(gpu, a), x: a.x, weight: a.weight, bias: a.bias, y: a.y },
     workgroups: tile.workgroups,
   });
@@ -96,7 +97,7 @@ export function denseBackwardData(
   }
   const tile = tiling(a.inFeatures, a.rows);
   return kernel(gpu, {
-    shader: 'dense', entry: 'backward_data', defines: { ...denseDefines(gpu, a.inputActivation?.activation ?? null), ...tile.defines }, label: 'dense.backward_data', flops,
+    shader: 'dense', entry: 'backward_data', defines: denseDefines(gpu, tile, a.inputActivation?.activation ?? null), label: 'dense.backward_data', flops,
     bind: { dims: denseDims(gpu, a), dy: a.dy, weight: a.weight, dx: a.dx, ...(a.inputActivation && { x: a.inputActivation.x }) },
     workgroups: tile.workgroups,
   });
@@ -110,7 +111,7 @@ export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x:
   }
   const tile = tiling(a.inFeatures, a.outFeatures);
   return kernel(gpu, {
-    shader: 'dense', entry: 'backward_weights', defines: { ...denseDefines(gpu), ...tile.defines }, label: 'dense.backward_weights', flops,
+    shader: 'dense', entry: 'backward_weights', defines: denseDefines(gpu, tile), label: 'dense.backward_weights', flops,
     bind: { dims: denseDims(gpu, a), dy: a.dy, x: a.x, dWeight: a.dWeight },
     workgroups: tile.workgroups,
   });
@@ -119,7 +120,7 @@ export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x:
 /** db[out] = Σ_rows dy */
 export function denseBiasGrad(gpu: Gpu, a: { dy: Binding; dBias: Binding; rows: number; outFeatures: number }): Dispatch {
   return kernel(gpu, {
-    shader: 'dense', entry: 'bias_grad', defines: denseDefines(gpu), flops: a.rows * a.outFeatures,
+    shader: 'dense', entry: 'bias_grad', defines: denseDefines(gpu, null), flops: a.rows * a.outFeatures,
     bind: { dims: denseDims(gpu, { rows: a.rows, inFeatures: 0, outFeatures: a.outFeatures }), dy: a.dy, dBias: a.dBias },
     workgroups: [Math.ceil(a.outFeatures / 64)],
   });
