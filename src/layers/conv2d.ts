@@ -62,6 +62,12 @@ function outputPositions(g: ConvGeometry): number {
   return convOutputSize(g.height, g.kernel, g.stride, g.padding) * convOutputSize(g.width, g.kernel, g.stride, g.padding);
 }
 
+/** `count` items in about `wanted` (≥ 1) runs of equal length: that length, and how many runs it makes. */
+function splitInto(count: number, wanted: number): { splitDepth: number; splits: number } {
+  const splitDepth = Math.ceil(count / wanted);
+  return { splitDepth, splits: Math.ceil(count / splitDepth) };
+}
+
 /** Useful multiply-adds ×2 of each of the three products (taps that land in the padding included). */
 function convFlops(a: ConvSizes): number {
   return 2 * a.rows * outputPositions(a) * a.outChannels * a.inChannels * a.kernel ** 2;
@@ -113,8 +119,7 @@ export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: 
   const columnBlocks = Math.ceil(patch / (COLS * threads));
   const positions = a.rows * outputPositions(a);
   const wanted = Math.min(Math.ceil(positions / MIN_SPLIT_DEPTH), Math.ceil(FILTER_WORKGROUPS / (rowBlocks * columnBlocks)));
-  const splitDepth = Math.ceil(positions / wanted);
-  const splits = Math.ceil(positions / splitDepth);
+  const { splitDepth, splits } = splitInto(positions, wanted);
   const uniforms = dims(gpu, a.rows, splitDepth, splits);
   const defines = geometryDefines(gpu, a, threads);
   const weights = a.outChannels * patch;
@@ -153,8 +158,7 @@ const MIN_BIAS_POSITIONS = 16384;
 export function conv2dBiasGrad(gpu: Gpu, a: ConvSizes & { dy: Binding; dBias: Binding }): Dispatch[] {
   const imagePositions = outputPositions(a);
   const wanted = Math.min(Math.ceil(a.rows * imagePositions / MIN_BIAS_POSITIONS), Math.ceil(BIAS_WORKGROUPS / a.outChannels));
-  const splitDepth = Math.ceil(a.rows / wanted);
-  const splits = Math.ceil(a.rows / splitDepth);
+  const { splitDepth, splits } = splitInto(a.rows, wanted);
   const uniforms = dims(gpu, a.rows, splitDepth, splits);
   const defines = geometryDefines(gpu, a, THREADS);
   const partials = gpu.buffers.create('conv2d.dBiasSplits', splits * a.outChannels * BIAS_THREADS * 4, GPUBufferUsage.STORAGE);
