@@ -68,7 +68,7 @@ struct Dims {
 const TILE_X: u32 = ${TILE_X}u;
 const WG_X: u32 = TILE_X;
 const WG_Y: u32 = 64u / TILE_X;
-const TILE: vec2u = vec2u(WG_X, WG_Y) * 8u;  // outputs
+const TILE: vec2u = vec2u(WG_X, WG_Y) * 8u;  // outputs; twice that for the wide entry points (16×16 blocks)
 
 // Indices first … first+3, clamped to count − 1 (inside() says which were not clamped).
 fn clamped4(first: u32, count: u32) -> vec4u {
@@ -117,29 +117,31 @@ fn inOrder(first: u32) -> vec2u {
 }
 
 #if ${SUBGROUPS}
-// Where local invocation `local` puts its 8×8 block in the workgroup's tile (column, row): the quad of
-// invocations 4m … 4m+3 covers a 16×16 tile, bit 0 of `local` picking the column half, bit 1 the row
-// half. So the invocations local ^ 1 share the rows and local ^ 2 share the columns.
-fn quadBlock(local: u32) -> vec2u {
+// Where local invocation `local` puts its block (8×8, or 16×16 for the wide entry points) in the
+// workgroup's tile (column, row): the quad of invocations 4m … 4m+3 covers 2×2 blocks, bit 0 of `local`
+// picking the column half, bit 1 the row half. So the invocations local ^ 1 share the rows and local ^ 2
+// share the columns.
+fn quadBlock(local: u32, block: u32) -> vec2u {
   let quad = local / 4u;
   let quadsAcross = TILE_X / 2u;
-  return vec2u((quad % quadsAcross) * 16u + (local & 1u) * 8u, (quad / quadsAcross) * 16u + (local & 2u) * 4u);
+  return vec2u((quad % quadsAcross) * 2u + (local & 1u), (quad / quadsAcross) * 2u + (local & 2u) / 2u) * block;
 }
 
-// The halves of 8 indices from `first`, the one this invocation loads first: of the two invocations that
-// share these 8 indices, the one with `bit` of `local` set loads the upper half, the other the lower.
-fn splitHalves(first: u32, local: u32, bit: u32) -> vec2u {
-  let mine = select(0u, 4u, (local & bit) != 0u);
-  return vec2u(first + mine, first + 4u - mine);
+// The halves of `block` indices from `first`, the one this invocation loads first: of the two invocations
+// that share these indices, the one with `bit` of `local` set loads the upper half, the other the lower.
+fn splitHalves(first: u32, block: u32, local: u32, bit: u32) -> vec2u {
+  let mine = select(0u, block / 2u, (local & bit) != 0u);
+  return vec2u(first + mine, first + block / 2u - mine);
 }
 
-// This invocation's block of the workgroup's tile: its 8 columns (shared with invocation local ^ 2) and
-// 8 rows (shared with local ^ 1) as halves, and the block's first column and row.
+// This invocation's block of the workgroup's tile: its columns (shared with invocation local ^ 2) and
+// rows (shared with local ^ 1) as the starts of two halves (4 indices each, 8 for wide blocks), and the
+// block's first column and row.
 struct QuadHalves { columns: vec2u, rows: vec2u, first: vec2u }
 
-fn quadHalves(group: vec2u, local: u32) -> QuadHalves {
-  let at = group * TILE + quadBlock(local);
-  return QuadHalves(splitHalves(at.x, local, 2u), splitHalves(at.y, local, 1u), at);
+fn quadHalves(group: vec2u, local: u32, block: u32) -> QuadHalves {
+  let at = group * TILE * (block / 8u) + quadBlock(local, block);
+  return QuadHalves(splitHalves(at.x, block, local, 2u), splitHalves(at.y, block, local, 1u), at);
 }
 
 // Whether every quad of this subgroup (lanes 4q … 4q+3) is complete and is the local invocations
@@ -165,6 +167,16 @@ fn partnerX(mine: mat4x4f) -> mat4x4f {
 fn partnerY(mine: mat4x4f) -> mat4x4f {
   return mat4x4f(quadSwapY(mine[0]), quadSwapY(mine[1]), quadSwapY(mine[2]), quadSwapY(mine[3]));
 }
+
+// Wide blocks (the _wide entry points; src/layers/dense.ts takes them on a fallback adapter, i.e. a CPU
+// one, and for products big enough to still fill several workgroups): an invocation owns 16×16 outputs,
+// 2×2 blocks of 8×8 (bRC: R picks 8 of its rows, C 8 of its columns, each the halves of QuadHalves), and
+// loads 8 + 8 of its 16 + 16 operand rows per step, its quad partners the rest. That is 1,024 multiply-adds
+// for 64 loaded floats, twice the 8×8 kernels' ratio: SwiftShader does a load per lane one at a time, at
+// about the cost of 8 multiply-adds, so the forward of the MLP's 784→128 layer at batch 1000 measured
+// ×0.78 CPU and wall-clock time. A GPU would have to spill 256 accumulators per invocation to memory, so
+// it keeps the 8×8 blocks.
+struct Wide { b00: Block, b01: Block, b10: Block, b11: Block }
 #endif
 
 // ---- forward: y[r, o] = Σ_i x[r, i]·W[o, i] + b[o] ------------------------------------------
@@ -173,7 +185,7 @@ fn partnerY(mine: mat4x4f) -> mat4x4f {
 #if ${SUBGROUPS}
 fn forward(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
            @builtin(subgroup_invocation_id) lane: u32) {
-  let h = quadHalves(group.xy, local);  // columns: 8 outputs (W rows), rows: 8 rows (x rows)
+  let h = quadHalves(group.xy, local, 8u);  // columns: 8 outputs (W rows), rows: 8 rows (x rows)
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
   var acc: Block;
   if (quadsAligned(local, lane)) { acc = forwardSumShared(h.rows, h.columns); } else { acc = forwardSum(h.rows, h.columns); }
@@ -238,13 +250,58 @@ fn storeForward(block: mat4x4f, row: u32, out: u32) {
   }
 }
 
+#if ${SUBGROUPS}
+// The forward with 16×16 blocks (Wide above); rows and outputs halves are 8 each, mine first.
+@compute @workgroup_size(WG_X, WG_Y)
+fn forward_wide(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
+                @builtin(subgroup_invocation_id) lane: u32) {
+  let h = quadHalves(group.xy, local, 16u);  // columns: 16 outputs (W rows), rows: 16 rows (x rows)
+  var acc: Wide;
+  if (quadsAligned(local, lane)) {
+    acc = forwardSumWide(h.rows.x, h.columns.x);
+  } else {
+    let r = h.rows; let c = h.columns;
+    acc = Wide(forwardSum(inOrder(r.x), inOrder(c.x)), forwardSum(inOrder(r.x), inOrder(c.y)),
+               forwardSum(inOrder(r.y), inOrder(c.x)), forwardSum(inOrder(r.y), inOrder(c.y)));
+  }
+  if (h.first.x >= dims.outFeatures || h.first.y >= dims.rows) { return; }
+  storeForwardBlock(acc.b00, inOrder(h.rows.x), inOrder(h.columns.x)); storeForwardBlock(acc.b01, inOrder(h.rows.x), inOrder(h.columns.y));
+  storeForwardBlock(acc.b10, inOrder(h.rows.y), inOrder(h.columns.x)); storeForwardBlock(acc.b11, inOrder(h.rows.y), inOrder(h.columns.y));
+}
+
+// This invocation loads rows myRows … +7 of x and outputs myOuts … +7 of W (2 matrices each, 0 and 1);
+// its partners across and along the quad the other 8 of each (2 and 3). aRC: rows matrix R, outputs matrix C.
+fn forwardSumWide(myRows: u32, myOuts: u32) -> Wide {
+  let in4 = dims.inFeatures / 4u;
+  let xRows0 = rowStarts(myRows, dims.rows, in4);
+  let xRows1 = rowStarts(myRows + 4u, dims.rows, in4);
+  let wRows0 = rowStarts(myOuts, dims.outFeatures, in4);
+  let wRows1 = rowStarts(myOuts + 4u, dims.outFeatures, in4);
+  var a00 = mat4x4f(); var a01 = mat4x4f(); var a02 = mat4x4f(); var a03 = mat4x4f();
+  var a10 = mat4x4f(); var a11 = mat4x4f(); var a12 = mat4x4f(); var a13 = mat4x4f();
+  var a20 = mat4x4f(); var a21 = mat4x4f(); var a22 = mat4x4f(); var a23 = mat4x4f();
+  var a30 = mat4x4f(); var a31 = mat4x4f(); var a32 = mat4x4f(); var a33 = mat4x4f();
+  for (var i4 = 0u; i4 < in4; i4++) {
+    let x0 = transpose(xColumns(xRows0, i4)); let x1 = transpose(xColumns(xRows1, i4));
+    let w0 = wColumns(wRows0, i4); let w1 = wColumns(wRows1, i4);
+    let x2 = partnerX(x0); let x3 = partnerX(x1);
+    let w2 = partnerY(w0); let w3 = partnerY(w1);
+    a00 += x0 * w0; a01 += x0 * w1; a02 += x0 * w2; a03 += x0 * w3;
+    a10 += x1 * w0; a11 += x1 * w1; a12 += x1 * w2; a13 += x1 * w3;
+    a20 += x2 * w0; a21 += x2 * w1; a22 += x2 * w2; a23 += x2 * w3;
+    a30 += x3 * w0; a31 += x3 * w1; a32 += x3 * w2; a33 += x3 * w3;
+  }
+  return Wide(Block(a00, a01, a10, a11), Block(a02, a03, a12, a13), Block(a20, a21, a30, a31), Block(a22, a23, a32, a33));
+}
+#endif
+
 // ---- backward-data: dx[r, i] = Σ_o dy[r, o]·W[o, i] ----------------------------------------
 // acc column j = dx row r_j over 4 inputs: W_slab·DY_rows, W_slab = mat(W[o, i..i+3]) over 4 o.
 @compute @workgroup_size(WG_X, WG_Y)
 #if ${SUBGROUPS}
 fn backward_data(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                  @builtin(subgroup_invocation_id) lane: u32) {
-  let h = quadHalves(group.xy, local);  // columns: 8 inputs (W columns), rows: 8 rows (dy rows)
+  let h = quadHalves(group.xy, local, 8u);  // columns: 8 inputs (W columns), rows: 8 rows (dy rows)
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
   var acc: Block;
   if (quadsAligned(local, lane)) { acc = dataSumShared(h.columns, h.rows); } else { acc = dataSum(h.columns, h.rows); }
@@ -329,7 +386,7 @@ fn inputSlope(i4: u32) -> vec4f {
 #if ${SUBGROUPS}
 fn backward_weights(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                     @builtin(subgroup_invocation_id) lane: u32) {
-  let h = quadHalves(group.xy, local);  // columns: 8 inputs (x columns), rows: 8 outputs (dy columns)
+  let h = quadHalves(group.xy, local, 8u);  // columns: 8 inputs (x columns), rows: 8 outputs (dy columns)
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
   var acc: Block;
   if (quadsAligned(local, lane)) { acc = weightsSumShared(h.columns, h.rows); } else { acc = weightsSum(h.columns, h.rows); }
@@ -397,6 +454,54 @@ fn storeWeights(block: mat4x4f, out: u32, col: u32) {
     dWeight[at] = block[j].x; dWeight[at + 1u] = block[j].y; dWeight[at + 2u] = block[j].z; dWeight[at + 3u] = block[j].w;
   }
 }
+
+#if ${SUBGROUPS}
+// backward-weights with 16×16 blocks (Wide above): inputs and outputs halves are 8 each, mine first.
+@compute @workgroup_size(WG_X, WG_Y)
+fn backward_weights_wide(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
+                         @builtin(subgroup_invocation_id) lane: u32) {
+  let h = quadHalves(group.xy, local, 16u);  // columns: 16 inputs (x columns), rows: 16 outputs (dy columns)
+  var acc: Wide;
+  if (quadsAligned(local, lane)) {
+    acc = weightsSumWide(h.columns.x, h.rows.x);
+  } else {
+    let i = h.columns; let o = h.rows;
+    acc = Wide(weightsSum(inOrder(i.x), inOrder(o.x)), weightsSum(inOrder(i.y), inOrder(o.x)),
+               weightsSum(inOrder(i.x), inOrder(o.y)), weightsSum(inOrder(i.y), inOrder(o.y)));
+  }
+  if (h.first.x >= dims.inFeatures || h.first.y >= dims.outFeatures) { return; }
+  storeWeightsBlock(acc.b00, inOrder(h.columns.x), inOrder(h.rows.x)); storeWeightsBlock(acc.b01, inOrder(h.columns.y), inOrder(h.rows.x));
+  storeWeightsBlock(acc.b10, inOrder(h.columns.x), inOrder(h.rows.y)); storeWeightsBlock(acc.b11, inOrder(h.columns.y), inOrder(h.rows.y));
+}
+
+// This invocation loads inputs myIns … +7 of x and outputs myOuts … +7 of dy (2 matrices each, 0 and 1);
+// its partners along and across the quad the other 8 of each (2 and 3). aRC: outputs matrix R, inputs matrix C.
+fn weightsSumWide(myIns: u32, myOuts: u32) -> Wide {
+  let in4 = dims.inFeatures / 4u;
+  let i0 = min(myIns / 4u, in4 - 1u);
+  let i1 = min(myIns / 4u + 1u, in4 - 1u);
+  let o0 = clamped4(myOuts, dims.outFeatures);
+  let o1 = clamped4(myOuts + 4u, dims.outFeatures);
+  var a00 = mat4x4f(); var a01 = mat4x4f(); var a02 = mat4x4f(); var a03 = mat4x4f();
+  var a10 = mat4x4f(); var a11 = mat4x4f(); var a12 = mat4x4f(); var a13 = mat4x4f();
+  var a20 = mat4x4f(); var a21 = mat4x4f(); var a22 = mat4x4f(); var a23 = mat4x4f();
+  var a30 = mat4x4f(); var a31 = mat4x4f(); var a32 = mat4x4f(); var a33 = mat4x4f();
+  for (var r = 0u; r < dims.rows; r += 4u) {
+    let xRows = rowStarts(r, dims.rows, in4);
+    let dyRows = rowStarts(r, dims.rows, dims.outFeatures);
+    let keep = inside(r, dims.rows);
+    let x0 = maskColumns(xColumns(xRows, i0), keep); let x1 = maskColumns(xColumns(xRows, i1), keep);
+    let d0 = transpose(dyColumns(dyRows, o0)); let d1 = transpose(dyColumns(dyRows, o1));
+    let x2 = partnerY(x0); let x3 = partnerY(x1);
+    let d2 = partnerX(d0); let d3 = partnerX(d1);
+    a00 += x0 * d0; a01 += x1 * d0; a02 += x2 * d0; a03 += x3 * d0;
+    a10 += x0 * d1; a11 += x1 * d1; a12 += x2 * d1; a13 += x3 * d1;
+    a20 += x0 * d2; a21 += x1 * d2; a22 += x2 * d2; a23 += x3 * d2;
+    a30 += x0 * d3; a31 += x1 * d3; a32 += x2 * d3; a33 += x3 * d3;
+  }
+  return Wide(Block(a00, a01, a10, a11), Block(a02, a03, a12, a13), Block(a20, a21, a30, a31), Block(a22, a23, a32, a33));
+}
+#endif
 
 // ---- bias gradient: db[o] = Σ_r dy[r, o], one invocation per output feature ------------------
 // Four rows per step (clamped to the last row, the clamped ones dropped by select): fewer, longer loop

@@ -107,7 +107,7 @@ test('a short run writes a JSON result with every field', async () => {
   expect(r.stdout).toMatch(/training mlp-128-64 \(6 layers, logits\)/);
   expect(json.preset).toBe('mlp-128-64');
   expect(json.config).toMatchObject({ epochs: 2, batchSize: 100, lr: 0.003, activation: 'relu', trainLimit: 2000, optimizer: 'adam' });
-  expect(json.adapter).toEqual({ vendor: expect.any(String), architecture: expect.any(String), description: expect.any(String) });
+  expect(json.adapter).toEqual({ vendor: expect.any(String), architecture: expect.any(String), description: expect.any(String), fallback: true });
   expect(json.data).toMatchObject({ train: 1600, val: 400, test: 10000 });
   for (const set of ['train', 'val', 'test']) expect(json.data.classCounts[set]).toHaveLength(10);
   expect(json.epochs).toHaveLength(2);

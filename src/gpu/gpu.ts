@@ -9,6 +9,8 @@ export interface AdapterFacts {
   vendor: string;
   architecture: string;
   description: string;
+  /** A software adapter (WebGPU's isFallbackAdapter): SwiftShader, running invocations as CPU SIMD lanes. */
+  fallback: boolean;
 }
 
 /**
@@ -31,6 +33,12 @@ export class Gpu {
    * unless turned off to run the plain kernels (tests check both).
    */
   useSubgroups: boolean;
+  /**
+   * Whether dense's forward and dW take 16×16 outputs per invocation where a product is big enough
+   * (shaders/dense.wgsl, Wide): on a fallback adapter, where an invocation's registers are a CPU's and a
+   * spilled accumulator costs less than the loads it saves; a GPU keeps 8×8. Tests turn it off to check both.
+   */
+  wideBlocks: boolean;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly modules = new Map<string, GPUShaderModule>();
 
@@ -42,6 +50,7 @@ export class Gpu {
     this.hasTimestamps = device.features.has('timestamp-query');
     this.hasSubgroups = device.features.has('subgroups');
     this.useSubgroups = this.hasSubgroups;
+    this.wideBlocks = adapter.fallback;
     this.lost = device.lost.then((info) => {
       this.lostReason = `${info.reason === 'destroyed' ? 'device destroyed' : 'device lost'}: ${info.message || info.reason}`;
       return this.lostReason;
@@ -87,6 +96,8 @@ export class Gpu {
       vendor: info.vendor,
       architecture: info.architecture,
       description: info.description,
+      // Chrome ≥ 125 has it in GPUAdapterInfo; older browsers only on the adapter (since deprecated).
+      fallback: info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
     });
   }
 

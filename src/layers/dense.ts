@@ -13,11 +13,23 @@ export const TILE = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
  * The tile of shaders/dense.wgsl's workgroups (64 invocations × 8×8 outputs each), for a product of
  * `columns` × `rows` outputs: TILE_X blocks across, 64 / TILE_X down; narrow for products at most 16
  * columns wide (a 10-class layer's forward), flat for those at most 16 rows tall (its dW), square otherwise.
+ * `wide`: 16×16 outputs per invocation (the forward and dW `_wide` entry points), where the device wants
+ * them (Gpu.wideBlocks) and the square tiles still make at least WIDE_MIN_WORKGROUPS workgroups.
  */
-function tiling(columns: number, rows: number): { across: number; workgroups: [number, number] } {
+function tiling(gpu: Gpu, columns: number, rows: number, wideEntry = false): { across: number; wide: boolean; workgroups: [number, number] } {
   const across = columns <= 16 ? 2 : rows <= 16 ? 32 : 8;
-  return { across, workgroups: [Math.ceil(columns / (across * 8)), Math.ceil(rows / ((64 / across) * 8))] };
+  const grid = (block: number): [number, number] => [Math.ceil(columns / (across * block)), Math.ceil(rows / ((64 / across) * block))];
+  const [wideX, wideY] = grid(16);
+  const wide = wideEntry && gpu.wideBlocks && gpu.useSubgroups && across === 8 && wideX * wideY >= WIDE_MIN_WORKGROUPS;
+  return { across, wide, workgroups: grid(wide ? 16 : 8) };
 }
+
+/**
+ * Wide blocks cut the invocations 4-fold: below this many workgroups of them (128×128 outputs each) the
+ * 8×8 blocks keep more of the cores busy. At batch 64 the MLP's 784→128 forward (1 wide workgroup) took
+ * 2.8× longer wide, its dW (7 workgroups) ×0.8.
+ */
+const WIDE_MIN_WORKGROUPS = 4;
 
 interface DenseSizes {
   rows: number;
@@ -74,9 +86,9 @@ export function denseForward(gpu: Gpu, a: DenseSizes & { x: Binding; weight: Bin
     if (a.activation) throw new Error('dense: only the register-blocked kernel (in a multiple of 4) applies an activation');
     return matmul(gpu, { label: 'dense.forward', a: a.x, b: a.weight, c: a.y, bias: a.bias, M: a.rows, N: a.outFeatures, K: a.inFeatures, aTransposed: false, bTransposed: true });
   }
-  const tile = tiling(a.outFeatures, a.rows);
+  const tile = tiling(gpu, a.outFeatures, a.rows, true);
   return kernel(gpu, {
-    shader: 'dense', entry: 'forward', defines: denseDefines(gpu, tile, a.activation ?? null), label: 'dense.forward', flops,
+    shader: 'dense', entry: tile.wide ? 'forward_wide' : 'forward', defines: denseDefines(gpu, tile, a.activation ?? null), label: 'dense.forward', flops,
     bind: { dims: denseDims(gpu, a), x: a.x, weight: a.weight, bias: a.bias, y: a.y },
     workgroups: tile.workgroups,
   });
@@ -95,7 +107,7 @@ export function denseBackwardData(
     if (a.inputActivation) throw new Error('dense: only the register-blocked kernel (in a multiple of 4) applies an activation');
     return matmul(gpu, { label: 'dense.backward_data', a: a.dy, b: a.weight, c: a.dx, M: a.rows, N: a.inFeatures, K: a.outFeatures, aTransposed: false, bTransposed: false });
   }
-  const tile = tiling(a.inFeatures, a.rows);
+  const tile = tiling(gpu, a.inFeatures, a.rows);
   return kernel(gpu, {
     shader: 'dense', entry: 'backward_data', defines: denseDefines(gpu, tile, a.inputActivation?.activation ?? null), label: 'dense.backward_data', flops,
     bind: { dims: denseDims(gpu, a), dy: a.dy, weight: a.weight, dx: a.dx, ...(a.inputActivation && { x: a.inputActivation.x }) },
@@ -109,9 +121,9 @@ export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x:
   if (!usesBlockedKernel(a)) {
     return matmul(gpu, { label: 'dense.backward_weights', a: a.dy, b: a.x, c: a.dWeight, M: a.outFeatures, N: a.inFeatures, K: a.rows, aTransposed: true, bTransposed: false });
   }
-  const tile = tiling(a.inFeatures, a.outFeatures);
+  const tile = tiling(gpu, a.inFeatures, a.outFeatures, true);
   return kernel(gpu, {
-    shader: 'dense', entry: 'backward_weights', defines: denseDefines(gpu, tile), label: 'dense.backward_weights', flops,
+    shader: 'dense', entry: tile.wide ? 'backward_weights_wide' : 'backward_weights', defines: denseDefines(gpu, tile), label: 'dense.backward_weights', flops,
     bind: { dims: denseDims(gpu, a), dy: a.dy, x: a.x, dWeight: a.dWeight },
     workgroups: tile.workgroups,
   });

@@ -1,4 +1,5 @@
 /** The machine-readable result of a run: `npm run train` writes it, the demo exports it. Fields are stable. */
+import type { AdapterFacts } from '../gpu/gpu.ts';
 import type { TrainConfig } from './config.ts';
 
 export interface EpochRecord {
@@ -42,7 +43,7 @@ export interface TestReport {
 export interface RunResult {
   preset: string;
   config: TrainConfig;
-  adapter: { vendor: string; architecture: string; description: string };
+  adapter: AdapterFacts;
   data: {
     train: number;
     val: number;

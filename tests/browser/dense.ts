@@ -5,15 +5,20 @@ import { compare, empty, randomArray, readF32, run, storage, testGpu, type Close
 
 /**
  * Forward and all three backward products of one dense layer against the float64 reference, with the
- * subgroup kernels where the device has them (`subgroups`), else the plain ones.
+ * kernels of `variant`: 'wide', the subgroup kernels with 16×16 blocks where the shape takes them (as on
+ * SwiftShader, a fallback adapter); 'quads', the subgroup kernels with 8×8 blocks only (a GPU's); 'plain',
+ * no subgroups. The first two need the device's `subgroups` feature, which SwiftShader has.
  */
-export async function denseVsReference(rows: number, inF: number, outF: number, subgroups = true): Promise<Closeness[]> {
+export async function denseVsReference(rows: number, inF: number, outF: number, variant: 'wide' | 'quads' | 'plain'): Promise<Closeness[]> {
   const gpu = await testGpu();
-  gpu.useSubgroups = subgroups && gpu.hasSubgroups;
+  if (variant !== 'plain' && !gpu.hasSubgroups) throw new Error(`the ${variant} dense kernels need the subgroups feature`);
+  gpu.useSubgroups = variant !== 'plain';
+  gpu.wideBlocks = variant === 'wide';
   try {
     return await denseChecks(gpu, rows, inF, outF);
   } finally {
     gpu.useSubgroups = gpu.hasSubgroups;
+    gpu.wideBlocks = gpu.adapter.fallback;
   }
 }
 
