@@ -72,10 +72,11 @@ const Y_LEN: u32 = dims.rows * dims.outFeatures;
 // general, but 2 × 32 (16×256) when the product has at most 16 columns and 32 × 2 when it has at most 16
 // rows (src/layers/dense.ts picks), so that a 10-class layer does not compute 3 blocks past its last
 // output for every one it needs: cnn-arch1's 800→10 layer then took 3.3–3.7× less CPU at batch 1000
-// (forward and dW), its dW 3.3× less at batch 64 (bench/cpu-cases.ts `dense10.*`).
+// (forward and dW), its dW 3.3× less at batch 64 (bench/cpu-cases.ts `dense10.*`). A narrow product at
+// most 64 rows tall takes 16 invocations (16×64 outputs) instead: that layer's forward at batch 64.
 const TILE_X: u32 = ${TILE_X}u;
 const WG_X: u32 = TILE_X;
-const WG_Y: u32 = 64u / TILE_X;
+const WG_Y: u32 = ${INVOCATIONS}u / TILE_X;
 const TILE: vec2u = vec2u(WG_X, WG_Y) * 8u;  // outputs; twice that for the wide entry points (16×16 blocks)
 
 // Indices first … first+3, clamped to count − 1 (inside() says which were not clamped).

@@ -3,12 +3,13 @@ import { expect, inPage, test, type Closeness } from './support/fixtures.ts';
 // Input counts that are multiples of 4 take the register-blocked kernels (shaders/dense.wgsl, any output
 // count), the others the tiled one (shaders/matmul_tiled.wgsl); sizes on and off the 8×8 / 64×64 / 32×32
 // tiles, the MNIST ones included, output counts off the vec4 grid (10, 3), odd batch sizes (summed over in dW),
-// products at most 16 wide or tall (their workgroups take 16×256 and 256×16 tiles: [1000, 64, 10], [9, 40, 24]),
+// products at most 16 wide or tall (their workgroups take 16×256 and 256×16 tiles: [1000, 64, 10], [9, 40, 24];
+// 16 invocations and 16×64 when at most 16 wide and 64 tall: cnn-arch1's [64, 800, 10], [13, 8, 3]),
 // and products big enough for 16×16 blocks per invocation (dW of [64, 784, 128]; forward and dW of
 // [1000, 784, 128] and, off the 128×128 tiles, [300, 520, 260]).
 const shapes: Array<[rows: number, inF: number, outF: number]> = [
   [64, 784, 128], [33, 10, 1], [1, 1, 1], [7, 33, 65], [100, 128, 64], [1000, 64, 10], [37, 12, 20], [5, 8, 4], [130, 72, 36],
-  [13, 8, 3], [66, 800, 10], [9, 40, 24], [1000, 784, 128], [300, 520, 260],
+  [13, 8, 3], [66, 800, 10], [64, 800, 10], [9, 40, 24], [1000, 784, 128], [300, 520, 260],
 ];
 
 // Every variant of shaders/dense.wgsl: with subgroups (where the device has the feature, as SwiftShader does)

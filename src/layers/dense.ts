@@ -13,21 +13,34 @@ export const TILE = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
  * The tile of shaders/dense.wgsl's workgroups (64 invocations × 8×8 outputs each), for a product of
  * `columns` × `rows` outputs: TILE_X blocks across, 64 / TILE_X down; narrow for products at most 16
  * columns wide (a 10-class layer's forward), flat for those at most 16 rows tall (its dW), square otherwise.
- * `wide`: 16×16 outputs per invocation (the forward and dW `_wide` entry points), where the device wants
- * them (Gpu.wideBlocks) and the square tiles still make at least WIDE_MIN_WORKGROUPS workgroups.
+ * A narrow product at most 64 rows tall (that forward at batch 64) takes workgroups of 16 invocations,
+ * 16×64 outputs: the 64-invocation tile would compute 4,096 outputs for its 640 (cnn-arch1's 800→10 at
+ * batch 64: ×0.28 CPU and wall-clock time). `wide`: 16×16 outputs per invocation (the forward and dW `_wide` entry points),
+ * where the device wants them (Gpu.wideBlocks) and the square tiles still make at least
+ * WIDE_MIN_WORKGROUPS workgroups.
  */
-function tiling(gpu: Gpu, columns: number, rows: number, wideEntry = false): { across: number; wide: boolean; workgroups: [number, number] } {
+function tiling(gpu: Gpu, columns: number, rows: number, wideEntry = false): Tiling {
   const across = columns <= 16 ? 2 : rows <= 16 ? 32 : 8;
-  const grid = (block: number): [number, number] => [Math.ceil(columns / (across * block)), Math.ceil(rows / ((64 / across) * block))];
+  const invocations = across === 2 && rows <= 64 ? 16 : 64;
+  const grid = (block: number): [number, number] => [Math.ceil(columns / (across * block)), Math.ceil(rows / ((invocations / across) * block))];
   const [wideX, wideY] = grid(16);
   const wide = wideEntry && gpu.wideBlocks && gpu.useSubgroups && across === 8 && wideX * wideY >= WIDE_MIN_WORKGROUPS;
-  return { across, wide, workgroups: grid(wide ? 16 : 8) };
+  return { across, invocations, wide, workgroups: grid(wide ? 16 : 8) };
+}
+
+interface Tiling {
+  /** TILE_X: blocks across a workgroup's tile */
+  across: number;
+  /** INVOCATIONS: per workgroup, TILE_X across × INVOCATIONS / TILE_X down */
+  invocations: number;
+  wide: boolean;
+  workgroups: [number, number];
 }
 
 /**
  * Wide blocks cut the invocations 4-fold: below this many workgroups of them (128×128 outputs each) the
  * 8×8 blocks keep more of the cores busy. At batch 64 the MLP's 784→128 forward (1 wide workgroup) took
- * 2.8× longer wide, its dW (7 workgroups) ×0.8.
+ * 2.8× longer wide; its dW (7 workgroups) measured the same either way.
  */
 const WIDE_MIN_WORKGROUPS = 4;
 
@@ -71,10 +84,10 @@ export function matmul(
  * device can; the activation fused into the entry point (forward: the next layer's; backward-data: the
  * input's), if any; the workgroup tile (`null` for bias_grad, which has no tile and takes the square one's define).
  */
-function denseDefines(gpu: Gpu, s: DenseSizes, tile: { across: number } | null, activation: Activation | null = null) {
+function denseDefines(gpu: Gpu, s: DenseSizes, tile: Tiling | null, activation: Activation | null = null) {
   return {
     ROWS: s.rows, IN: s.inFeatures, OUT: s.outFeatures,
-    SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation), TILE_X: tile?.across ?? 8,
+    SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation), TILE_X: tile?.across ?? 8, INVOCATIONS: tile?.invocations ?? 64,
   };
 }
 
