@@ -49,7 +49,7 @@ function geometryDefines(
   const weights = g.outChannels * g.inChannels * g.kernel ** 2;
   return {
     SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation),
-    CIN: g.inChannels, IN_H: g.height, IN_W: g.width, COUT: g.outChannels, KSIZE: g.kernel, STRIDE: g.stride, PAD: g.padding, PADDED: g.padding > 0,
+    CIN: g.inChannels, IN_H: g.height, IN_W: g.width, COUT: g.outChannels, KSIZE: g.kernel, STRIDE: g.stride, PAD: g.padding, PADDED: g.padding > 0, STRIDED: g.stride > 1,
     OUT_H: outH, OUT_W: outW, THREADS: threads,
     X_LEN: g.rows * g.inChannels * g.height * g.width, Y_LEN: g.rows * g.outChannels * outH * outW, W_LEN: weights,
     W_SPLITS_LEN: (splits.filter ?? 1) * weights, B_SPLITS_LEN: splits.bias === undefined ? 1 : splits.bias * g.outChannels * BIAS_THREADS,
