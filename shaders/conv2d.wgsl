@@ -174,21 +174,25 @@ fn dyPair(starts: vec2u, offset: u32) -> vec2f {
 }
 #endif
 
-// 4 columns of a block, worked out once per invocation: two coordinates, an offset and whether the column exists.
-struct Columns { h: vec4u, w: vec4u, base: vec4u, valid: vec4<bool> }
+// 4 columns of a block, worked out once per invocation: two coordinates, an offset, where (h, w) is from
+// that offset (origin = base + h·IN_W + w; forward and backward-filter, for xAt) and whether the column exists.
+struct Columns { h: vec4u, w: vec4u, base: vec4u, origin: vec4u, valid: vec4<bool> }
 
 // x[base + ih·IN_W + iw] of 4 columns, 0 where (ih, iw) is in the padding (wrapped below 0) or the column is not.
 // Without padding (PADDED false) nothing is masked: every tap of a real column's receptive field lies in
 // the image, and the other columns (positions past the batch in forward, taps past the patch in
 // backward-filter) are never stored; the bounds checks keep their loads inside x. That measured ×0.80–0.89 CPU
 // time for cnn-arch1's convolutions (neither is padded): fewer values per step for SwiftShader to spill.
-fn xAt(ih: vec4u, iw: vec4u, base: vec4u, valid: vec4<bool>) -> vec4f {
+// One step's x in 4 columns: at (h + dh, w + dw) of each column's image, `offset` further on.
+fn xAt(c: Columns, dh: u32, dw: u32, offset: u32) -> vec4f {
 #if ${PADDED}
-  let inside = valid & (ih < vec4u(IN_H)) & (iw < vec4u(IN_W));
-  let at = select(vec4u(0u), base + ih * IN_W + iw, inside);
+  let ih = c.h + dh;
+  let iw = c.w + dw;
+  let inside = c.valid & (ih < vec4u(IN_H)) & (iw < vec4u(IN_W));
+  let at = select(vec4u(0u), c.base + offset + ih * IN_W + iw, inside);
   return select(vec4f(0.0), vec4f(x[at.x], x[at.y], x[at.z], x[at.w]), inside);
 #else
-  let at = base + ih * IN_W + iw;
+  let at = c.origin + (offset + dh * IN_W + dw);
   return vec4f(x[at.x], x[at.y], x[at.z], x[at.w]);
 #endif
 }
@@ -207,6 +211,7 @@ fn outputColumns(p: u32) -> Columns {
     c.base[i] = (q / OUT_HW) * CIN * IN_HW;
     c.valid[i] = q < dims.batch * OUT_HW;
   }
+  c.origin = c.base + c.h * IN_W + c.w;
   return c;
 }
 
@@ -217,8 +222,8 @@ fn forwardStep(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array
   let kh = (j % KK) / KSIZE;
   let kw = j % KSIZE;
   let channel = (j / KK) * IN_HW;
-  accumulate(accLo, w[0], w[1], xAt(lo.h + kh, lo.w + kw, lo.base + channel, lo.valid));
-  accumulate(accHi, w[0], w[1], xAt(hi.h + kh, hi.w + kw, hi.base + channel, hi.valid));
+  accumulate(accLo, w[0], w[1], xAt(lo, kh, kw, channel));
+  accumulate(accHi, w[0], w[1], xAt(hi, kh, kw, channel));
 }
 
 @compute @workgroup_size(THREADS)
@@ -379,6 +384,7 @@ fn tapColumns(j: u32) -> Columns {
     c.base[i] = (k / KK) * IN_HW;
     c.valid[i] = k < PATCH;
   }
+  c.origin = c.base + c.h * IN_W + c.w;
   return c;
 }
 
@@ -390,8 +396,8 @@ fn filterStep(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array<
   let ih0 = (o / OUT_W) * STRIDE - PAD;  // wraps below 0
   let iw0 = (o % OUT_W) * STRIDE - PAD;
   let image = (p / OUT_HW) * CIN * IN_HW;
-  accumulate(accLo, g[0], g[1], xAt(lo.h + ih0, lo.w + iw0, lo.base + image, lo.valid));
-  accumulate(accHi, g[0], g[1], xAt(hi.h + ih0, hi.w + iw0, hi.base + image, hi.valid));
+  accumulate(accLo, g[0], g[1], xAt(lo, ih0, iw0, image));
+  accumulate(accHi, g[0], g[1], xAt(hi, ih0, iw0, image));
 }
 
 // dy[n, co, oh, ow] of output position p = (n, oh, ow), from where row co of the first image starts.
