@@ -16,10 +16,10 @@ struct Settings {
 }
 
 @group(0) @binding(0) var<uniform> settings: Settings;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<storage, read> dy: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<f32, ${LEN_x}u>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32, ${LEN_y}u>;
+@group(0) @binding(3) var<storage, read> dy: array<f32, ${LEN_dy}u>;
+@group(0) @binding(4) var<storage, read_write> dx: array<f32, ${LEN_dx}u>;
 
 const WG: u32 = 256u;
 

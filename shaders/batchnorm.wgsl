@@ -20,18 +20,18 @@ struct Dims {
 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<storage, read> weight: array<f32>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-@group(0) @binding(5) var<storage, read_write> runningMean: array<f32>;
-@group(0) @binding(6) var<storage, read_write> runningVar: array<f32>;
-@group(0) @binding(7) var<storage, read_write> mean: array<f32>;
-@group(0) @binding(8) var<storage, read_write> invStd: array<f32>;
-@group(0) @binding(9) var<storage, read> dy: array<f32>;
-@group(0) @binding(10) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(11) var<storage, read_write> dWeight: array<f32>;
-@group(0) @binding(12) var<storage, read_write> dBias: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<f32, ${LEN_x}u>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32, ${LEN_y}u>;
+@group(0) @binding(3) var<storage, read> weight: array<f32, ${LEN_weight}u>;
+@group(0) @binding(4) var<storage, read> bias: array<f32, ${LEN_bias}u>;
+@group(0) @binding(5) var<storage, read_write> runningMean: array<f32, ${LEN_runningMean}u>;
+@group(0) @binding(6) var<storage, read_write> runningVar: array<f32, ${LEN_runningVar}u>;
+@group(0) @binding(7) var<storage, read_write> mean: array<f32, ${LEN_mean}u>;
+@group(0) @binding(8) var<storage, read_write> invStd: array<f32, ${LEN_invStd}u>;
+@group(0) @binding(9) var<storage, read> dy: array<f32, ${LEN_dy}u>;
+@group(0) @binding(10) var<storage, read_write> dx: array<f32, ${LEN_dx}u>;
+@group(0) @binding(11) var<storage, read_write> dWeight: array<f32, ${LEN_dWeight}u>;
+@group(0) @binding(12) var<storage, read_write> dBias: array<f32, ${LEN_dBias}u>;
 
 const C: u32 = ${CHANNELS}u;
 const S: u32 = ${SPATIAL}u;

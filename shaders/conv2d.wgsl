@@ -60,28 +60,21 @@ struct Dims {
   splits: u32,         // backward-filter: partial dWeights that reduce_splits adds; bias: splits of the batch
 }
 
-// Array lengths are compiled in with the geometry and the batch size (src/layers/conv2d.ts): the bounds
-// checks that WebGPU adds to every access then clamp against constants. For a run-time-sized array
-// SwiftShader works out arrayLength at each access as (binding size − offset) / 4, an integer division
-// per lane; fixed lengths measured ×0.87–0.98 CPU time over cnn-arch1's convolutions at batch 64
-// (×0.87 for conv 1→16's forward, whose loop is shortest) and ×0.88 for the bias gradient.
-const X_LEN: u32 = ${X_LEN}u;                // batch · CIN · IN_H · IN_W
-const Y_LEN: u32 = ${Y_LEN}u;                // batch · COUT · OUT_H · OUT_W
-const W_LEN: u32 = ${W_LEN}u;                // COUT · CIN · KSIZE²
-const W_SPLITS_LEN: u32 = ${W_SPLITS_LEN}u;  // splits · W_LEN (backward-filter; 1 for the other entry points)
-const B_SPLITS_LEN: u32 = ${B_SPLITS_LEN}u;  // splits · COUT · BIAS_THREADS (bias gradient; 1 elsewhere)
-
+// The arrays' lengths are those of the bound buffers, compiled in (LEN_x …, see kernel() in
+// src/gpu/kernel.ts): the bounds checks then clamp against constants instead of SwiftShader's per-lane
+// division for a run-time length, ×0.87–0.98 CPU time over cnn-arch1's convolutions at batch 64 (×0.87
+// for conv 1→16's forward, whose loop is shortest) and ×0.88 for the bias gradient.
 @group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> x: array<f32, X_LEN>;
-@group(0) @binding(2) var<storage, read> weight: array<f32, W_LEN>;
-@group(0) @binding(3) var<storage, read> bias: array<f32, COUT>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32, Y_LEN>;
-@group(0) @binding(5) var<storage, read> dy: array<f32, Y_LEN>;
-@group(0) @binding(6) var<storage, read_write> dx: array<f32, X_LEN>;
-@group(0) @binding(7) var<storage, read_write> dWeightSplits: array<f32, W_SPLITS_LEN>;
-@group(0) @binding(8) var<storage, read_write> dWeight: array<f32, W_LEN>;
-@group(0) @binding(9) var<storage, read_write> dBias: array<f32, COUT>;
-@group(0) @binding(10) var<storage, read_write> dBiasSplits: array<f32, B_SPLITS_LEN>;
+@group(0) @binding(1) var<storage, read> x: array<f32, ${LEN_x}u>;
+@group(0) @binding(2) var<storage, read> weight: array<f32, ${LEN_weight}u>;
+@group(0) @binding(3) var<storage, read> bias: array<f32, ${LEN_bias}u>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32, ${LEN_y}u>;
+@group(0) @binding(5) var<storage, read> dy: array<f32, ${LEN_dy}u>;
+@group(0) @binding(6) var<storage, read_write> dx: array<f32, ${LEN_dx}u>;
+@group(0) @binding(7) var<storage, read_write> dWeightSplits: array<f32, ${LEN_dWeightSplits}u>;
+@group(0) @binding(8) var<storage, read_write> dWeight: array<f32, ${LEN_dWeight}u>;
+@group(0) @binding(9) var<storage, read_write> dBias: array<f32, ${LEN_dBias}u>;
+@group(0) @binding(10) var<storage, read_write> dBiasSplits: array<f32, ${LEN_dBiasSplits}u>;
 
 const CIN: u32 = ${CIN}u;
 const IN_H: u32 = ${IN_H}u;

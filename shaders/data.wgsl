@@ -23,12 +23,12 @@ struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<uniform> step: Step;
-@group(0) @binding(2) var<storage, read> images: array<u32>;
-@group(0) @binding(3) var<storage, read> labels: array<u32>;
-@group(0) @binding(4) var<storage, read> order: array<u32>;
-@group(0) @binding(5) var<storage, read_write> x: array<f32>;
-@group(0) @binding(6) var<storage, read_write> batchLabels: array<u32>;
-@group(0) @binding(7) var<storage, read_write> xWords: array<vec4f>;  // x, for gather_words
+@group(0) @binding(2) var<storage, read> images: array<u32, ${LEN_images}u>;
+@group(0) @binding(3) var<storage, read> labels: array<u32, ${LEN_labels}u>;
+@group(0) @binding(4) var<storage, read> order: array<u32, ${LEN_order}u>;
+@group(0) @binding(5) var<storage, read_write> x: array<f32, ${LEN_x}u>;
+@group(0) @binding(6) var<storage, read_write> batchLabels: array<u32, ${LEN_batchLabels}u>;
+@group(0) @binding(7) var<storage, read_write> xWords: array<vec4f, (${LEN_xWords}u + 3u) / 4u>;  // x, for gather_words
 
 // Invocations per row. SwiftShader pays per invocation: at MNIST's 196 words per row, 16 (12 words each)
 // measured 1.5× faster than 64, and 4 or 8 only 1.1–1.2× faster again, within the noise (and they would
@@ -52,7 +52,7 @@ fn gather(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) 
   let row = group.x;
   let first = rowSample(row, lane) * dims.pixels;  // byte index of the image's first pixel
   let shift = (first & 3u) * 8u;                   // where it sits in its word
-  let lastWord = arrayLength(&images) - 1u;
+  let lastWord = ${LEN_images}u - 1u;
   for (var pixel = 4u * lane; pixel < dims.pixels; pixel += 4u * WG) {
     let word = (first + pixel) >> 2u;
     var bytes = images[word];

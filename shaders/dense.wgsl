@@ -44,29 +44,24 @@ enable subgroups;
 // otherwise. Rows and `out` may be any count: rows and outputs past the end are clamped on load (their
 // results are never stored) and, where they are summed over, multiplied by 0.
 
-// The shape is compiled in (one pipeline per layer and batch size, as conv2d's geometry is), and with it
-// the arrays' lengths: the bounds checks that WebGPU adds to every access then clamp against constants.
-// For a run-time-sized array SwiftShader works out arrayLength at each access as (binding size − offset)
-// / stride, an integer division per lane: fixed lengths measured ×0.96 CPU time for the 784→128 forward
-// at batch 64 and 1000, ×0.77–0.85 for the bias gradient, no change for dW.
 struct Dims {
   rows: u32,
   inFeatures: u32,
   outFeatures: u32,
 }
-const dims = Dims(${ROWS}u, ${IN}u, ${OUT}u);
-const X_LEN: u32 = max(1u, dims.rows * dims.inFeatures);
-const W_LEN: u32 = max(1u, dims.outFeatures * dims.inFeatures);
-const Y_LEN: u32 = dims.rows * dims.outFeatures;
 
-@group(0) @binding(1) var<storage, read> x: array<vec4f, (X_LEN + 3u) / 4u>;
-@group(0) @binding(2) var<storage, read> weight: array<vec4f, (W_LEN + 3u) / 4u>;
-@group(0) @binding(3) var<storage, read> bias: array<f32, dims.outFeatures>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32, Y_LEN>;
-@group(0) @binding(5) var<storage, read> dy: array<f32, Y_LEN>;
-@group(0) @binding(6) var<storage, read_write> dx: array<f32, X_LEN>;
-@group(0) @binding(7) var<storage, read_write> dWeight: array<f32, W_LEN>;
-@group(0) @binding(8) var<storage, read_write> dBias: array<f32, dims.outFeatures>;
+// The arrays' lengths are those of the bound buffers, compiled in (LEN_x …, see kernel() in
+// src/gpu/kernel.ts): the bounds checks then clamp against constants instead of SwiftShader's per-lane
+// division for a run-time length, ×0.96 CPU time for the 784→128 forward, ×0.77–0.85 for the bias gradient.
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> x: array<vec4f, (${LEN_x}u + 3u) / 4u>;
+@group(0) @binding(2) var<storage, read> weight: array<vec4f, (${LEN_weight}u + 3u) / 4u>;
+@group(0) @binding(3) var<storage, read> bias: array<f32, ${LEN_bias}u>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32, ${LEN_y}u>;
+@group(0) @binding(5) var<storage, read> dy: array<f32, ${LEN_dy}u>;
+@group(0) @binding(6) var<storage, read_write> dx: array<f32, ${LEN_dx}u>;
+@group(0) @binding(7) var<storage, read_write> dWeight: array<f32, ${LEN_dWeight}u>;
+@group(0) @binding(8) var<storage, read_write> dBias: array<f32, ${LEN_dBias}u>;
 
 // A workgroup covers a tile of 64 blocks of 8×8, TILE_X blocks wide: 8 × 8 blocks (64×64 outputs) in
 // general, but 2 × 32 (16×256) when the product has at most 16 columns and 32 × 2 when it has at most 16

@@ -21,10 +21,10 @@ struct Dims {
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<uniform> dims: Dims;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<storage, read> dy: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32, ${LEN_x}u>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32, ${LEN_y}u>;
+@group(0) @binding(4) var<storage, read> dy: array<f32, ${LEN_dy}u>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32, ${LEN_dx}u>;
 
 const WG: u32 = 256u;
 

@@ -19,11 +19,11 @@ struct Dims {
 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<f32, ${LEN_a}u>;
+@group(0) @binding(2) var<storage, read> b: array<f32, ${LEN_b}u>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32, ${LEN_c}u>;
 #if ${BIAS}
-@group(0) @binding(4) var<storage, read> bias: array<f32>;  // [N], added to every row (forward only)
+@group(0) @binding(4) var<storage, read> bias: array<f32, ${LEN_bias}u>;  // [N], added to every row (forward only)
 #endif
 
 const TILE_M: u32 = ${TILE_M}u;

@@ -26,15 +26,15 @@ struct Totals {
 struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<u32>;
+@group(0) @binding(1) var<storage, read> logits: array<f32, ${LEN_logits}u>;
+@group(0) @binding(2) var<storage, read> labels: array<u32, ${LEN_labels}u>;
 @group(0) @binding(3) var<storage, read_write> totals: Totals;
 #if ${EVAL}
 @group(0) @binding(4) var<uniform> step: Step;
-@group(0) @binding(5) var<storage, read_write> probs: array<f32>;
+@group(0) @binding(5) var<storage, read_write> probs: array<f32, ${LEN_probs}u>;
 @group(0) @binding(6) var<storage, read_write> confusion: array<atomic<u32>>;
 #else
-@group(0) @binding(4) var<storage, read_write> dLogits: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dLogits: array<f32, ${LEN_dLogits}u>;
 #endif
 
 // 64 invocations: each tree step below is a barrier, which a CPU adapter pays for in every subgroup of

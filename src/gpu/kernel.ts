@@ -1,5 +1,5 @@
 import type { Gpu } from './gpu.ts';
-import { specialise, type Defines } from './shaders.ts';
+import { shaderSource, specialise, type Defines } from './shaders.ts';
 
 /** One recorded compute dispatch: what a plan replays every step. */
 export interface Dispatch {
@@ -42,10 +42,29 @@ function bindingIndices(shader: string, defines: Defines): Map<string, number> {
   return indices;
 }
 
+/**
+ * Fixed array lengths: a shader may declare a storage array as `array<f32, ${LEN_name}>` (`name` the
+ * variable), and kernel() defines LEN_name as the number of 4-byte words bound to it (1 where this
+ * dispatch binds nothing there; a vec4 array divides by 4). WebGPU bounds-checks every access, and for a
+ * run-time-sized array SwiftShader works out arrayLength at each access as (binding size − offset) /
+ * stride, an integer division per lane; against a constant it is a clamp (docs/DEVELOPING.md, Performance
+ * notes). A layer binds the buffers it was allocated for the batch size, so every plan of a model, a
+ * smaller last batch included, shares its pipelines.
+ */
+function lengthDefines(shader: string, bind: Record<string, Binding>): Defines {
+  const defines: Defines = {};
+  for (const [, name] of shaderSource(shader).matchAll(/\$\{LEN_(\w+)\}/g)) {
+    const bound = bind[name!];
+    const bytes = bound === undefined ? 4 : 'buffer' in bound ? (bound.size ?? bound.buffer.size - (bound.offset ?? 0)) : bound.size;
+    defines[`LEN_${name}`] = bytes / 4;
+  }
+  return defines;
+}
+
 /** Builds a dispatch (pipeline from the cache, bind group made once) for a plan to replay. */
 export function kernel(gpu: Gpu, spec: KernelSpec): Dispatch {
   const entry = spec.entry ?? 'main';
-  const defines = spec.defines ?? {};
+  const defines = { ...lengthDefines(spec.shader, spec.bind), ...spec.defines };
   const pipeline = gpu.pipeline(spec.shader, entry, defines);
   const indices = bindingIndices(spec.shader, defines);
   const entries: GPUBindGroupEntry[] = Object.entries(spec.bind).map(([name, resource]) => {

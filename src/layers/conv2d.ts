@@ -36,23 +36,16 @@ const FILTER_WORKGROUPS = 256;
 const MIN_SPLIT_DEPTH = 256;
 
 /**
- * Defines of shaders/conv2d.wgsl: the layer's geometry, the lengths of its arrays at this batch size
- * (`splits`: the partial sums of backward-filter and of the bias gradient, where the entry point has them),
- * whether the products share their row loads within subgroups (where the device can), and the activation
- * fused into the entry point, if any.
+ * Defines of shaders/conv2d.wgsl: the layer's geometry, whether the products share their row loads within
+ * subgroups (where the device can), and the activation fused into the entry point, if any.
  */
-function geometryDefines(
-  gpu: Gpu, g: ConvSizes, threads: number, activation: Activation | null = null, splits: { filter?: number; bias?: number } = {},
-) {
-  const outH = convOutputSize(g.height, g.kernel, g.stride, g.padding);
-  const outW = convOutputSize(g.width, g.kernel, g.stride, g.padding);
-  const weights = g.outChannels * g.inChannels * g.kernel ** 2;
+function geometryDefines(gpu: Gpu, g: ConvGeometry, threads: number, activation: Activation | null = null) {
   return {
     SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation),
-    CIN: g.inChannels, IN_H: g.height, IN_W: g.width, COUT: g.outChannels, KSIZE: g.kernel, STRIDE: g.stride, PAD: g.padding, PADDED: g.padding > 0, STRIDED: g.stride > 1,
-    OUT_H: outH, OUT_W: outW, THREADS: threads,
-    X_LEN: g.rows * g.inChannels * g.height * g.width, Y_LEN: g.rows * g.outChannels * outH * outW, W_LEN: weights,
-    W_SPLITS_LEN: (splits.filter ?? 1) * weights, B_SPLITS_LEN: splits.bias === undefined ? 1 : splits.bias * g.outChannels * BIAS_THREADS,
+    CIN: g.inChannels, IN_H: g.height, IN_W: g.width, COUT: g.outChannels, KSIZE: g.kernel, STRIDE: g.stride, PAD: g.padding,
+    PADDED: g.padding > 0, STRIDED: g.stride > 1,
+    OUT_H: convOutputSize(g.height, g.kernel, g.stride, g.padding), OUT_W: convOutputSize(g.width, g.kernel, g.stride, g.padding),
+    THREADS: threads,
   };
 }
 
@@ -129,7 +122,7 @@ export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: 
   const wanted = Math.min(Math.ceil(positions / MIN_SPLIT_DEPTH), Math.ceil(FILTER_WORKGROUPS / (rowBlocks * columnBlocks)));
   const { splitDepth, splits } = splitInto(positions, wanted);
   const uniforms = dims(gpu, a.rows, splitDepth, splits);
-  const defines = geometryDefines(gpu, a, threads, null, { filter: splits });
+  const defines = geometryDefines(gpu, a, threads);
   const weights = a.outChannels * patch;
   const partial = splits === 1 ? a.dWeight : gpu.buffers.create('conv2d.dWeightSplits', splits * weights * 4, GPUBufferUsage.STORAGE);
   const filter = kernel(gpu, {
@@ -168,7 +161,7 @@ export function conv2dBiasGrad(gpu: Gpu, a: ConvSizes & { dy: Binding; dBias: Bi
   const wanted = Math.min(Math.ceil(a.rows * imagePositions / MIN_BIAS_POSITIONS), Math.ceil(BIAS_WORKGROUPS / a.outChannels));
   const { splitDepth, splits } = splitInto(a.rows, wanted);
   const uniforms = dims(gpu, a.rows, splitDepth, splits);
-  const defines = geometryDefines(gpu, a, THREADS, null, { bias: splits });
+  const defines = geometryDefines(gpu, a, THREADS);
   const partials = gpu.buffers.create('conv2d.dBiasSplits', splits * a.outChannels * BIAS_THREADS * 4, GPUBufferUsage.STORAGE);
   return [
     kernel(gpu, {

@@ -80,15 +80,16 @@ export function matmul(
 }
 
 /**
- * Defines of shaders/dense.wgsl: the shape; forward, dx and dW share loads within subgroup quads where the
- * device can; the activation fused into the entry point (forward: the next layer's; backward-data: the
- * input's), if any; the workgroup tile (`null` for bias_grad, which has no tile and takes the square one's define).
+ * Defines of shaders/dense.wgsl: forward, dx and dW share loads within subgroup quads where the device can; the
+ * activation fused into the entry point (forward: the next layer's; backward-data: the input's), if any; the
+ * workgroup tile (`null` for bias_grad, which has no tile and takes the square one's defines).
  */
-function denseDefines(gpu: Gpu, s: DenseSizes, tile: Tiling | null, activation: Activation | null = null) {
-  return {
-    ROWS: s.rows, IN: s.inFeatures, OUT: s.outFeatures,
-    SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation), TILE_X: tile?.across ?? 8, INVOCATIONS: tile?.invocations ?? 64,
-  };
+function denseDefines(gpu: Gpu, tile: Tiling | null, activation: Activation | null = null) {
+  return { SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation), TILE_X: tile?.across ?? 8, INVOCATIONS: tile?.invocations ?? 64 };
+}
+
+function denseDims(gpu: Gpu, s: DenseSizes): GPUBuffer {
+  return uniform(gpu, 'dense.dims', [['u32', s.rows], ['u32', s.inFeatures], ['u32', s.outFeatures]]);
 }
 
 /** y[rows×out] = f(x[rows×in] · Wᵀ + b), f the fused activation or the identity */
@@ -100,8 +101,8 @@ export function denseForward(gpu: Gpu, a: DenseSizes & { x: Binding; weight: Bin
   }
   const tile = tiling(gpu, a.outFeatures, a.rows, true);
   return kernel(gpu, {
-    shader: 'dense', entry: tile.wide ? 'forward_wide' : 'forward', defines: denseDefines(gpu, a, tile, a.activation ?? null), label: 'dense.forward', flops,
-    bind: { x: a.x, weight: a.weight, bias: a.bias, y: a.y },
+    shader: 'dense', entry: tile.wide ? 'forward_wide' : 'forward', defines: denseDefines(gpu, tile, a.activation ?? null), label: 'dense.forward', flops,
+    bind: { dims: denseDims(gpu, a), x: a.x, weight: a.weight, bias: a.bias, y: a.y },
     workgroups: tile.workgroups,
   });
 }
@@ -121,8 +122,8 @@ export function denseBackwardData(
   }
   const tile = tiling(gpu, a.inFeatures, a.rows);
   return kernel(gpu, {
-    shader: 'dense', entry: 'backward_data', defines: denseDefines(gpu, a, tile, a.inputActivation?.activation ?? null), label: 'dense.backward_data', flops,
-    bind: { dy: a.dy, weight: a.weight, dx: a.dx, ...(a.inputActivation && { x: a.inputActivation.x }) },
+    shader: 'dense', entry: 'backward_data', defines: denseDefines(gpu, tile, a.inputActivation?.activation ?? null), label: 'dense.backward_data', flops,
+    bind: { dims: denseDims(gpu, a), dy: a.dy, weight: a.weight, dx: a.dx, ...(a.inputActivation && { x: a.inputActivation.x }) },
     workgroups: tile.workgroups,
   });
 }
@@ -135,8 +136,8 @@ export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x:
   }
   const tile = tiling(gpu, a.inFeatures, a.outFeatures, true);
   return kernel(gpu, {
-    shader: 'dense', entry: tile.wide ? 'backward_weights_wide' : 'backward_weights', defines: denseDefines(gpu, a, tile), label: 'dense.backward_weights', flops,
-    bind: { dy: a.dy, x: a.x, dWeight: a.dWeight },
+    shader: 'dense', entry: tile.wide ? 'backward_weights_wide' : 'backward_weights', defines: denseDefines(gpu, tile), label: 'dense.backward_weights', flops,
+    bind: { dims: denseDims(gpu, a), dy: a.dy, x: a.x, dWeight: a.dWeight },
     workgroups: tile.workgroups,
   });
 }
@@ -144,8 +145,8 @@ export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x:
 /** db[out] = Σ_rows dy */
 export function denseBiasGrad(gpu: Gpu, a: { dy: Binding; dBias: Binding; rows: number; outFeatures: number }): Dispatch {
   return kernel(gpu, {
-    shader: 'dense', entry: 'bias_grad', defines: denseDefines(gpu, { rows: a.rows, inFeatures: 0, outFeatures: a.outFeatures }, null), flops: a.rows * a.outFeatures,
-    bind: { dy: a.dy, dBias: a.dBias },
+    shader: 'dense', entry: 'bias_grad', defines: denseDefines(gpu, null), flops: a.rows * a.outFeatures,
+    bind: { dims: denseDims(gpu, { rows: a.rows, inFeatures: 0, outFeatures: a.outFeatures }), dy: a.dy, dBias: a.dBias },
     workgroups: [Math.ceil(a.outFeatures / 64)],
   });
 }
