@@ -17,8 +17,9 @@ enable subgroups;
 //
 // Why 8×8 and 4 per step: SwiftShader runs 4 invocations as the lanes of one SIMD register and loads a
 // value per lane one at a time, so a load costs about as much as 7-10 multiply-adds there; what sets
-// the speed is multiply-adds per loaded float (8×8: 4). Blocks of 16×16 measured 1.3× faster still on
-// SwiftShader, but 256 accumulators per invocation would spill on a GPU. Longer loop bodies also pay:
+// the speed is multiply-adds per loaded float (8×8: 4). Blocks of 16×16 are faster still on SwiftShader,
+// so a fallback adapter takes them for big products (Wide, below); on a GPU 256 accumulators per
+// invocation would spill. Longer loop bodies also pay:
 // stepping the sum 1 at a time instead of 4 measured 1.3× slower.
 //
 // Subgroups (SUBGROUPS, set when the device has the `subgroups` feature; the plain kernels otherwise): a

@@ -56,7 +56,7 @@ function lengthDefines(shader: string, bind: Record<string, Binding>): Defines {
   for (const [, name] of shaderSource(shader).matchAll(/\$\{LEN_(\w+)\}/g)) {
     const bound = bind[name!];
     const bytes = bound === undefined ? 4 : 'buffer' in bound ? (bound.size ?? bound.buffer.size - (bound.offset ?? 0)) : bound.size;
-    defines[`LEN_${name}`] = bytes / 4;
+    defines[`LEN_${name}`] = Math.floor(bytes / 4);
   }
   return defines;
 }
