@@ -86,6 +86,12 @@ const PAD: u32 = ${PAD}u;
 const OUT_H: u32 = ${OUT_H}u;
 const OUT_W: u32 = ${OUT_W}u;
 const KK: u32 = KSIZE * KSIZE;
+
+// Flat tap index t = (channel, kh, kw), kw fastest, split into (channel, kh, kw): the channel is the input's
+// for forward and backward-filter, the output's for backward-data.
+fn splitTap(t: u32) -> vec3u {
+  return vec3u(t / KK, (t % KK) / KSIZE, t % KSIZE);
+}
 const PATCH: u32 = CIN * KK;  // j = (ci, kh, kw): one row of weight
 const IN_HW: u32 = IN_H * IN_W;
 const OUT_HW: u32 = OUT_H * OUT_W;
@@ -212,11 +218,9 @@ fn outputColumns(p: u32) -> Columns {
 // One step of forward's sum: tap j = (ci, kh, kw) of the 8 weight rows `w` times x under it in each column.
 fn forwardStep(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array<vec4f, 8>>, lo: Columns, hi: Columns, j: u32, w: array<vec4f, 2>) {
   // im2col(x)[j, columns]: x under tap j of each receptive field.
-  let kh = (j % KK) / KSIZE;
-  let kw = j % KSIZE;
-  let channel = (j / KK) * IN_HW;
-  accumulate(accLo, w[0], w[1], xAt(lo, kh, kw, channel));
-  accumulate(accHi, w[0], w[1], xAt(hi, kh, kw, channel));
+  let tap = splitTap(j);
+  accumulate(accLo, w[0], w[1], xAt(lo, tap.y, tap.z, tap.x * IN_HW));
+  accumulate(accHi, w[0], w[1], xAt(hi, tap.y, tap.z, tap.x * IN_HW));
 }
 
 @compute @workgroup_size(THREADS)
@@ -301,11 +305,9 @@ fn dyAt(c: Columns, kh: u32, kw: u32, channel: u32) -> vec4f {
 // One step of backward-data's gather: tap t = (co, kh, kw) of the 8 weight rows `w` times the dy it takes
 // to each column.
 fn dataStep(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array<vec4f, 8>>, lo: Columns, hi: Columns, t: u32, w: array<vec4f, 2>) {
-  let kh = (t % KK) / KSIZE;
-  let kw = t % KSIZE;
-  let channel = (t / KK) * OUT_HW;
-  accumulate(accLo, w[0], w[1], dyAt(lo, kh, kw, channel));
-  accumulate(accHi, w[0], w[1], dyAt(hi, kh, kw, channel));
+  let tap = splitTap(t);
+  accumulate(accLo, w[0], w[1], dyAt(lo, tap.y, tap.z, tap.x * OUT_HW));
+  accumulate(accHi, w[0], w[1], dyAt(hi, tap.y, tap.z, tap.x * OUT_HW));
 }
 
 // weight[co, ci, kh, kw] of tap t = (co, kh, kw), from where row ci starts.
@@ -372,9 +374,10 @@ fn tapColumns(j: u32) -> Columns {
   var c: Columns;
   for (var i = 0u; i < 4u; i++) {
     let k = j + i * THREADS;
-    c.h[i] = (k % KK) / KSIZE;
-    c.w[i] = k % KSIZE;
-    c.base[i] = (k / KK) * IN_HW;
+    let tap = splitTap(k);
+    c.h[i] = tap.y;
+    c.w[i] = tap.z;
+    c.base[i] = tap.x * IN_HW;
     c.valid[i] = k < PATCH;
   }
   c.origin = c.base + c.h * IN_W + c.w;

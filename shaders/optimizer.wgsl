@@ -7,14 +7,12 @@
 //
 // lr and the 1-based step t come from the Step uniform, so one recorded dispatch serves every step.
 //
-// The arrays have the arena's length compiled in (COUNT) rather than a run-time length: the bounds checks
-// that WebGPU adds to every access then clamp against a constant. For a run-time-sized array SwiftShader
-// works out arrayLength at each access as (binding size − offset) / 4 with an integer division per lane;
-// the fixed length measured ×0.69 CPU time for the MLP's Adam step (bench/cpu-cases.ts `adam`).
-
-const COUNT: u32 = ${COUNT}u;
+// The arrays' lengths are those of the bound buffers, compiled in (LEN_params …, see kernel() in
+// src/gpu/kernel.ts): the bounds checks then clamp against constants instead of SwiftShader's per-lane
+// division for a run-time length, ×0.69 CPU time for the MLP's Adam step (bench/cpu-cases.ts `adam`).
 
 struct Hyper {
+  count: u32,
   beta1: f32,
   beta2: f32,
   // 1 − β and ln β computed in float64 on the CPU: 1 − 0.999 done in f32 is 1.3e-5 off, relatively.
@@ -31,11 +29,11 @@ struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
 
 @group(0) @binding(0) var<uniform> hyper: Hyper;
 @group(0) @binding(1) var<uniform> step: Step;
-@group(0) @binding(2) var<storage, read_write> params: array<f32, COUNT>;
-@group(0) @binding(3) var<storage, read> grads: array<f32, COUNT>;
-@group(0) @binding(4) var<storage, read_write> m: array<f32, COUNT>;
-@group(0) @binding(5) var<storage, read_write> v: array<f32, COUNT>;
-@group(0) @binding(6) var<storage, read_write> velocity: array<f32, COUNT>;
+@group(0) @binding(2) var<storage, read_write> params: array<f32, ${LEN_params}u>;
+@group(0) @binding(3) var<storage, read> grads: array<f32, ${LEN_grads}u>;
+@group(0) @binding(4) var<storage, read_write> m: array<f32, ${LEN_m}u>;
+@group(0) @binding(5) var<storage, read_write> v: array<f32, ${LEN_v}u>;
+@group(0) @binding(6) var<storage, read_write> velocity: array<f32, ${LEN_velocity}u>;
 
 const WG: u32 = 256u;
 
@@ -65,7 +63,7 @@ fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   // PyTorch's order: step_size = lr / (1 − β1ᵗ); denom = √v / √(1 − β2ᵗ) + ε.
   let stepSize = step.lr / biasCorrection(hyper.logBeta1, step.t);
   let sqrtCorrection2 = sqrt(biasCorrection(hyper.logBeta2, step.t));
-  for (var i = gid.x; i < COUNT; i += stride(groups)) {
+  for (var i = gid.x; i < hyper.count; i += stride(groups)) {
     let p = params[i];
     let g = grads[i] + hyper.weightDecay * p;
     let mi = hyper.beta1 * m[i] + hyper.oneMinusBeta1 * g;
@@ -78,7 +76,7 @@ fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
 
 @compute @workgroup_size(WG)
 fn sgd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  for (var i = gid.x; i < COUNT; i += stride(groups)) {
+  for (var i = gid.x; i < hyper.count; i += stride(groups)) {
     let p = params[i];
     let g = grads[i] + hyper.weightDecay * p;
 #if ${MOMENTUM}

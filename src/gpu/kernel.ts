@@ -42,6 +42,9 @@ function bindingIndices(shader: string, defines: Defines): Map<string, number> {
   return indices;
 }
 
+/** The arrays of each shader that take a LEN_ define, read from its text once. */
+const lengthNameCache = new Map<string, string[]>();
+
 /**
  * Fixed array lengths: a shader may declare a storage array as `array<f32, ${LEN_name}>` (`name` the
  * variable), and kernel() defines LEN_name as the number of 4-byte words bound to it (1 where this
@@ -52,9 +55,14 @@ function bindingIndices(shader: string, defines: Defines): Map<string, number> {
  * smaller last batch included, shares its pipelines.
  */
 function lengthDefines(shader: string, bind: Record<string, Binding>): Defines {
+  let names = lengthNameCache.get(shader);
+  if (!names) {
+    names = [...new Set(Array.from(shaderSource(shader).matchAll(/\$\{LEN_(\w+)\}/g), (match) => match[1]!))];
+    lengthNameCache.set(shader, names);
+  }
   const defines: Defines = {};
-  for (const [, name] of shaderSource(shader).matchAll(/\$\{LEN_(\w+)\}/g)) {
-    const bound = bind[name!];
+  for (const name of names) {
+    const bound = bind[name];
     const bytes = bound === undefined ? 4 : 'buffer' in bound ? (bound.size ?? bound.buffer.size - (bound.offset ?? 0)) : bound.size;
     defines[`LEN_${name}`] = Math.floor(bytes / 4);
   }

@@ -57,7 +57,7 @@ export function optimizerStep(
   const needed = momentBuffers(a.spec);
   if (a.moments.length !== needed) throw new Error(`${a.spec.kind} needs ${needed} moment buffers, got ${a.moments.length}`);
   const hyper = uniform(gpu, 'optimizer.hyper', [
-    ['f32', s.beta1], ['f32', s.beta2], ['f32', 1 - s.beta1], ['f32', 1 - s.beta2],
+    ['u32', a.count], ['f32', s.beta1], ['f32', s.beta2], ['f32', 1 - s.beta1], ['f32', 1 - s.beta2],
     ['f32', logBeta(s.beta1)], ['f32', logBeta(s.beta2)], ['f32', s.eps], ['f32', s.momentum], ['f32', s.weightDecay],
   ]);
   const bind: Record<string, Binding> = { hyper, step: a.step, params: a.params, grads: a.grads };
@@ -66,7 +66,7 @@ export function optimizerStep(
   return kernel(gpu, {
     shader: 'optimizer',
     entry: a.spec.kind,
-    defines: { MOMENTUM: a.spec.kind === 'sgd' && needed === 1, COUNT: a.count },
+    defines: { MOMENTUM: a.spec.kind === 'sgd' && needed === 1 },
     bind,
     workgroups: strideGrid(a.count, WORKGROUP),
   });
