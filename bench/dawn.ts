@@ -3,7 +3,9 @@
  * where Chromium cannot run, such as a GPU server. It times the same code `npm run bench` times in
  * Chromium: the roof, ms per training step of the four bench workloads and each kernel's share (timestamp
  * queries), then trains the study's best MLP and CNN (presets task1-best, task2-best) on MNIST and
- * reports their test accuracy. No peers: jax-js and TensorFlow.js need a browser.
+ * reports their test accuracy. No peers: jax-js and TensorFlow.js need a browser. On a GPU each step is
+ * also timed with the kernels shaped for a CPU adapter (Gpu.cpuTuned, what SwiftShader gets), to show
+ * what the GPU shapes are worth on the same device.
  *
  *   npm run bench:dawn -- [--mnist DIR] [--steps 20] [--epochs N] [--train-limit N] [--no-train] [--json FILE]
  *
@@ -41,7 +43,7 @@ const epochs = whole('epochs', args.epochs);
 const trainLimit = whole('train-limit', args['train-limit']);
 
 const adapter = await installDawn();
-console.log(`adapter: ${adapter}`);
+console.log(`adapter: ${adapter.description}`);
 const mnistFiles = readFromDisk(args.mnist);
 readMnistFrom(mnistFiles);
 
@@ -56,8 +58,10 @@ for (const workload of ['mlp', 'cnn'] as Workload[]) {
     const ms = measured.msPerStep!; // measure() always sets it
     console.log(`\n${WORKLOAD_TITLES[workload]}, batch ${batch}: ${ms.toFixed(3)} ms/step, ` +
       `${Math.round(measured.samplesPerSec!).toLocaleString('en')} samples/s (median of ${measured.steps} steps)`);
+    const cpuShaped = adapter.fallback ? null : (await benchOurs(workload, batch, { warmup: 3, steps, budgetS: 60 }, true)).msPerStep!;
+    if (cpuShaped !== null) console.log(`  with the kernels shaped for a CPU adapter: ${cpuShaped.toFixed(3)} ms/step (×${(cpuShaped / ms).toFixed(2)})`);
     console.log(kernelTable(kernels, roof, ms));
-    stepResults.push({ workload, batch, ...measured, kernels });
+    stepResults.push({ workload, batch, ...measured, cpuShapedMsPerStep: cpuShaped, kernels });
   }
 }
 
@@ -84,7 +88,7 @@ if (!args['no-train']) {
 }
 
 if (args.json) {
-  writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), adapter, roof, steps: stepResults, training }, null, 1));
+  writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), adapter: adapter.description, roof, steps: stepResults, training }, null, 1));
   console.log(`\nwrote ${args.json}`);
 }
 process.exit(process.exitCode ?? 0);

@@ -43,12 +43,14 @@ export function readMnistFrom(source: FetchBytes): void {
   mnistSource = source;
 }
 
-async function buildStep(workload: Workload, batch: number): Promise<OurStep> {
+/** `cpuTuned`: the kernel shapes to build the step with (Gpu.cpuTuned); the device's own when undefined. */
+async function buildStep(workload: Workload, batch: number, cpuTuned?: boolean): Promise<OurStep> {
   shared ??= (async () => {
     const gpu = await Gpu.create();
     return { gpu, data: uploadMnist(gpu, await loadMnist(mnistSource)) };
   })();
   const { gpu, data } = await shared;
+  gpu.cpuTuned = cpuTuned ?? gpu.adapter.fallback;
   const config = workloadConfig(workload, batch);
   const stop = gpu.buffers.record();
   const model = new Sequential(gpu, config.inputShape, buildLayers(config.layers), batch, config.seed);
@@ -86,9 +88,9 @@ async function buildStep(workload: Workload, batch: number): Promise<OurStep> {
   };
 }
 
-/** Times our training step; `options.steps` is the number of timed steps (after `options.warmup`). */
-export async function benchOurs(workload: Workload, batch: number, options: MeasureOptions): Promise<Measurement> {
-  const step = await buildStep(workload, batch);
+/** Times our training step; `options.steps` is the number of timed steps (after `options.warmup`). `cpuTuned`: see buildStep. */
+export async function benchOurs(workload: Workload, batch: number, options: MeasureOptions, cpuTuned?: boolean): Promise<Measurement> {
+  const step = await buildStep(workload, batch, cpuTuned);
   const trainer: StepTrainer = {
     step: () => step.issue(1),
     steps: async (k) => step.issue(k),
@@ -112,8 +114,8 @@ export interface KernelProfile {
 }
 
 /** Per-kernel GPU time of one step (timestamp queries, one pass per dispatch), averaged over `repeats` steps. */
-export async function profileOurs([workload, batch, repeats = 5]: [Workload, number, number?]): Promise<KernelProfile[]> {
-  const step = await buildStep(workload, batch);
+export async function profileOurs([workload, batch, repeats = 5, cpuTuned]: [Workload, number, number?, boolean?]): Promise<KernelProfile[]> {
+  const step = await buildStep(workload, batch, cpuTuned);
   const { gpu } = step;
   if (!gpu.hasTimestamps) throw new Error('this adapter has no timestamp-query: per-kernel timings are unavailable');
   step.issue(2); // warm-up: pipelines compiled, caches settled

@@ -67,7 +67,8 @@ export function roofTable(roof: RoofResult): string {
 export function kernelTable(kernels: KernelProfile[], roof: RoofResult | null, wallMs?: number): string {
   const total = kernels.reduce((sum, k) => sum + k.msPerStep, 0);
   const rows = kernels.map((k) => {
-    const gflops = k.flops > 0 ? k.flops / (k.msPerStep * 1e6) : null;
+    // A kernel shorter than the timer's resolution reads 0 ms: no rate then, rather than ∞.
+    const gflops = k.flops > 0 && k.msPerStep > 0 ? k.flops / (k.msPerStep * 1e6) : null;
     const ofRoof = gflops !== null && roof ? `${((gflops / roof.fmaGflops) * 100).toFixed(0)}%` : '';
     return `  ${k.label.padEnd(26)} ${String(k.dispatches).padStart(3)}  ${k.msPerStep.toFixed(2).padStart(9)}  ${((k.msPerStep / total) * 100).toFixed(1).padStart(5)}%  ${gflops === null ? '' : gflops.toFixed(2).padStart(7)}  ${ofRoof.padStart(5)}`;
   });

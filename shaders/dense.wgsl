@@ -508,20 +508,39 @@ fn weightsSumWide(myIns: u32, myOuts: u32) -> Wide {
 }
 #endif
 
-// ---- bias gradient: db[o] = Σ_r dy[r, o], one invocation per output feature ------------------
-// Four rows per step (clamped to the last row, the clamped ones dropped by select): fewer, longer loop
-// iterations, 1.2–1.3× less SwiftShader CPU than one row per step (784→128 at batch 64 and 1000).
-// Splitting the rows over more workgroups, with a second pass to add the pieces as conv2d's bias
-// gradient does, gained nothing more there.
+// ---- bias gradient: db[o] = Σ_r dy[r, o] ----------------------------------------------------
+// A workgroup covers BIAS_OUTS outputs × BIAS_SLICES slices of the rows: invocation (o, s) sums rows
+// 4s … 4s+3, 4(s + BIAS_SLICES) … and so on, and invocation (o, 0) adds the slices' sums. Four rows per
+// step (clamped to the last row, the clamped ones dropped by select): fewer, longer loop iterations,
+// 1.2–1.3× less SwiftShader CPU than one row per step (784→128 at batch 64 and 1000).
+// src/layers/dense.ts picks the shape: on a GPU 16 × 16, so that no invocation walks a whole batch
+// alone; on a CPU adapter one slice of 64 outputs, and then no workgroup memory or barrier (SwiftShader
+// took twice the CPU time at batch 64 with them). Splitting the rows over more workgroups there, with a
+// second pass to add the pieces as conv2d's bias gradient does, gained nothing either.
+const BIAS_OUTS: u32 = ${BIAS_OUTS}u;
+const BIAS_SLICES: u32 = ${BIAS_SLICES}u;
+#if ${BIAS_SLICED}
+var<workgroup> sliceSums: array<f32, BIAS_OUTS * BIAS_SLICES>;
+#endif
 
-@compute @workgroup_size(64)
-fn bias_grad(@builtin(global_invocation_id) id: vec3u) {
-  let o = id.x;
-  if (o >= dims.outFeatures) { return; }
+@compute @workgroup_size(BIAS_OUTS, BIAS_SLICES)
+fn bias_grad(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {
+  let o = group.x * BIAS_OUTS + local.x;
+  // No early return past the last output (the barrier needs every invocation): clamped loads, no store.
+  let column = min(o, dims.outFeatures - 1u);
   var sum = vec4f(0.0);
-  for (var r = 0u; r < dims.rows; r += 4u) {
-    let at = rowStarts(r, dims.rows, dims.outFeatures) + o;
+  for (var r = local.y * 4u; r < dims.rows; r += 4u * BIAS_SLICES) {
+    let at = rowStarts(r, dims.rows, dims.outFeatures) + column;
     sum += select(vec4f(0.0), vec4f(dy[at.x], dy[at.y], dy[at.z], dy[at.w]), r + vec4u(0u, 1u, 2u, 3u) < vec4u(dims.rows));
   }
-  dBias[o] = sum.x + sum.y + sum.z + sum.w;
+#if ${BIAS_SLICED}
+  sliceSums[local.y * BIAS_OUTS + local.x] = sum.x + sum.y + sum.z + sum.w;
+  workgroupBarrier();
+  if (local.y != 0u || o >= dims.outFeatures) { return; }
+  var total = 0.0;
+  for (var s = 0u; s < BIAS_SLICES; s++) { total += sliceSums[s * BIAS_OUTS + local.x]; }
+  dBias[o] = total;
+#else
+  if (o < dims.outFeatures) { dBias[o] = sum.x + sum.y + sum.z + sum.w; }
+#endif
 }

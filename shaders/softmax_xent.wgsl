@@ -37,9 +37,10 @@ struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
 @group(0) @binding(4) var<storage, read_write> dLogits: array<f32, ${LEN_dLogits}u>;
 #endif
 
-// 64 invocations: each tree step below is a barrier, which a CPU adapter pays for in every subgroup of
-// the workgroup; 64 instead of 256 took 6.5× less CPU at batch 64 and 2× less at 1000 on SwiftShader.
-const WG: u32 = 64u;
+// Invocations (src/train/loss.ts): 64 on a CPU adapter, where each tree step below is a barrier paid for
+// in every SIMD group of the workgroup (64 instead of 256 took 6.5× less CPU at batch 64 and 2× less at
+// 1000 on SwiftShader); 256 on a GPU, where walking 16 rows each instead of 4 is what costs.
+const WG: u32 = ${WG}u;
 
 var<workgroup> lossParts: array<f32, WG>;
 var<workgroup> correctParts: array<u32, WG>;

@@ -34,11 +34,15 @@ export class Gpu {
    */
   useSubgroups: boolean;
   /**
-   * Whether dense's forward and dW take 16×16 outputs per invocation where a product is big enough
-   * (shaders/dense.wgsl, Wide): on a fallback adapter, where an invocation's registers are a CPU's and a
-   * spilled accumulator costs less than the loads it saves; a GPU keeps 8×8. Tests turn it off to check both.
+   * Whether kernels take the shapes that suit a CPU adapter (a fallback adapter: SwiftShader runs
+   * invocations as the SIMD lanes of a few cores) rather than a GPU's thousands of threads:
+   * - dense's forward and dW take 16×16 outputs per invocation where a product is big enough
+   *   (shaders/dense.wgsl, Wide): a spilled accumulator costs a CPU less than the loads it saves; a GPU keeps 8×8;
+   * - reductions over the batch (dense's bias gradient, the loss) use few invocations, each walking many
+   *   rows: a CPU pays for every barrier in every SIMD group, a GPU wants many short walks.
+   * = adapter.fallback; tests flip it to check both shapes.
    */
-  wideBlocks: boolean;
+  cpuTuned: boolean;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly modules = new Map<string, GPUShaderModule>();
 
@@ -50,7 +54,7 @@ export class Gpu {
     this.hasTimestamps = device.features.has('timestamp-query');
     this.hasSubgroups = device.features.has('subgroups');
     this.useSubgroups = this.hasSubgroups;
-    this.wideBlocks = adapter.fallback;
+    this.cpuTuned = adapter.fallback;
     this.lost = device.lost.then((info) => {
       this.lostReason = `${info.reason === 'destroyed' ? 'device destroyed' : 'device lost'}: ${info.message || info.reason}`;
       return this.lostReason;

@@ -16,7 +16,7 @@ export const TILE = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
  * A narrow product at most 64 rows tall (that forward at batch 64) takes workgroups of 16 invocations,
  * 16×64 outputs: the 64-invocation tile would compute 4,096 outputs for its 640 (cnn-arch1's 800→10 at
  * batch 64: ×0.28 CPU and wall-clock time). `wide`: 16×16 outputs per invocation (the forward and dW `_wide` entry points),
- * where the device wants them (Gpu.wideBlocks) and the square tiles still make at least
+ * where the device wants them (Gpu.cpuTuned) and the square tiles still make at least
  * WIDE_MIN_WORKGROUPS workgroups.
  */
 function tiling(gpu: Gpu, columns: number, rows: number, wideEntry = false): Tiling {
@@ -24,7 +24,7 @@ function tiling(gpu: Gpu, columns: number, rows: number, wideEntry = false): Til
   const invocations = across === 2 && rows <= 64 ? 16 : 64;
   const grid = (block: number): [number, number] => [Math.ceil(columns / (across * block)), Math.ceil(rows / ((invocations / across) * block))];
   const [wideX, wideY] = grid(16);
-  const wide = wideEntry && gpu.wideBlocks && gpu.useSubgroups && across === 8 && wideX * wideY >= WIDE_MIN_WORKGROUPS;
+  const wide = wideEntry && gpu.cpuTuned && gpu.useSubgroups && across === 8 && wideX * wideY >= WIDE_MIN_WORKGROUPS;
   return { across, invocations, wide, workgroups: grid(wide ? 16 : 8) };
 }
 
@@ -82,10 +82,10 @@ export function matmul(
 /**
  * Defines of shaders/dense.wgsl: forward, dx and dW share loads within subgroup quads where the device can; the
  * activation fused into the entry point (forward: the next layer's; backward-data: the input's), if any; the
- * workgroup tile (`null` for bias_grad, which has no tile and takes the square one's defines).
+ * workgroup tile (`null` for bias_grad, which has no tile and takes the square one's defines); bias_grad's shape.
  */
 function denseDefines(gpu: Gpu, tile: Tiling | null, activation: Activation | null = null) {
-  return { SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation), TILE_X: tile?.across ?? 8, INVOCATIONS: tile?.invocations ?? 64 };
+  return { SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation), TILE_X: tile?.across ?? 8, INVOCATIONS: tile?.invocations ?? 64, ...biasShape(gpu) };
 }
 
 function denseDims(gpu: Gpu, s: DenseSizes): GPUBuffer {
@@ -142,12 +142,21 @@ export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x:
   });
 }
 
+/**
+ * Invocations of a bias-gradient workgroup: outputs × slices of the rows (shaders/dense.wgsl bias_grad).
+ * A CPU adapter walks all rows in one invocation per output; a GPU splits them 16 ways, so that 10
+ * outputs at batch 1000 are 160 invocations walking 63 rows each instead of 10 walking 1,000.
+ */
+function biasShape(gpu: Gpu) {
+  return gpu.cpuTuned ? { BIAS_OUTS: 64, BIAS_SLICES: 1, BIAS_SLICED: false } : { BIAS_OUTS: 16, BIAS_SLICES: 16, BIAS_SLICED: true };
+}
+
 /** db[out] = Σ_rows dy */
 export function denseBiasGrad(gpu: Gpu, a: { dy: Binding; dBias: Binding; rows: number; outFeatures: number }): Dispatch {
   return kernel(gpu, {
     shader: 'dense', entry: 'bias_grad', defines: denseDefines(gpu, null), flops: a.rows * a.outFeatures,
     bind: { dims: denseDims(gpu, { rows: a.rows, inFeatures: 0, outFeatures: a.outFeatures }), dy: a.dy, dBias: a.dBias },
-    workgroups: [Math.ceil(a.outFeatures / 64)],
+    workgroups: [Math.ceil(a.outFeatures / biasShape(gpu).BIAS_OUTS)],
   });
 }
 

@@ -5,20 +5,21 @@ import { compare, empty, randomArray, readF32, run, storage, testGpu, type Close
 
 /**
  * Forward and all three backward products of one dense layer against the float64 reference, with the
- * kernels of `variant`: 'wide', the subgroup kernels with 16×16 blocks where the shape takes them (as on
- * SwiftShader, a fallback adapter); 'quads', the subgroup kernels with 8×8 blocks only (a GPU's); 'plain',
- * no subgroups. The first two need the device's `subgroups` feature, which SwiftShader has.
+ * kernels of `variant`: 'wide', shaped for a CPU adapter (Gpu.cpuTuned: 16×16 blocks with subgroups where
+ * the shape takes them, a one-slice bias gradient), as SwiftShader gets them; 'quads', shaped for a GPU
+ * with subgroups (8×8 blocks, a 16-slice bias gradient); 'plain', a GPU without subgroups. The first two
+ * need the device's `subgroups` feature, which SwiftShader has.
  */
 export async function denseVsReference(rows: number, inF: number, outF: number, variant: 'wide' | 'quads' | 'plain'): Promise<Closeness[]> {
   const gpu = await testGpu();
   if (variant !== 'plain' && !gpu.hasSubgroups) throw new Error(`the ${variant} dense kernels need the subgroups feature`);
   gpu.useSubgroups = variant !== 'plain';
-  gpu.wideBlocks = variant === 'wide';
+  gpu.cpuTuned = variant === 'wide';
   try {
     return await denseChecks(gpu, rows, inF, outF);
   } finally {
     gpu.useSubgroups = gpu.hasSubgroups;
-    gpu.wideBlocks = gpu.adapter.fallback;
+    gpu.cpuTuned = gpu.adapter.fallback;
   }
 }
 

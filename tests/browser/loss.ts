@@ -1,7 +1,8 @@
 import * as ref from '../../src/reference/loss.ts';
+import type { Gpu } from '../../src/gpu/gpu.ts';
 import { createTotals, readTotals, softmaxCrossEntropy } from '../../src/train/loss.ts';
 import { Rng } from '../../src/data/random.ts';
-import { compare, empty, randomArray, readF32, readU32, run, stepUniform, storage, testGpu, type Closeness } from './util.ts';
+import { compare, empty, randomArray, readF32, readU32, run, shapedFor, stepUniform, storage, testGpu, type Closeness } from './util.ts';
 
 /**
  * Logits in [-4, 4) with rows that stress the kernel: every 7th row scaled ×30 (exp would overflow
@@ -26,9 +27,18 @@ function totalsTolerance(rows: number): { atol: number; rtol: number } {
   return { atol: 1e-5 * Math.sqrt(rows), rtol: 1e-5 + rows * 2 ** -24 };
 }
 
-/** Two train batches (sizes a and b) added into one totals buffer; each batch's dLogits. */
-export async function lossTrainVsReference(rowsA: number, rowsB: number, classes: number): Promise<Closeness[]> {
+/** The train and eval checks below, with the kernel shaped for a CPU adapter or a GPU (Gpu.cpuTuned). */
+export async function lossTrainVsReference(rowsA: number, rowsB: number, classes: number, cpuTuned: boolean): Promise<Closeness[]> {
   const gpu = await testGpu();
+  return shapedFor(gpu, cpuTuned, () => trainChecks(gpu, rowsA, rowsB, classes));
+}
+export async function lossEvalVsReference(rowsA: number, rowsB: number, classes: number, cpuTuned: boolean): Promise<Closeness[]> {
+  const gpu = await testGpu();
+  return shapedFor(gpu, cpuTuned, () => evalChecks(gpu, rowsA, rowsB, classes));
+}
+
+/** Two train batches (sizes a and b) added into one totals buffer; each batch's dLogits. */
+async function trainChecks(gpu: Gpu, rowsA: number, rowsB: number, classes: number): Promise<Closeness[]> {
   const A = batch(rowsA, classes, 1);
   const B = batch(rowsB, classes, 2);
   const totals = createTotals(gpu);
@@ -59,8 +69,7 @@ export async function lossTrainVsReference(rowsA: number, rowsB: number, classes
  * Eval over two batches (rows a, then b at batchStart a) into one probs buffer, one confusion matrix
  * and one totals buffer. Rows of probs past a + b must stay untouched (sentinel −1).
  */
-export async function lossEvalVsReference(rowsA: number, rowsB: number, classes: number): Promise<Closeness[]> {
-  const gpu = await testGpu();
+async function evalChecks(gpu: Gpu, rowsA: number, rowsB: number, classes: number): Promise<Closeness[]> {
   const all = batch(rowsA + rowsB, classes, 3);
   const spare = 5;
   const totals = createTotals(gpu);

@@ -11,6 +11,16 @@ export function testGpu(): Promise<Gpu> {
   return shared;
 }
 
+/** Runs `checks` with kernels shaped for a CPU adapter or a GPU (Gpu.cpuTuned), then restores the device's own. */
+export async function shapedFor<T>(gpu: Gpu, cpuTuned: boolean, checks: () => Promise<T>): Promise<T> {
+  gpu.cpuTuned = cpuTuned;
+  try {
+    return await checks();
+  } finally {
+    gpu.cpuTuned = gpu.adapter.fallback;
+  }
+}
+
 /** Uniform random values in [low, high) from a seeded stream. */
 export function randomArray(n: number, seed: number, low = -1, high = 1): Float32Array<ArrayBuffer> {
   const rng = new Rng(seed);

@@ -6,12 +6,13 @@
  */
 import { create, globals } from 'webgpu';
 
-export async function installDawn(): Promise<string> {
+export async function installDawn(): Promise<{ description: string; fallback: boolean }> {
   Object.assign(globalThis, globals);
   Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true });
   const adapter = await navigator.gpu.requestAdapter();
   if (!adapter) throw new Error('Dawn found no WebGPU adapter (no Vulkan driver; on a CPU-only machine set VK_ICD_FILENAMES to SwiftShader\'s)');
   const { vendor, architecture, device, description, isFallbackAdapter, subgroupMinSize, subgroupMaxSize } = adapter.info;
   const subgroups = adapter.features.has('subgroups') ? `subgroups of ${subgroupMinSize}–${subgroupMaxSize}` : 'no subgroups';
-  return `${[vendor, architecture, device, description].filter(Boolean).join(' / ')} (${isFallbackAdapter ? 'fallback' : 'hardware'}, ${subgroups})`;
+  const named = [vendor, architecture, device, description].filter(Boolean).join(' / ');
+  return { description: `${named} (${isFallbackAdapter ? 'fallback' : 'hardware'}, ${subgroups})`, fallback: isFallbackAdapter };
 }

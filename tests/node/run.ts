@@ -19,7 +19,7 @@ import.meta.glob(
   { eager: true },
 );
 
-console.log(`adapter: ${await installDawn()}`);
+console.log(`adapter: ${(await installDawn()).description}`);
 const filter = process.argv[2] ?? '';
 
 let passed = 0;
