@@ -30,19 +30,10 @@ const ROWS = 8;
 const COLS = 8;
 /** Invocations per workgroup of forward and backward-data. */
 const THREADS = 64;
-/**
- * How finely backward-filter and the bias gradient split the batch's positions (Gpu.cpuTuned). Each aims
- * for a number of workgroups, so the device is busy although dWeight and dBias are small, but gives each
- * workgroup at least a minimum of positions, so there are few partial sums to add. A CPU adapter has a
- * few cores and a fixed cost per workgroup: 256 and 64 workgroups, sums of ≥ 256 and ≥ 16,384 positions
- * (against 4,096 positions, 1.2–1.4× less CPU for the bias at batch 64). A GPU needs thousands of
- * workgroups in flight, and its threads should each walk a short sum: 4,096 and 512, ≥ 32 and ≥ 2,048.
- */
-function splitting(gpu: Gpu) {
-  return gpu.cpuTuned
-    ? { filterWorkgroups: 256, minFilterDepth: 256, biasWorkgroups: 64, minBiasPositions: 16384 }
-    : { filterWorkgroups: 4096, minFilterDepth: 32, biasWorkgroups: 512, minBiasPositions: 2048 };
-}
+/** Aim for this many workgroups in backward-filter, so a GPU is busy although dWeight is small… */
+const FILTER_WORKGROUPS = 256;
+/** …but let each sum at least this many positions, so there are few partial sums to add. */
+const MIN_SPLIT_DEPTH = 256;
 
 /**
  * Defines of shaders/conv2d.wgsl: the layer's geometry, whether the products share their row loads within
@@ -128,8 +119,7 @@ export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: 
   const rowBlocks = Math.ceil(a.outChannels / ROWS);
   const columnBlocks = Math.ceil(patch / (COLS * threads));
   const positions = a.rows * outputPositions(a);
-  const { filterWorkgroups, minFilterDepth } = splitting(gpu);
-  const wanted = Math.min(Math.ceil(positions / minFilterDepth), Math.ceil(filterWorkgroups / (rowBlocks * columnBlocks)));
+  const wanted = Math.min(Math.ceil(positions / MIN_SPLIT_DEPTH), Math.ceil(FILTER_WORKGROUPS / (rowBlocks * columnBlocks)));
   const { splitDepth, splits } = splitInto(positions, wanted);
   const uniforms = dims(gpu, a.rows, splitDepth, splits);
   const defines = geometryDefines(gpu, a, threads);
@@ -154,6 +144,13 @@ export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: 
 
 /** Invocations per workgroup of the bias gradient's first pass (BIAS_THREADS in shaders/conv2d.wgsl). */
 const BIAS_THREADS = 64;
+/**
+ * Aim for this many workgroups in the bias gradient's first pass (per channel, a range of images each)…
+ * Up to 256, as elementwise kernels use, took no less CPU on SwiftShader.
+ */
+const BIAS_WORKGROUPS = 64;
+/** …but give each at least this many positions: 1.2–1.4× less CPU than 4,096 at batch 64 (fixed cost per workgroup). */
+const MIN_BIAS_POSITIONS = 16384;
 
 /**
  * dBias[co] = Σ_{n, oh, ow} dy[n, co, oh, ow]: the images are split over workgroups whose invocations write
@@ -161,9 +158,7 @@ const BIAS_THREADS = 64;
  */
 export function conv2dBiasGrad(gpu: Gpu, a: ConvSizes & { dy: Binding; dBias: Binding }): Dispatch[] {
   const imagePositions = outputPositions(a);
-  // Workgroups are (split of the images, channel). On SwiftShader up to 256 workgroups took no less CPU than 64.
-  const { biasWorkgroups, minBiasPositions } = splitting(gpu);
-  const wanted = Math.min(Math.ceil(a.rows * imagePositions / minBiasPositions), Math.ceil(biasWorkgroups / a.outChannels));
+  const wanted = Math.min(Math.ceil(a.rows * imagePositions / MIN_BIAS_POSITIONS), Math.ceil(BIAS_WORKGROUPS / a.outChannels));
   const { splitDepth, splits } = splitInto(a.rows, wanted);
   const uniforms = dims(gpu, a.rows, splitDepth, splits);
   const defines = geometryDefines(gpu, a, THREADS);
