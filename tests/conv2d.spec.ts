@@ -18,13 +18,16 @@ const cases: ConvSizes[] = [
   { rows: 121, inChannels: 1, height: 28, width: 28, outChannels: 2, kernel: 5, stride: 2, padding: 0 },
 ];
 
-// Both variants of shaders/conv2d.wgsl: with subgroups (where the device has the feature, as SwiftShader does)
-// and the plain kernels that other devices get.
-for (const subgroups of [true, false]) {
+// Every variant of shaders/conv2d.wgsl (tests/browser/conv2d.ts ConvVariant): shaped for a CPU adapter with
+// subgroups (SwiftShader's), for a GPU with subgroups, and the plain kernels of a GPU without them.
+const variants = ['cpu', 'gpu', 'plain'] as const;
+const title = (g: ConvSizes, variant: string) =>
+  `conv2d ${g.rows}×${g.inChannels}×${g.height}×${g.width} → ${g.outChannels} k${g.kernel} s${g.stride} p${g.padding}, ${variant}`;
+
+for (const variant of variants) {
   for (const g of cases) {
-    const name = `conv2d ${g.rows}×${g.inChannels}×${g.height}×${g.width} → ${g.outChannels} k${g.kernel} s${g.stride} p${g.padding}${subgroups ? '' : ', no subgroups'}`;
-    test(`${name}: forward, dx, dW, db match the float64 reference`, async ({ gpuPage }) => {
-      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dVsReference', g, subgroups);
+    test(`${title(g, variant)}: forward, dx, dW, db match the float64 reference`, async ({ gpuPage }) => {
+      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dVsReference', g, variant);
       for (const r of results) expect(r.ok, r.message).toBe(true);
     });
   }
@@ -36,11 +39,10 @@ const gradCases: ConvSizes[] = [
   { rows: 2, inChannels: 2, height: 5, width: 5, outChannels: 3, kernel: 2, stride: 1, padding: 0 },
 ];
 
-for (const subgroups of [true, false]) {
+for (const variant of variants) {
   for (const g of gradCases) {
-    const name = `conv2d ${g.rows}×${g.inChannels}×${g.height}×${g.width} → ${g.outChannels} k${g.kernel} s${g.stride} p${g.padding}${subgroups ? '' : ', no subgroups'}`;
-    test(`${name}: backward matches central finite differences`, async ({ gpuPage }) => {
-      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dGradCheck', g, subgroups);
+    test(`${title(g, variant)}: backward matches central finite differences`, async ({ gpuPage }) => {
+      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dGradCheck', g, variant);
       for (const r of results) expect(r.ok, r.message).toBe(true);
     });
   }

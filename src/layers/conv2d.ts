@@ -30,10 +30,21 @@ const ROWS = 8;
 const COLS = 8;
 /** Invocations per workgroup of forward and backward-data. */
 const THREADS = 64;
-/** Aim for this many workgroups in backward-filter, so a GPU is busy although dWeight is small… */
-const FILTER_WORKGROUPS = 256;
-/** …but let each sum at least this many positions, so there are few partial sums to add. */
-const MIN_SPLIT_DEPTH = 256;
+/**
+ * How finely backward-filter and the bias gradient split the batch's positions, and how their partial
+ * sums are added (Gpu.cpuTuned). Each aims for a number of workgroups, so the device is busy although
+ * dWeight and dBias are small, but gives each at least a minimum of positions, so there are few partial
+ * sums to add. A CPU adapter has 2 cores and a fixed cost per workgroup: 256 and 64 workgroups, ≥ 256 and
+ * ≥ 16,384 positions each (against 4,096 positions, 1.2–1.4× less CPU for the bias at batch 64), and
+ * one invocation adds each weight's partial sums (REDUCE_*: 64 weights × 1 slice, no barrier). A GPU
+ * needs thousands of invocations busy, each walking a short sum: 1,024 and 512 workgroups, ≥ 64 and
+ * ≥ 2,048 positions, and 16 invocations add each weight's partial sums.
+ */
+function splitting(gpu: Gpu) {
+  return gpu.cpuTuned
+    ? { filterWorkgroups: 256, minFilterDepth: 256, biasWorkgroups: 64, minBiasPositions: 16384, reduce: { REDUCE_WEIGHTS: 64, REDUCE_SLICES: 1, REDUCE_SLICED: false } }
+    : { filterWorkgroups: 1024, minFilterDepth: 64, biasWorkgroups: 512, minBiasPositions: 2048, reduce: { REDUCE_WEIGHTS: 16, REDUCE_SLICES: 16, REDUCE_SLICED: true } };
+}
 
 /**
  * Defines of shaders/conv2d.wgsl: the layer's geometry, whether the products share their row loads within
@@ -45,7 +56,7 @@ function geometryDefines(gpu: Gpu, g: ConvGeometry, threads: number, activation:
     CIN: g.inChannels, IN_H: g.height, IN_W: g.width, COUT: g.outChannels, KSIZE: g.kernel, STRIDE: g.stride, PAD: g.padding,
     PADDED: g.padding > 0, STRIDED: g.stride > 1,
     OUT_H: convOutputSize(g.height, g.kernel, g.stride, g.padding), OUT_W: convOutputSize(g.width, g.kernel, g.stride, g.padding),
-    THREADS: threads,
+    THREADS: threads, ...splitting(gpu).reduce,
   };
 }
 
@@ -119,7 +130,8 @@ export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: 
   const rowBlocks = Math.ceil(a.outChannels / ROWS);
   const columnBlocks = Math.ceil(patch / (COLS * threads));
   const positions = a.rows * outputPositions(a);
-  const wanted = Math.min(Math.ceil(positions / MIN_SPLIT_DEPTH), Math.ceil(FILTER_WORKGROUPS / (rowBlocks * columnBlocks)));
+  const { filterWorkgroups, minFilterDepth, reduce: reduceShape } = splitting(gpu);
+  const wanted = Math.min(Math.ceil(positions / minFilterDepth), Math.ceil(filterWorkgroups / (rowBlocks * columnBlocks)));
   const { splitDepth, splits } = splitInto(positions, wanted);
   const uniforms = dims(gpu, a.rows, splitDepth, splits);
   const defines = geometryDefines(gpu, a, threads);
@@ -134,7 +146,7 @@ export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: 
     flops: convFlops(a),
   });
   if (splits === 1) return [filter];
-  const [x, y] = grid1d(weights, 64);
+  const [x, y] = grid1d(weights, reduceShape.REDUCE_WEIGHTS);
   const reduce = kernel(gpu, {
     shader: 'conv2d', entry: 'reduce_splits', defines, bind: { dims: uniforms, dWeightSplits: partial, dWeight: a.dWeight }, workgroups: [x, y],
     flops: splits * weights,
@@ -144,13 +156,6 @@ export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: 
 
 /** Invocations per workgroup of the bias gradient's first pass (BIAS_THREADS in shaders/conv2d.wgsl). */
 const BIAS_THREADS = 64;
-/**
- * Aim for this many workgroups in the bias gradient's first pass (per channel, a range of images each)…
- * Up to 256, as elementwise kernels use, took no less CPU on SwiftShader.
- */
-const BIAS_WORKGROUPS = 64;
-/** …but give each at least this many positions: 1.2–1.4× less CPU than 4,096 at batch 64 (fixed cost per workgroup). */
-const MIN_BIAS_POSITIONS = 16384;
 
 /**
  * dBias[co] = Σ_{n, oh, ow} dy[n, co, oh, ow]: the images are split over workgroups whose invocations write
@@ -158,7 +163,9 @@ const MIN_BIAS_POSITIONS = 16384;
  */
 export function conv2dBiasGrad(gpu: Gpu, a: ConvSizes & { dy: Binding; dBias: Binding }): Dispatch[] {
   const imagePositions = outputPositions(a);
-  const wanted = Math.min(Math.ceil(a.rows * imagePositions / MIN_BIAS_POSITIONS), Math.ceil(BIAS_WORKGROUPS / a.outChannels));
+  // Workgroups are (split of the images, channel); on SwiftShader up to 256 of them took no less CPU than 64.
+  const { biasWorkgroups, minBiasPositions, reduce } = splitting(gpu);
+  const wanted = Math.min(Math.ceil(a.rows * imagePositions / minBiasPositions), Math.ceil(biasWorkgroups / a.outChannels));
   const { splitDepth, splits } = splitInto(a.rows, wanted);
   const uniforms = dims(gpu, a.rows, splitDepth, splits);
   const defines = geometryDefines(gpu, a, THREADS);
@@ -170,7 +177,7 @@ export function conv2dBiasGrad(gpu: Gpu, a: ConvSizes & { dy: Binding; dBias: Bi
     }),
     kernel(gpu, {
       shader: 'conv2d', entry: 'bias_reduce', defines, bind: { dims: uniforms, dBiasSplits: partials, dBias: a.dBias },
-      workgroups: [Math.ceil(a.outChannels / 64)], flops: splits * a.outChannels * BIAS_THREADS,
+      workgroups: [reduce.REDUCE_SLICED ? a.outChannels : Math.ceil(a.outChannels / 64)], flops: splits * a.outChannels * BIAS_THREADS,
     }),
   ];
 }

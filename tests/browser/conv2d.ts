@@ -2,21 +2,26 @@ import * as ref from '../../src/reference/conv2d.ts';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dBiasGrad, conv2dForward, convOutputSize, type ConvSizes } from '../../src/layers/conv2d.ts';
 import type { Dispatch } from '../../src/gpu/kernel.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
-import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness, centralDifferences } from './util.ts';
+import { compare, empty, randomArray, readF32, run, shapedFor, storage, testGpu, type Closeness, centralDifferences } from './util.ts';
 
 function outputLength(g: ConvSizes): number {
   return g.rows * g.outChannels * convOutputSize(g.height, g.kernel, g.stride, g.padding) * convOutputSize(g.width, g.kernel, g.stride, g.padding);
 }
 
 /**
- * Runs forward, dx, dW and db once on seeded inputs; returns inputs and GPU results. With the subgroup
- * kernels where the device has them (`subgroups`), else the plain ones.
+ * The kernels a test runs: 'cpu', shaped for a CPU adapter (Gpu.cpuTuned: coarse splits of the batch in
+ * backward-filter and the bias gradient) with subgroups, as SwiftShader gets them; 'gpu', shaped for a GPU
+ * (fine splits) with subgroups; 'plain', a GPU without subgroups.
  */
-async function runConv(g: ConvSizes, dy: Float32Array, subgroups: boolean) {
+export type ConvVariant = 'cpu' | 'gpu' | 'plain';
+
+/** Runs forward, dx, dW and db once on seeded inputs with the kernels of `variant`; returns inputs and GPU results. */
+async function runConv(g: ConvSizes, dy: Float32Array, variant: ConvVariant) {
   const gpu = await testGpu();
-  gpu.useSubgroups = subgroups && gpu.hasSubgroups;
+  if (variant !== 'plain' && !gpu.hasSubgroups) throw new Error(`the ${variant} conv2d kernels need the subgroups feature`);
+  gpu.useSubgroups = variant !== 'plain';
   try {
-    return await runConvOn(gpu, g, dy);
+    return await shapedFor(gpu, variant === 'cpu', () => runConvOn(gpu, g, dy));
   } finally {
     gpu.useSubgroups = gpu.hasSubgroups;
   }
@@ -42,9 +47,9 @@ async function runConvOn(gpu: Gpu, g: ConvSizes, dy: Float32Array) {
 }
 
 /** Forward and the three backward products of one conv2d against the float64 reference. */
-export async function conv2dVsReference(g: ConvSizes, subgroups = true): Promise<Closeness[]> {
+export async function conv2dVsReference(g: ConvSizes, variant: ConvVariant): Promise<Closeness[]> {
   const dy = randomArray(outputLength(g), 4);
-  const gpu = await runConv(g, dy, subgroups);
+  const gpu = await runConv(g, dy, variant);
   const y = ref.conv2dForward(gpu.x, gpu.w, gpu.b, g);
   const grads = ref.conv2dBackward(dy, gpu.x, gpu.w, g);
   // Each value sums `terms` products of numbers in [-1, 1]: f32 rounding grows like √terms (as in the dense
@@ -63,9 +68,9 @@ export async function conv2dVsReference(g: ConvSizes, subgroups = true): Promise
  * Central-difference check of the GPU backward: for L = Σ r·y(x, W, b) with random r (= dy), compares dx,
  * dW, db with (L(v + h) − L(v − h)) / 2h of the float64 reference forward, for every element.
  */
-export async function conv2dGradCheck(g: ConvSizes, subgroups = true): Promise<Closeness[]> {
+export async function conv2dGradCheck(g: ConvSizes, variant: ConvVariant): Promise<Closeness[]> {
   const r = randomArray(outputLength(g), 5);
-  const gpu = await runConv(g, r, subgroups);
+  const gpu = await runConv(g, r, variant);
   const x = Float64Array.from(gpu.x);
   const w = Float64Array.from(gpu.w);
   const b = Float64Array.from(gpu.b);
