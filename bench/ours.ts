@@ -113,12 +113,12 @@ export interface KernelProfile {
   flops: number;
 }
 
-/** Per-kernel GPU time of one step (timestamp queries, one pass per dispatch), averaged over `repeats` steps. */
-export async function profileOurs([workload, batch, repeats = 5, cpuTuned]: [Workload, number, number?, boolean?]): Promise<KernelProfile[]> {
+/** Per-kernel GPU time of one step (timestamp queries: GpuTimer), averaged over `repeats` steps (a few steps swing ±30% on a shared machine). */
+export async function profileOurs([workload, batch, repeats = 10, cpuTuned]: [Workload, number, number?, boolean?]): Promise<KernelProfile[]> {
   const step = await buildStep(workload, batch, cpuTuned);
   const { gpu } = step;
   if (!gpu.hasTimestamps) throw new Error('this adapter has no timestamp-query: per-kernel timings are unavailable');
-  step.issue(2); // warm-up: pipelines compiled, caches settled
+  step.issue(3); // warm-up, as measure() does: pipelines compiled, caches settled
   await gpu.device.queue.onSubmittedWorkDone();
   const timer = new GpuTimer(gpu, step.dispatches.length * repeats);
   const encoder = gpu.device.createCommandEncoder();

@@ -59,7 +59,7 @@ export async function profileStep(gpu: Gpu, model: Sequential, data: DeviceData,
     }
     const wallMsPerStep = await wallClock(gpu, dispatches);
     let times: Record<string, { totalMs: number }> = {};
-    // A query set holds at most 4,096 timestamps (two per pass): time only what fits.
+    // A query set holds at most 4,096 timestamps (two per kernel at most): time only what fits.
     if (gpu.hasTimestamps && dispatches.length * REPEATS * 2 <= 4096) {
       timer = new GpuTimer(gpu, dispatches.length * REPEATS);
       const encoder = gpu.device.createCommandEncoder({ label: 'kernel-view.timed' });
@@ -73,7 +73,9 @@ export async function profileStep(gpu: Gpu, model: Sequential, data: DeviceData,
       rows,
       timed,
       wallMsPerStep,
-      note: timed ? `GPU time per step from timestamp queries, mean of ${REPEATS} steps of ${rows} images.` : 'Per-kernel timings are unavailable: this adapter does not offer timestamp-query. Whole-step wall-clock time is shown instead.',
+      note: timed
+        ? `GPU time per step from timestamp queries (${timer!.inPasses ? 'between the dispatches of one pass' : 'a pass per kernel, which adds each pass\'s own cost'}), mean of ${REPEATS} steps of ${rows} images.`
+        : 'Per-kernel timings are unavailable: this adapter does not offer timestamp-query. Whole-step wall-clock time is shown instead.',
       kernels: [...counts].map(([label, { perStep, flops }]) => ({ label, perStep, flops, msPerStep: timed ? (times[label]?.totalMs ?? 0) / REPEATS : null })),
     };
   } finally {

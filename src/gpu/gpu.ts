@@ -2,6 +2,9 @@ import { DeviceError } from '../errors.ts';
 import { BufferPool } from './buffers.ts';
 import { specialise, type Defines } from './shaders.ts';
 
+/** Chromium's feature for timestamps between the dispatches of a pass (Gpu.hasTimestampsInPasses). */
+const TIMESTAMPS_IN_PASSES = 'chromium-experimental-timestamp-query-inside-passes' as GPUFeatureName;
+
 /** Staging buffers up to this size are kept for the next read of the same size (see Gpu.read). */
 const READBACK_KEEP_BYTES = 64 * 1024;
 
@@ -26,6 +29,12 @@ export class Gpu {
   /** Uncaptured validation / out-of-memory errors, kept so a run can stop and report them. */
   readonly errors: string[] = [];
   readonly hasTimestamps: boolean;
+  /**
+   * Timestamps may also be written between the dispatches of one pass (Chromium's
+   * `chromium-experimental-timestamp-query-inside-passes`, requested when offered): GpuTimer then times a
+   * whole step in one pass, without the cost of a pass per kernel.
+   */
+  readonly hasTimestampsInPasses: boolean;
   /** The device has the `subgroups` feature (requested whenever the adapter offers it). */
   readonly hasSubgroups: boolean;
   /**
@@ -52,6 +61,7 @@ export class Gpu {
   ) {
     this.buffers = new BufferPool(device);
     this.hasTimestamps = device.features.has('timestamp-query');
+    this.hasTimestampsInPasses = this.hasTimestamps && device.features.has(TIMESTAMPS_IN_PASSES);
     this.hasSubgroups = device.features.has('subgroups');
     this.useSubgroups = this.hasSubgroups;
     this.cpuTuned = adapter.fallback;
@@ -84,7 +94,7 @@ export class Gpu {
     }
     // The cast: tfjs-core's older @webgpu/types (0.1.38, referenced by tfjs's typings) wins the global
     // GPUFeatureName and predates 'subgroups'.
-    const wanted: GPUFeatureName[] = ['timestamp-query', 'subgroups' as GPUFeatureName];
+    const wanted: GPUFeatureName[] = ['timestamp-query', 'subgroups' as GPUFeatureName, TIMESTAMPS_IN_PASSES];
     const device = await adapter.requestDevice({
       requiredFeatures: wanted.filter((f) => adapter.features.has(f)),
       requiredLimits: {

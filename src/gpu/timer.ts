@@ -8,9 +8,12 @@ export interface KernelTime {
 }
 
 /**
- * Per-kernel GPU time from timestamp queries, after webgpu-samples' TimestampQueryManager: each
- * timed dispatch gets a compute pass of its own whose begin and end timestamps land in one query
- * set, and one resolve plus one readback serve every pass encoded since the last `read()`.
+ * Per-kernel GPU time from timestamp queries, after webgpu-samples' TimestampQueryManager. Where the
+ * device can write timestamps inside a pass (Gpu.hasTimestampsInPasses) the dispatches share one pass
+ * with a timestamp before the first and after each, so a kernel's time is the gap before its
+ * timestamp and the step is encoded as it runs for real; otherwise each gets a pass of its own, timed
+ * by its begin and end, which adds each pass's own cost to its kernel. One resolve and one readback
+ * serve everything encoded since `read()`.
  *
  *   const timer = new GpuTimer(gpu, maxPasses);
  *   timer.encodeTimed(encoder, dispatches); gpu.device.queue.submit([encoder.finish()]);
@@ -20,23 +23,30 @@ export interface KernelTime {
  * `read()` returns {}: time one kernel with `GpuTimer.wallClock` instead.
  */
 export class GpuTimer {
-  /** Whether the device has `timestamp-query`; false means no per-pass times. */
+  /** Whether the device has `timestamp-query`; false means no per-kernel times. */
   readonly available: boolean;
-  /** Two timestamps (begin, end of pass) per timed pass; null without `timestamp-query`. */
+  /** Whether dispatches share one pass with timestamps between them (else a pass each). */
+  readonly inPasses: boolean;
+  /** Two timestamps per timed dispatch at most; null without `timestamp-query`. */
   private readonly querySet: GPUQuerySet | null = null;
-  /** Where the query set resolves to: 64-bit nanosecond ticks, 16 bytes per pass. */
+  /** Where the query set resolves to: 64-bit nanosecond ticks. */
   private readonly resolveBuffer: GPUBuffer | null = null;
   /** Mappable copy of `resolveBuffer`, the one readback per `read()`. */
   private readonly readBuffer: GPUBuffer | null = null;
-  /** Label of each pass encoded since the last `read()`, in query order. */
-  private labels: string[] = [];
+  /** Each dispatch timed since the last `read()`: its label and the query indices of its start and end. */
+  private timed: Array<{ label: string; begin: number; end: number }> = [];
+  /** Queries written since the last `read()`. */
+  private queries = 0;
 
   constructor(
     private readonly gpu: Gpu,
-    /** Most passes between two `read()` calls (the query set holds 2 timestamps each). */
+    /** Most dispatches timed between two `read()` calls (the query set holds 2 timestamps each). */
     readonly maxPasses: number,
+    /** `inPasses: false` gives each dispatch its own pass even where timestamps inside passes work (tests check both). */
+    options: { inPasses?: boolean } = {},
   ) {
     this.available = gpu.hasTimestamps;
+    this.inPasses = this.available && gpu.hasTimestampsInPasses && options.inPasses !== false;
     if (!this.available) return;
     const bytes = maxPasses * 2 * 8;
     this.querySet = gpu.device.createQuerySet({ label: 'gpu-timer', type: 'timestamp', count: maxPasses * 2 });
@@ -44,37 +54,56 @@ export class GpuTimer {
     this.readBuffer = gpu.buffers.create('gpu-timer.read', bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
   }
 
-  /** Encodes each dispatch in its own compute pass with begin/end timestamps (untimed, one pass, when unavailable). */
+  /**
+   * Encodes the dispatches timed: in one pass with a timestamp between each where the device can,
+   * else each in its own pass with begin/end timestamps (untimed, one pass, without timestamps).
+   */
   encodeTimed(encoder: GPUCommandEncoder, dispatches: readonly Dispatch[]): void {
-    if (!this.querySet) {
+    const querySet = this.querySet;
+    if (!querySet) {
       const pass = encoder.beginComputePass({ label: 'untimed' });
       encode(pass, dispatches);
       pass.end();
       return;
     }
-    if (this.labels.length + dispatches.length > this.maxPasses) {
-      throw new Error(`GpuTimer holds ${this.maxPasses} passes; read() before encoding ${dispatches.length} more`);
+    if (this.timed.length + dispatches.length > this.maxPasses) {
+      throw new Error(`GpuTimer holds ${this.maxPasses} dispatches; read() before encoding ${dispatches.length} more`);
+    }
+    if (this.inPasses) {
+      // Not in @webgpu/types: the method that chromium-experimental-timestamp-query-inside-passes adds.
+      const pass = encoder.beginComputePass({ label: 'timed' }) as GPUComputePassEncoder & { writeTimestamp(set: GPUQuerySet, index: number): void };
+      pass.writeTimestamp(querySet, this.queries);
+      for (const dispatch of dispatches) {
+        encode(pass, [dispatch]);
+        this.timed.push({ label: dispatch.label, begin: this.queries, end: this.queries + 1 });
+        pass.writeTimestamp(querySet, ++this.queries);
+      }
+      this.queries++;
+      pass.end();
+      return;
     }
     for (const dispatch of dispatches) {
-      const first = this.labels.length * 2;
+      const begin = this.queries;
       const pass = encoder.beginComputePass({
         label: dispatch.label,
-        timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: first, endOfPassWriteIndex: first + 1 },
+        timestampWrites: { querySet, beginningOfPassWriteIndex: begin, endOfPassWriteIndex: begin + 1 },
       });
       encode(pass, [dispatch]);
       pass.end();
-      this.labels.push(dispatch.label);
+      this.timed.push({ label: dispatch.label, begin, end: begin + 1 });
+      this.queries += 2;
     }
   }
 
   /** Resolves and reads back every timestamp since the last call (after the timed work was submitted), summed per label. */
   async read(): Promise<Record<string, KernelTime>> {
-    const labels = this.labels;
-    this.labels = [];
-    if (!this.querySet || !this.resolveBuffer || !this.readBuffer || labels.length === 0) return {};
-    const bytes = labels.length * 16;
+    const { timed, queries } = this;
+    this.timed = [];
+    this.queries = 0;
+    if (!this.querySet || !this.resolveBuffer || !this.readBuffer || timed.length === 0) return {};
+    const bytes = queries * 8;
     const encoder = this.gpu.device.createCommandEncoder({ label: 'gpu-timer.resolve' });
-    encoder.resolveQuerySet(this.querySet, 0, labels.length * 2, this.resolveBuffer, 0);
+    encoder.resolveQuerySet(this.querySet, 0, queries, this.resolveBuffer, 0);
     encoder.copyBufferToBuffer(this.resolveBuffer, 0, this.readBuffer, 0, bytes);
     this.gpu.device.queue.submit([encoder.finish()]);
     await this.readBuffer.mapAsync(GPUMapMode.READ, 0, bytes);
@@ -82,9 +111,9 @@ export class GpuTimer {
     this.readBuffer.unmap();
 
     const times: Record<string, KernelTime> = {};
-    labels.forEach((label, i) => {
+    timed.forEach(({ label, begin, end }) => {
       // Implementations may clamp or reorder timestamps across passes: never count negative time.
-      const ns = ticks[2 * i + 1]! > ticks[2 * i]! ? Number(ticks[2 * i + 1]! - ticks[2 * i]!) : 0;
+      const ns = ticks[end]! > ticks[begin]! ? Number(ticks[end]! - ticks[begin]!) : 0;
       const time = (times[label] ??= { count: 0, totalMs: 0 });
       time.count += 1;
       time.totalMs += ns / 1e6;
@@ -117,6 +146,7 @@ export class GpuTimer {
     this.querySet?.destroy();
     if (this.resolveBuffer) this.gpu.buffers.release(this.resolveBuffer);
     if (this.readBuffer) this.gpu.buffers.release(this.readBuffer);
-    this.labels = [];
+    this.timed = [];
+    this.queries = 0;
   }
 }
