@@ -43,10 +43,14 @@ export function readMnistFrom(source: FetchBytes): void {
   mnistSource = source;
 }
 
-/** `cpuTuned`: the kernel shapes to build the step with (Gpu.cpuTuned); the device's own when undefined. */
-async function buildStep(workload: Workload, batch: number, cpuTuned?: boolean): Promise<OurStep> {
+/**
+ * `cpuTuned`: the kernel shapes to build the step with (Gpu.cpuTuned); the device's own when undefined.
+ * `profiling`: the page's device, made by its first step, takes timestamps inside passes (the bench
+ * profiles in a page of its own, since the feature slows the step it would time).
+ */
+async function buildStep(workload: Workload, batch: number, cpuTuned?: boolean, profiling = false): Promise<OurStep> {
   shared ??= (async () => {
-    const gpu = await Gpu.create();
+    const gpu = await Gpu.create({ timestampsInPasses: profiling });
     return { gpu, data: uploadMnist(gpu, await loadMnist(mnistSource)) };
   })();
   const { gpu, data } = await shared;
@@ -115,7 +119,7 @@ export interface KernelProfile {
 
 /** Per-kernel GPU time of one step (timestamp queries: GpuTimer), averaged over `repeats` steps (a few steps swing ±30% on a shared machine). */
 export async function profileOurs([workload, batch, repeats = 10, cpuTuned]: [Workload, number, number?, boolean?]): Promise<KernelProfile[]> {
-  const step = await buildStep(workload, batch, cpuTuned);
+  const step = await buildStep(workload, batch, cpuTuned, true);
   const { gpu } = step;
   if (!gpu.hasTimestamps) throw new Error('this adapter has no timestamp-query: per-kernel timings are unavailable');
   step.issue(3); // warm-up, as measure() does: pipelines compiled, caches settled

@@ -7,7 +7,7 @@ import { packSteps, STEP_BYTES, type StepParams } from '../../src/train/step.ts'
 let shared: Promise<Gpu> | null = null;
 
 export function testGpu(): Promise<Gpu> {
-  shared ??= Gpu.create();
+  shared ??= Gpu.create({ timestampsInPasses: true });  // tests/timer.spec.ts times both ways
   return shared;
 }
 
