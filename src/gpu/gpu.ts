@@ -47,8 +47,9 @@ export class Gpu {
    * invocations as the SIMD lanes of a few cores) rather than a GPU's thousands of threads:
    * - dense's forward and dW take 16×16 outputs per invocation where a product is big enough
    *   (shaders/dense.wgsl, Wide): a spilled accumulator costs a CPU less than the loads it saves; a GPU keeps 8×8;
-   * - reductions over the batch (dense's bias gradient, the loss) use few invocations, each walking many
-   *   rows: a CPU pays for every barrier in every SIMD group, a GPU wants many short walks.
+   * - reductions over the batch (dense's bias gradient, the loss, conv2d's splits of the batch and the
+   *   sums of their pieces) use few invocations, each walking many rows: a CPU pays for every barrier
+   *   in every SIMD group, a GPU wants many short walks.
    * = adapter.fallback; tests flip it to check both shapes.
    */
   cpuTuned: boolean;
