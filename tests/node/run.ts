@@ -7,7 +7,9 @@
  *
  *   npm run test:dawn [-- <substring of test names>]
  *
- * Exits 1 when a test fails. Prints the adapter, each test's time, and a summary.
+ * Exits 1 when a test fails. As in the page fixture, anything printed to console.error during a test
+ * (the engine prints WebGPU's uncaptured validation errors there) fails it. Prints the adapter, each
+ * test's time, and a summary.
  */
 import { installDawn } from './dawn.ts';
 import { registered, Skipped } from './playwright.ts';
@@ -22,13 +24,22 @@ import.meta.glob(
 console.log(`adapter: ${(await installDawn()).description}`);
 const filter = process.argv[2] ?? '';
 
+const printedErrors: string[] = [];
+const printError = console.error.bind(console);
+console.error = (...parts: unknown[]) => {
+  printedErrors.push(parts.map(String).join(' '));
+  printError(...parts);
+};
+
 let passed = 0;
 let skipped = 0;
 const failed: string[] = [];
 for (const { name, body } of registered.filter((t) => t.name.includes(filter))) {
   const start = performance.now();
+  printedErrors.length = 0;
   try {
     await body({ gpuPage: null });
+    if (printedErrors.length) throw new Error(`errors printed during the test: ${printedErrors.join(' | ')}`);
     passed++;
     console.log(`  ✓ ${name} (${(performance.now() - start).toFixed(0)} ms)`);
   } catch (error) {
