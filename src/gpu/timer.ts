@@ -15,7 +15,7 @@ export interface KernelTime {
  * by its begin and end, which adds each pass's own cost to its kernel. One resolve and one readback
  * serve everything encoded since `read()`.
  *
- *   const timer = new GpuTimer(gpu, maxPasses);
+ *   const timer = new GpuTimer(gpu, maxDispatches);
  *   timer.encodeTimed(encoder, dispatches); gpu.device.queue.submit([encoder.finish()]);
  *   const perKernel = await timer.read(); // { 'dense.forward': { count, totalMs }, … }
  *
@@ -41,15 +41,15 @@ export class GpuTimer {
   constructor(
     private readonly gpu: Gpu,
     /** Most dispatches timed between two `read()` calls (the query set holds 2 timestamps each). */
-    readonly maxPasses: number,
+    readonly maxDispatches: number,
     /** `inPasses: false` gives each dispatch its own pass even where timestamps inside passes work (tests check both). */
     options: { inPasses?: boolean } = {},
   ) {
     this.available = gpu.hasTimestamps;
     this.inPasses = this.available && gpu.hasTimestampsInPasses && options.inPasses !== false;
     if (!this.available) return;
-    const bytes = maxPasses * 2 * 8;
-    this.querySet = gpu.device.createQuerySet({ label: 'gpu-timer', type: 'timestamp', count: maxPasses * 2 });
+    const bytes = maxDispatches * 2 * 8;
+    this.querySet = gpu.device.createQuerySet({ label: 'gpu-timer', type: 'timestamp', count: maxDispatches * 2 });
     this.resolveBuffer = gpu.buffers.create('gpu-timer.resolve', bytes, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
     this.readBuffer = gpu.buffers.create('gpu-timer.read', bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
   }
@@ -66,8 +66,8 @@ export class GpuTimer {
       pass.end();
       return;
     }
-    if (this.timed.length + dispatches.length > this.maxPasses) {
-      throw new Error(`GpuTimer holds ${this.maxPasses} dispatches; read() before encoding ${dispatches.length} more`);
+    if (this.timed.length + dispatches.length > this.maxDispatches) {
+      throw new Error(`GpuTimer holds ${this.maxDispatches} dispatches; read() before encoding ${dispatches.length} more`);
     }
     if (this.inPasses) {
       // Not in @webgpu/types: the method that chromium-experimental-timestamp-query-inside-passes adds.

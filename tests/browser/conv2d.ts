@@ -2,7 +2,7 @@ import * as ref from '../../src/reference/conv2d.ts';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dBiasGrad, conv2dForward, convOutputSize, type ConvSizes } from '../../src/layers/conv2d.ts';
 import type { Dispatch } from '../../src/gpu/kernel.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
-import { compare, empty, randomArray, readF32, run, shapedFor, storage, testGpu, type Closeness, centralDifferences } from './util.ts';
+import { compare, empty, randomArray, readF32, run, storage, withKernels, testGpu, type Closeness, centralDifferences } from './util.ts';
 
 function outputLength(g: ConvSizes): number {
   return g.rows * g.outChannels * convOutputSize(g.height, g.kernel, g.stride, g.padding) * convOutputSize(g.width, g.kernel, g.stride, g.padding);
@@ -18,13 +18,7 @@ export type ConvVariant = 'cpu' | 'gpu' | 'plain';
 /** Runs forward, dx, dW and db once on seeded inputs with the kernels of `variant`; returns inputs and GPU results. */
 async function runConv(g: ConvSizes, dy: Float32Array, variant: ConvVariant) {
   const gpu = await testGpu();
-  if (variant !== 'plain' && !gpu.hasSubgroups) throw new Error(`the ${variant} conv2d kernels need the subgroups feature`);
-  gpu.useSubgroups = variant !== 'plain';
-  try {
-    return await shapedFor(gpu, variant === 'cpu', () => runConvOn(gpu, g, dy));
-  } finally {
-    gpu.useSubgroups = gpu.hasSubgroups;
-  }
+  return withKernels(gpu, { cpuTuned: variant === 'cpu', subgroups: variant !== 'plain' }, () => runConvOn(gpu, g, dy));
 }
 
 async function runConvOn(gpu: Gpu, g: ConvSizes, dy: Float32Array) {

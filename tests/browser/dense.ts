@@ -1,7 +1,7 @@
 import * as ref from '../../src/reference/dense.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward, matmul } from '../../src/layers/dense.ts';
-import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness } from './util.ts';
+import { compare, empty, randomArray, readF32, run, storage, testGpu, withKernels, type Closeness } from './util.ts';
 
 /**
  * Forward and all three backward products of one dense layer against the float64 reference, with the
@@ -12,15 +12,7 @@ import { compare, empty, randomArray, readF32, run, storage, testGpu, type Close
  */
 export async function denseVsReference(rows: number, inF: number, outF: number, variant: 'wide' | 'quads' | 'plain'): Promise<Closeness[]> {
   const gpu = await testGpu();
-  if (variant !== 'plain' && !gpu.hasSubgroups) throw new Error(`the ${variant} dense kernels need the subgroups feature`);
-  gpu.useSubgroups = variant !== 'plain';
-  gpu.cpuTuned = variant === 'wide';
-  try {
-    return await denseChecks(gpu, rows, inF, outF);
-  } finally {
-    gpu.useSubgroups = gpu.hasSubgroups;
-    gpu.cpuTuned = gpu.adapter.fallback;
-  }
+  return withKernels(gpu, { cpuTuned: variant === 'wide', subgroups: variant !== 'plain' }, () => denseChecks(gpu, rows, inF, outF));
 }
 
 async function denseChecks(gpu: Gpu, rows: number, inF: number, outF: number): Promise<Closeness[]> {
