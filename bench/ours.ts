@@ -4,7 +4,7 @@
  * Adam dispatch), steps encoded back to back with the per-step uniform copied from a table, timed by
  * `measure` like every peer. `profileOurs` times each kernel of one step with timestamp queries.
  */
-import { fetchFromServer, loadMnist, type FetchBytes } from '../src/data/mnist.ts';
+import { fetchFromServer, loadMnist, type Mnist } from '../src/data/mnist.ts';
 import { Rng } from '../src/data/random.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
 import { encode, type Dispatch } from '../src/gpu/kernel.ts';
@@ -36,11 +36,11 @@ interface OurStep {
 }
 
 let shared: Promise<{ gpu: Gpu; data: ReturnType<typeof uploadMnist> }> | null = null;
-/** Where the steps read MNIST: the page's server, or the disk in Node (bench/dawn.ts). */
-let mnistSource: FetchBytes = fetchFromServer('/mnist/');
+/** Where the steps get MNIST: from the page's server, or as bench/dawn.ts loaded it from disk in Node. */
+let loadData: () => Promise<Mnist> = () => loadMnist(fetchFromServer('/mnist/'));
 
-export function readMnistFrom(source: FetchBytes): void {
-  mnistSource = source;
+export function readMnistFrom(load: () => Promise<Mnist>): void {
+  loadData = load;
 }
 
 /**
@@ -51,7 +51,7 @@ export function readMnistFrom(source: FetchBytes): void {
 async function buildStep(workload: Workload, batch: number, cpuTuned?: boolean, profiling = false): Promise<OurStep> {
   shared ??= (async () => {
     const gpu = await Gpu.create({ timestampsInPasses: profiling });
-    return { gpu, data: uploadMnist(gpu, await loadMnist(mnistSource)) };
+    return { gpu, data: uploadMnist(gpu, await loadData()) };
   })();
   const { gpu, data } = await shared;
   gpu.cpuTuned = cpuTuned ?? gpu.adapter.fallback;
