@@ -56,7 +56,7 @@ export async function runLadder([M, N, K]: [number, number, number]): Promise<Re
     const module = gpu.device.createShaderModule({ code });
     const pipeline = gpu.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
     const bindGroup = gpu.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [dims, x, w, y].map((buffer, binding) => ({ binding, resource: { buffer } })) });
-    variants[`reg${BM}x${BN}${sc ? 's' : ''} wg${wx}x${wy}`] = { label: 'r', pipeline, bindGroup, workgroups: [Math.ceil(N / BN! / wx!), Math.ceil(M / BM! / wy!), 1], flops: 0 };
+    variants[`reg${BM}x${BN}${sc ? 's' : ''} wg${wx}x${wy}`] = { label: 'r', entry: 'main', pipeline, bindGroup, workgroups: [Math.ceil(N / BN! / wx!), Math.ceil(M / BM! / wy!), 1], flops: 0 };
   }
   const out: Record<string, number> = {};
   for (const [name, d] of Object.entries(variants)) {

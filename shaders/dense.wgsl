@@ -70,6 +70,7 @@ struct Dims {
 // output for every one it needs: cnn-arch1's 800→10 layer then took 3.3–3.7× less CPU at batch 1000
 // (forward and dW), its dW 3.3× less at batch 64 (bench/cpu-cases.ts `dense10.*`). A narrow product at
 // most 64 rows tall takes 16 invocations (16×64 outputs) instead: that layer's forward at batch 64.
+// The wide entry points run 4 × 4 invocations of 16×16 blocks (64×64 outputs; dense.ts says why).
 const TILE_X: u32 = ${TILE_X}u;
 const WG_X: u32 = TILE_X;
 const WG_Y: u32 = ${INVOCATIONS}u / TILE_X;

@@ -1,4 +1,5 @@
 import { expect, inPage, test, type Closeness } from './support/fixtures.ts';
+import type { DenseRun } from './browser/dense.ts';
 
 // Input counts that are multiples of 4 take the register-blocked kernels (shaders/dense.wgsl, any output
 // count), the others the tiled one (shaders/matmul_tiled.wgsl); sizes on and off the 8×8 / 64×64 / 32×32
@@ -6,11 +7,18 @@ import { expect, inPage, test, type Closeness } from './support/fixtures.ts';
 // products at most 16 wide or tall (their workgroups take 16×256 and 256×16 tiles: [1000, 64, 10], [9, 40, 24];
 // 16 invocations and 16×64 when at most 16 wide and 64 tall: cnn-arch1's [64, 800, 10], [13, 8, 3]),
 // and products big enough for 16×16 blocks per invocation (dW of [64, 784, 128]; forward and dW of
-// [1000, 784, 128] and, off the 128×128 tiles, [300, 520, 260]).
+// [1000, 784, 128] and, off the 64×64 tiles of those blocks, [300, 520, 260]).
 const shapes: Array<[rows: number, inF: number, outF: number]> = [
   [64, 784, 128], [33, 10, 1], [1, 1, 1], [7, 33, 65], [100, 128, 64], [1000, 64, 10], [37, 12, 20], [5, 8, 4], [130, 72, 36],
   [13, 8, 3], [66, 800, 10], [64, 800, 10], [9, 40, 24], [1000, 784, 128], [300, 520, 260],
 ];
+
+// The wide entry points each shape takes on a fallback adapter; the others take none.
+const WIDE: Record<string, string[]> = {
+  '64,784,128': ['backward_weights_wide'],
+  '1000,784,128': ['forward_wide', 'backward_weights_wide'],
+  '300,520,260': ['forward_wide', 'backward_weights_wide'],
+};
 
 // Every variant of shaders/dense.wgsl: with subgroups (where the device has the feature, as SwiftShader does)
 // and 16×16 blocks where a shape takes them (a fallback adapter's choice), with subgroups and 8×8 blocks only
@@ -18,8 +26,11 @@ const shapes: Array<[rows: number, inF: number, outF: number]> = [
 for (const variant of ['wide', 'quads', 'plain'] as const) {
   for (const [rows, inF, outF] of shapes) {
     test(`dense ${rows}×${inF} → ${outF}, ${variant}: forward, dx, dW, db match the float64 reference`, async ({ gpuPage }) => {
-      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/dense.ts', 'denseVsReference', rows, inF, outF, variant);
-      for (const r of results) expect(r.ok, r.message).toBe(true);
+      const run = await inPage<DenseRun>(gpuPage, 'tests/browser/dense.ts', 'denseVsReference', rows, inF, outF, variant);
+      for (const r of run.results) expect(r.ok, r.message).toBe(true);
+      // The shapes above that should take 16×16 blocks do: else the wide kernels would go untested.
+      const wide = variant === 'wide' ? WIDE[`${rows},${inF},${outF}`] ?? [] : [];
+      expect(run.entries.filter((e) => e.endsWith('_wide'))).toEqual(wide);
     });
   }
 }

@@ -5,6 +5,8 @@ import { shaderSource, specialise, type Defines } from './shaders.ts';
 export interface Dispatch {
   /** `shader.entry`, the name the kernel view and GPU timers show. */
   readonly label: string;
+  /** The entry point that runs, where a label names several variants (dense's `forward` and `forward_wide`). */
+  readonly entry: string;
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
   readonly workgroups: readonly [number, number, number];
@@ -83,7 +85,7 @@ export function kernel(gpu: Gpu, spec: KernelSpec): Dispatch {
   const label = spec.label ?? `${spec.shader}.${entry}`;
   const bindGroup = gpu.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
   const [x, y = 1, z = 1] = spec.workgroups;
-  return { label, pipeline, bindGroup, workgroups: [x, y, z], flops: spec.flops ?? 0 };
+  return { label, entry, pipeline, bindGroup, workgroups: [x, y, z], flops: spec.flops ?? 0 };
 }
 
 export function encode(pass: GPUComputePassEncoder, dispatches: readonly Dispatch[]): void {

@@ -10,12 +10,15 @@ import { compare, empty, randomArray, readF32, run, storage, testGpu, withKernel
  * with subgroups (8×8 blocks, a 16-slice bias gradient); 'plain', a GPU without subgroups. The first two
  * need the device's `subgroups` feature, which SwiftShader has.
  */
-export async function denseVsReference(rows: number, inF: number, outF: number, variant: 'wide' | 'quads' | 'plain'): Promise<Closeness[]> {
+export async function denseVsReference(rows: number, inF: number, outF: number, variant: 'wide' | 'quads' | 'plain'): Promise<DenseRun> {
   const gpu = await testGpu();
   return withKernels(gpu, { cpuTuned: variant === 'wide', subgroups: variant !== 'plain' }, () => denseChecks(gpu, rows, inF, outF));
 }
 
-async function denseChecks(gpu: Gpu, rows: number, inF: number, outF: number): Promise<Closeness[]> {
+/** The comparisons, and the entry points that ran (forward, backward_data, backward_weights, bias_grad). */
+export interface DenseRun { results: Closeness[]; entries: string[] }
+
+async function denseChecks(gpu: Gpu, rows: number, inF: number, outF: number): Promise<DenseRun> {
   const x = randomArray(rows * inF, 1);
   const w = randomArray(outF * inF, 2);
   const b = randomArray(outF, 3);
@@ -25,12 +28,13 @@ async function denseChecks(gpu: Gpu, rows: number, inF: number, outF: number): P
     x: storage(gpu, 'x', x), weight: storage(gpu, 'w', w), bias: storage(gpu, 'b', b), dy: storage(gpu, 'dy', dy),
     y: empty(gpu, 'y', rows * outF), dx: empty(gpu, 'dx', rows * inF), dWeight: empty(gpu, 'dW', outF * inF), dBias: empty(gpu, 'db', outF),
   };
-  await run(gpu, [
+  const dispatches = [
     denseForward(gpu, { ...sizes, ...buf }),
     denseBackwardData(gpu, { ...sizes, ...buf }),
     denseBackwardWeights(gpu, { ...sizes, ...buf }),
     denseBiasGrad(gpu, { ...sizes, ...buf }),
-  ]);
+  ];
+  await run(gpu, dispatches);
   const expectedY = ref.denseForward(x, w, b, rows, inF, outF);
   const expected = ref.denseBackward(dy, x, w, rows, inF, outF);
   // Sums of up to ~1000 products of values in [-1, 1]: f32 rounding grows like √K·ε·|terms|.
@@ -42,7 +46,7 @@ async function denseChecks(gpu: Gpu, rows: number, inF: number, outF: number): P
     compare('db', await readF32(gpu, buf.dBias), expected.dBias, atol),
   ];
   for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
-  return results;
+  return { results, entries: dispatches.map((d) => d.entry) };
 }
 
 /** The general tiled matmul (the fallback kernel) for all three products, on any shape. */
