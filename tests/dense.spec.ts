@@ -6,18 +6,19 @@ import type { DenseRun } from './browser/dense.ts';
 // tiles, the MNIST ones included, output counts off the vec4 grid (10, 3), odd batch sizes (summed over in dW),
 // products at most 16 wide or tall (their workgroups take 16×256 and 256×16 tiles: [1000, 64, 10], [9, 40, 24];
 // 16 invocations and 16×64 when at most 16 wide and 64 tall: cnn-arch1's [64, 800, 10], [13, 8, 3]),
-// and products big enough for 16×16 blocks per invocation (dW of [64, 784, 128]; forward and dW of
-// [1000, 784, 128] and, off the 64×64 tiles of those blocks, [300, 520, 260]).
+// and, on a fallback adapter, 16×16 blocks per invocation wherever the tile is square (WIDE below; on and
+// off their 64×64 tiles: [1000, 784, 128], [300, 520, 260]).
 const shapes: Array<[rows: number, inF: number, outF: number]> = [
   [64, 784, 128], [33, 10, 1], [1, 1, 1], [7, 33, 65], [100, 128, 64], [1000, 64, 10], [37, 12, 20], [5, 8, 4], [130, 72, 36],
   [13, 8, 3], [66, 800, 10], [64, 800, 10], [9, 40, 24], [1000, 784, 128], [300, 520, 260],
 ];
 
 // The wide entry points each shape takes on a fallback adapter; the others take none.
+// (Products more than 16 wide and tall with `in` a multiple of 4: square tiles.)
+const BOTH = ['forward_wide', 'backward_weights_wide'];
 const WIDE: Record<string, string[]> = {
-  '64,784,128': ['backward_weights_wide'],
-  '1000,784,128': ['forward_wide', 'backward_weights_wide'],
-  '300,520,260': ['forward_wide', 'backward_weights_wide'],
+  '64,784,128': BOTH, '100,128,64': BOTH, '37,12,20': ['forward_wide'], '130,72,36': BOTH,
+  '9,40,24': ['backward_weights_wide'], '1000,784,128': BOTH, '300,520,260': BOTH,
 };
 
 // Every variant of shaders/dense.wgsl: with subgroups (where the device has the feature, as SwiftShader does)

@@ -16,16 +16,15 @@ export const TILE = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
  * A narrow product at most 64 rows tall (that forward at batch 64) takes workgroups of 16 invocations,
  * 16×64 outputs: the 64-invocation tile would compute 4,096 outputs for its 640 (cnn-arch1's 800→10 at
  * batch 64: ×0.28 CPU and wall-clock time). `wide`: 16×16 outputs per invocation (the forward and dW `_wide` entry points),
- * where the device wants them (Gpu.cpuTuned) and they still make at least WIDE_MIN_WORKGROUPS workgroups;
- * a wide workgroup is 4×4 invocations, 64×64 outputs (WIDE_TILE).
+ * wherever the device wants them (Gpu.cpuTuned) and the tile is square: a wide workgroup is 4×4 invocations,
+ * 64×64 outputs (WIDE_TILE), the same grid as the 8×8 blocks', so the cores get as many workgroups either way.
  */
 function tiling(gpu: Gpu, columns: number, rows: number, wideEntry = false): Tiling {
   const across = columns <= 16 ? 2 : rows <= 16 ? 32 : 8;
   const invocations = across === 2 && rows <= 64 ? 16 : 64;
   const grid = (block: number): [number, number] => [Math.ceil(columns / (across * block)), Math.ceil(rows / ((invocations / across) * block))];
-  const wideGrid: [number, number] = [Math.ceil(columns / WIDE_TILE), Math.ceil(rows / WIDE_TILE)];
-  const wide = wideEntry && gpu.cpuTuned && gpu.useSubgroups && across === 8 && wideGrid[0] * wideGrid[1] >= WIDE_MIN_WORKGROUPS;
-  if (wide) return { across: 4, invocations: 16, wide, workgroups: wideGrid };
+  const wide = wideEntry && gpu.cpuTuned && gpu.useSubgroups && across === 8;
+  if (wide) return { across: 4, invocations: 16, wide, workgroups: [Math.ceil(columns / WIDE_TILE), Math.ceil(rows / WIDE_TILE)] };
   return { across, invocations, wide, workgroups: grid(8) };
 }
 
@@ -45,14 +44,11 @@ interface Tiling {
  * the other, the 7th computing 128 columns for 16: 64×64 tiles make 26 (13 + 13, 6% past the edge), and
  * that dW took ×0.84 the wall-clock time at batch 1000 (×0.83–0.84 in three runs, A/A ×0.97–0.99; ×0.90
  * at batch 64); its forward measured the same. 32×32 tiles (one quad per workgroup) gained less (×0.89).
+ * The 128×128 tiles had also kept small products on 8×8 blocks, lest a lone wide workgroup leave a core
+ * idle (the MLP's 784→128 forward at batch 64 took 2.8× longer so); on the 64×64 grid it makes 2, as the
+ * 8×8 blocks do, and took ×0.86 the wall-clock time wide.
  */
 const WIDE_TILE = 64;
-
-/**
- * Wide blocks cut the invocations 4-fold: below this many wide workgroups the 8×8 blocks keep more of the
- * cores busy. At batch 64 the MLP's 784→128 forward (then 1 workgroup of 128×128) took 2.8× longer wide.
- */
-const WIDE_MIN_WORKGROUPS = 16;
 
 interface DenseSizes {
   rows: number;
