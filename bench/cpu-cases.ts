@@ -18,18 +18,9 @@ const CONV2: ConvGeometry = { inChannels: 16, height: 12, width: 12, outChannels
 
 /** Case names, each built for a batch size. */
 export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
-  gather: (gpu, rows) => {
-    const pixels = 784;
-    const samples = 10_000;
-    const images = new Uint8Array(samples * pixels).map((_, i) => (i * 31) % 256);
-    const order = new Rng(1).shuffle(Uint32Array.from({ length: samples }, (_, i) => i));
-    const step = gpu.buffers.create('step', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    gpu.device.queue.writeBuffer(step, 0, packSteps([{ batchStart: 0, t: 1, seed: 0, lr: 0 }]), 0, 16);
-    return [gatherBatch(gpu, {
-      images: gpu.buffers.upload('images', images), labels: gpu.buffers.upload('labels', new Uint8Array(samples)),
-      order: gpu.buffers.upload('order', order), x: random(gpu, rows * pixels), batchLabels: random(gpu, rows), rows, pixels, step,
-    })];
-  },
+  gather: (gpu, rows) => [gather(gpu, rows, false)],
+  // The batch as bytes, for a first layer that reads them (Sequential's inputBytes).
+  'gather.bytes': (gpu, rows) => [gather(gpu, rows, true)],
   'conv1.forward': (gpu, rows) => [conv2dForward(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows })],
   'conv1.filter': (gpu, rows) => conv2dBackwardFilter(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows }),
   'conv2.forward': (gpu, rows) => [conv2dForward(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows })],
@@ -42,6 +33,9 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   'dense1.data': (gpu, rows) => [denseBackwardData(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
   'dense1.weights': (gpu, rows) => [denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
   'dense1.bias': (gpu, rows) => [denseBiasGrad(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
+  // The same layer reading its x as bytes, as the MLP's first layer does in training.
+  'dense1.forward.bytes': (gpu, rows) => [denseForward(gpu, { ...denseBuffers(gpu, rows), x: random(gpu, rows * 196), xBytes: true, ...DENSE1, rows })],
+  'dense1.weights.bytes': (gpu, rows) => [denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), x: random(gpu, rows * 196), xBytes: true, ...DENSE1, rows })],
   // cnn-arch1's 800→10 layer: a product 10 outputs wide (forward) or tall (dW).
   'dense10.forward': (gpu, rows) => [denseForward(gpu, { ...denseBuffers(gpu, rows, DENSE10), ...DENSE10, rows })],
   'dense10.weights': (gpu, rows) => [denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows, DENSE10), ...DENSE10, rows })],
@@ -58,6 +52,20 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
     totals: createTotals(gpu), dLogits: random(gpu, rows * 10), rows, classes: 10,
   })],
 };
+
+/** A batch of `rows` MNIST images gathered from 10,000 by a shuffled order, as f32 or as bytes. */
+function gather(gpu: Gpu, rows: number, bytes: boolean): Dispatch {
+  const pixels = 784;
+  const samples = 10_000;
+  const images = new Uint8Array(samples * pixels).map((_, i) => (i * 31) % 256);
+  const order = new Rng(1).shuffle(Uint32Array.from({ length: samples }, (_, i) => i));
+  const step = gpu.buffers.create('step', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  gpu.device.queue.writeBuffer(step, 0, packSteps([{ batchStart: 0, t: 1, seed: 0, lr: 0 }]), 0, 16);
+  return gatherBatch(gpu, {
+    images: gpu.buffers.upload('images', images), labels: gpu.buffers.upload('labels', new Uint8Array(samples)),
+    order: gpu.buffers.upload('order', order), x: random(gpu, rows * (bytes ? pixels / 4 : pixels)), batchLabels: random(gpu, rows), rows, pixels, step, bytes,
+  });
+}
 
 const DENSE1 = { inFeatures: 784, outFeatures: 128 };
 const DENSE10 = { inFeatures: 800, outFeatures: 10 };

@@ -57,7 +57,7 @@ async function buildStep(workload: Workload, batch: number, cpuTuned?: boolean, 
   gpu.cpuTuned = cpuTuned ?? gpu.adapter.fallback;
   const config = workloadConfig(workload, batch);
   const stop = gpu.buffers.record();
-  const model = new Sequential(gpu, config.inputShape, buildLayers(config.layers), batch, config.seed);
+  const model = new Sequential(gpu, config.inputShape, buildLayers(config.layers), batch, config.seed, { inputBytes: true });
   const order = gpu.buffers.upload('order', new Rng(1).shuffle(Uint32Array.from({ length: data.train.count }, (_, i) => i)));
   const optimizer = optimizerSpec(config);
   const buffers = createTrainStepBuffers(gpu, { model, optimizer, order, label: 'bench' });

@@ -1,7 +1,8 @@
 /**
  * Classifies one 28×28 image with a trained model: the model's eval plan for a batch of one row,
- * the pixels written straight into its input buffer, one forward pass, ten outputs read back and
- * put through a softmax on the CPU (the same softmax the test probabilities came from).
+ * the pixels written straight into its input buffer (as bytes, rounded to 1/255 as MNIST's are, where
+ * the model reads its input as bytes), one forward pass, ten outputs read back and put through a
+ * softmax on the CPU (the same softmax the test probabilities came from).
  */
 import type { Gpu } from '../src/gpu/gpu.ts';
 import { encode } from '../src/gpu/kernel.ts';
@@ -26,7 +27,8 @@ export class Predictor {
     const { gpu, model } = this;
     gpu.assertAlive();
     const plan = model.plan(1, 'eval', this.step);
-    gpu.device.queue.writeBuffer(model.input.buffer, model.input.offset, pixels as Float32Array<ArrayBuffer>);
+    const input = model.inputBytes ? Uint8Array.from(pixels, (p) => Math.round(Math.min(1, Math.max(0, p)) * 255)) : pixels;
+    gpu.device.queue.writeBuffer(model.input.buffer, model.input.offset, input as Uint8Array<ArrayBuffer> | Float32Array<ArrayBuffer>);
     const encoder = gpu.device.createCommandEncoder({ label: 'predict' });
     const pass = encoder.beginComputePass({ label: 'predict' });
     encode(pass, plan.forward);

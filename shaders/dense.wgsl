@@ -55,7 +55,17 @@ struct Dims {
 // src/gpu/kernel.ts): the bounds checks then clamp against constants instead of SwiftShader's per-lane
 // division for a run-time length, ×0.96 CPU time for the 784→128 forward, ×0.77–0.85 for the bias gradient.
 @group(0) @binding(0) var<uniform> dims: Dims;
+#if ${X_BYTES}
+// x as the data set's bytes, 4 inputs per u32 (the first layer of a model trained on images: data.gather_bytes
+// copies the batch's words), each input byte / 255 as ToTensor has it. One load per 4 inputs instead of 4:
+// on SwiftShader, where loads set the pace, the MLP's 784→128 forward took ×0.87–0.89 the CPU time and its
+// dW ×0.89–0.92 (batch 64 and 1000; bench/cpu-cases.ts `dense1.*.bytes` against `dense1.*`).
+@group(0) @binding(1) var<storage, read> x: array<u32, ${LEN_x}u>;
+fn x4(i4: u32) -> vec4f { return unpack4x8unorm(x[i4]); }
+#else
 @group(0) @binding(1) var<storage, read> x: array<vec4f, (${LEN_x}u + 3u) / 4u>;
+fn x4(i4: u32) -> vec4f { return x[i4]; }
+#endif
 @group(0) @binding(2) var<storage, read> weight: array<vec4f, (${LEN_weight}u + 3u) / 4u>;
 @group(0) @binding(3) var<storage, read> bias: array<f32, ${LEN_bias}u>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32, ${LEN_y}u>;
@@ -90,7 +100,7 @@ fn rowStarts(first: u32, count: u32, width: u32) -> vec4u {
 // Four vec4 loads as the columns of a matrix: at 4 row starts of a vec4 array, column c4.
 // One loader per buffer, so each entry point binds only the buffers it reads.
 fn xColumns(rows: vec4u, c4: u32) -> mat4x4f {
-  return mat4x4f(x[rows.x + c4], x[rows.y + c4], x[rows.z + c4], x[rows.w + c4]);
+  return mat4x4f(x4(rows.x + c4), x4(rows.y + c4), x4(rows.z + c4), x4(rows.w + c4));
 }
 fn wColumns(rows: vec4u, c4: u32) -> mat4x4f {
   return mat4x4f(weight[rows.x + c4], weight[rows.y + c4], weight[rows.z + c4], weight[rows.w + c4]);
@@ -379,7 +389,7 @@ fn storeRows(block: mat4x4f, row: u32, col: u32) {
 // store (ACTIVATED); 1 otherwise, and x is not read.
 fn inputSlope(i4: u32) -> vec4f {
 #if ${ACTIVATED}
-  let v = x[i4];
+  let v = x4(i4);
   return vec4f(slope(v.x), slope(v.y), slope(v.z), slope(v.w));
 #else
   return vec4f(1.0);

@@ -36,6 +36,18 @@ for (const variant of ['wide', 'quads', 'plain'] as const) {
   }
 }
 
+// x as bytes (a model's first layer on images): the forward and dW on and off the tiles, MNIST's 784 inputs.
+for (const variant of ['wide', 'quads', 'plain'] as const) {
+  for (const [rows, inF, outF] of [[64, 784, 128], [1000, 784, 128], [37, 12, 20], [13, 8, 3], [9, 40, 24]] as const) {
+    test(`dense ${rows}×${inF} → ${outF}, ${variant}, x as bytes: forward and dW match the float64 reference`, async ({ gpuPage }) => {
+      const run = await inPage<DenseRun>(gpuPage, 'tests/browser/dense.ts', 'denseBytesVsReference', rows, inF, outF, variant);
+      for (const r of run.results) expect(r.ok, r.message).toBe(true);
+      const wide = variant === 'wide' ? WIDE[`${rows},${inF},${outF}`] ?? [] : [];
+      expect(run.entries.filter((e) => e.endsWith('_wide'))).toEqual(wide);
+    });
+  }
+}
+
 test('the tiled kernel matches the reference on shapes the blocked kernel would take', async ({ gpuPage }) => {
   const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/dense.ts', 'tiledVsReference', 70, 96, 40);
   for (const r of results) expect(r.ok, r.message).toBe(true);

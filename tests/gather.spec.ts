@@ -11,3 +11,11 @@ for (const [samples, pixels, rows, batchStart] of cases) {
     for (const r of results) expect(r.ok, r.message).toBe(true);
   });
 }
+
+// As bytes (rows of whole words only): MNIST's 784 pixels and a 4-pixel image.
+for (const [samples, pixels, rows, batchStart] of [[300, 784, 64, 200], [50, 4, 20, 17]] as const) {
+  test(`gather ${rows} of ${samples} samples × ${pixels} pixels as bytes from batchStart ${batchStart}`, async ({ gpuPage }) => {
+    const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/gather.ts', 'gatherBytesVsExpected', samples, pixels, rows, batchStart);
+    for (const r of results) expect(r.ok, r.message).toBe(true);
+  });
+}

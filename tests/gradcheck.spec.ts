@@ -50,3 +50,12 @@ for (const [kind, alpha] of [['sigmoid'], ['relu'], ['leaky_relu', 0.1], ['elu',
     expect(dispatches.unfused - dispatches.fused).toBe(8);
   });
 }
+
+test('a model reading its input batch as bytes trains as it does on byte / 255 in f32', async ({ gpuPage }) => {
+  const layers: LayerSpec[] = [{ type: 'flatten' }, { type: 'dense', out: 12 }, { type: 'activation', kind: 'relu' }, { type: 'dense', out: 4 }];
+  const { results, granted } = await inPage<{ results: Closeness[]; granted: Record<string, boolean> }>(
+    gpuPage, 'tests/browser/gradcheck.ts', 'bytesMatchFloats', layers, [1, 4, 8], 6, 3,
+  );
+  for (const r of results) expect(r.ok, r.message).toBe(true);
+  expect(granted).toEqual({ bytes: true, floats: false, convFirst: false, withInputGradient: false });
+});

@@ -32,6 +32,11 @@ export interface BuildArgs {
   readonly outputShape: Shape;
   /** [rows × inputShape] activations coming in, and the [rows × outputShape] activations going out. */
   readonly input: Tensor;
+  /**
+   * `input` holds bytes, 4 per u32 word, each standing for byte / 255: the model's input batch of images,
+   * given only to a first layer that `takesBytes` (see Sequential's `inputBytes`).
+   */
+  readonly inputBytes?: boolean;
   readonly output: Tensor;
   /** Gradients w.r.t. output (given) and input (to write; null for the first layer, which needs none). */
   readonly dOutput: Tensor | null;
@@ -84,6 +89,8 @@ export interface Layer {
   readonly activation?: Activation;
   /** Whether this layer's kernels can apply a neighbouring activation for this input shape (BuildArgs.fused). */
   fusesActivations?(input: Shape): boolean;
+  /** Whether this layer, first in a model, can read its input batch as bytes (BuildArgs.inputBytes). */
+  takesBytes?(input: Shape): boolean;
   /** Records the forward and backward dispatches of this layer for one plan. */
   build(args: BuildArgs): LayerPlan;
 }

@@ -47,8 +47,15 @@ export class Sequential {
   /** Floats in the parameter arena (padding included), what the optimizer sweeps. */
   readonly paramFloats: number;
   readonly stateFloats: number;
-  /** Input batch [capacity × input], written by the gather kernel. */
+  /** Input batch [capacity × input], written by the gather kernel: f32, or bytes where `inputBytes`. */
   readonly input: Tensor;
+  /**
+   * Whether `input` holds bytes, 4 per u32 word, each standing for byte / 255 (ToTensor's scaling of an
+   * image): asked for by `options.inputBytes`, and granted when the first layer that computes takes bytes
+   * (dense, 4 inputs at a time) and no input gradient is wanted. The batch is then a quarter of the size
+   * and its first layer loads a word per 4 inputs (shaders/dense.wgsl, X_BYTES).
+   */
+  readonly inputBytes: boolean;
   /** Gradient w.r.t. the input batch, only when asked for (gradient checks); training never needs it. */
   readonly inputGrad: Tensor | null;
   private readonly activations: Tensor[];
@@ -68,7 +75,7 @@ export class Sequential {
     readonly layers: readonly Layer[],
     readonly capacity: number,
     seed: number,
-    options: { inputGradient?: boolean; fuseActivations?: boolean } = {},
+    options: { inputGradient?: boolean; fuseActivations?: boolean; inputBytes?: boolean } = {},
   ) {
     this.shapes = inferShapes(inputShape, layers);
     const align = gpu.limits.minStorageBufferOffsetAlignment / 4;
@@ -81,9 +88,11 @@ export class Sequential {
     this.state = gpu.buffers.create('state', Math.max(1, this.stateFloats) * 4, this.usage);
     this.initialise(new Rng(seed));
 
-    this.input = this.activation('input', inputShape);
-    this.inputGrad = options.inputGradient ? this.activation('input.grad', inputShape) : null;
     this.firstCompute = Math.max(0, layers.findIndex((layer) => !layer.isView));
+    const first = layers[this.firstCompute];
+    this.inputBytes = (options.inputBytes ?? false) && !options.inputGradient && (first?.takesBytes?.(inputShape) ?? false);
+    this.input = this.inputBytes ? this.words('input.bytes', product(inputShape) / 4, inputShape) : this.activation('input', inputShape);
+    this.inputGrad = options.inputGradient ? this.activation('input.grad', inputShape) : null;
     this.fused = fusion(layers, (i) => this.inputOf(i), options.fuseActivations ?? true);
     this.activations = [];
     this.gradients = [];
@@ -146,6 +155,7 @@ export class Sequential {
           inputShape: this.inputOf(i),
           outputShape: this.shapes[i]!,
           input: i === 0 ? this.input : this.activations[i - 1]!,
+          inputBytes: this.inputBytes && i === this.firstCompute,
           output: this.activations[i]!,
           dOutput: mode === 'train' ? this.gradients[i]! : null,
           // Layers before the first computing one are views of the input: no gradient flows there unless asked.
@@ -205,7 +215,12 @@ export class Sequential {
   }
 
   private activation(label: string, shape: Shape): Tensor {
-    const size = this.capacity * product(shape);
+    return this.words(label, product(shape), shape);
+  }
+
+  /** A batch buffer of `perRow` 4-byte words per row, for `capacity` rows. */
+  private words(label: string, perRow: number, shape: Shape): Tensor {
+    const size = this.capacity * perRow;
     return { buffer: this.gpu.buffers.create(label, size * 4, this.usage), offset: 0, size, shape };
   }
 

@@ -90,24 +90,39 @@ export function matmul(
  * activation fused into the entry point (forward: the next layer's; backward-data: the input's), if any; the
  * workgroup tile (`null` for bias_grad, which has no tile and takes the square one's defines); bias_grad's shape.
  */
-function denseDefines(gpu: Gpu, tile: Tiling | null, activation: Activation | null = null) {
-  return { SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation), TILE_X: tile?.across ?? 8, INVOCATIONS: tile?.invocations ?? 64, ...biasShape(gpu) };
+function denseDefines(gpu: Gpu, tile: Tiling | null, activation: Activation | null = null, xBytes = false) {
+  return {
+    SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation), TILE_X: tile?.across ?? 8, INVOCATIONS: tile?.invocations ?? 64, ...biasShape(gpu),
+    X_BYTES: xBytes,
+  };
+}
+
+/** x as bytes (4 per u32 word, each / 255) needs the register-blocked kernels, which load x 4 inputs at a time. */
+function checkBytes(s: DenseSizes & { xBytes?: boolean }): void {
+  if (s.xBytes && !usesBlockedKernel(s)) throw new Error(`dense: x as bytes needs in a multiple of 4, not ${s.inFeatures}`);
 }
 
 function denseDims(gpu: Gpu, s: DenseSizes): GPUBuffer {
   return uniform(gpu, 'dense.dims', [['u32', s.rows], ['u32', s.inFeatures], ['u32', s.outFeatures]]);
 }
 
-/** y[rows×out] = f(x[rows×in] · Wᵀ + b), f the fused activation or the identity */
-export function denseForward(gpu: Gpu, a: DenseSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding; activation?: Activation | null }): Dispatch {
+/**
+ * y[rows×out] = f(x[rows×in] · Wᵀ + b), f the fused activation or the identity; `xBytes`: x holds bytes,
+ * 4 per u32, each standing for byte / 255 (a model's input batch of images, see Sequential).
+ */
+export function denseForward(
+  gpu: Gpu,
+  a: DenseSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding; activation?: Activation | null; xBytes?: boolean },
+): Dispatch {
   const flops = 2 * a.rows * a.inFeatures * a.outFeatures;
+  checkBytes(a);
   if (!usesBlockedKernel(a)) {
     if (a.activation) throw new Error('dense: only the register-blocked kernel (in a multiple of 4) applies an activation');
     return matmul(gpu, { label: 'dense.forward', a: a.x, b: a.weight, c: a.y, bias: a.bias, M: a.rows, N: a.outFeatures, K: a.inFeatures, aTransposed: false, bTransposed: true });
   }
   const tile = tiling(gpu, a.outFeatures, a.rows, true);
   return kernel(gpu, {
-    shader: 'dense', entry: tile.wide ? 'forward_wide' : 'forward', defines: denseDefines(gpu, tile, a.activation ?? null), label: 'dense.forward', flops,
+    shader: 'dense', entry: tile.wide ? 'forward_wide' : 'forward', defines: denseDefines(gpu, tile, a.activation ?? null, a.xBytes), label: 'dense.forward', flops,
     bind: { dims: denseDims(gpu, a), x: a.x, weight: a.weight, bias: a.bias, y: a.y },
     workgroups: tile.workgroups,
   });
@@ -134,15 +149,16 @@ export function denseBackwardData(
   });
 }
 
-/** dW[out×in] = dyᵀ · x */
-export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x: Binding; dWeight: Binding }): Dispatch {
+/** dW[out×in] = dyᵀ · x (`xBytes` as for denseForward) */
+export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x: Binding; dWeight: Binding; xBytes?: boolean }): Dispatch {
   const flops = 2 * a.rows * a.inFeatures * a.outFeatures;
+  checkBytes(a);
   if (!usesBlockedKernel(a)) {
     return matmul(gpu, { label: 'dense.backward_weights', a: a.dy, b: a.x, c: a.dWeight, M: a.outFeatures, N: a.inFeatures, K: a.rows, aTransposed: true, bTransposed: false });
   }
   const tile = tiling(gpu, a.inFeatures, a.outFeatures, true);
   return kernel(gpu, {
-    shader: 'dense', entry: tile.wide ? 'backward_weights_wide' : 'backward_weights', defines: denseDefines(gpu, tile), label: 'dense.backward_weights', flops,
+    shader: 'dense', entry: tile.wide ? 'backward_weights_wide' : 'backward_weights', defines: denseDefines(gpu, tile, null, a.xBytes), label: 'dense.backward_weights', flops,
     bind: { dims: denseDims(gpu, a), dy: a.dy, x: a.x, dWeight: a.dWeight },
     workgroups: tile.workgroups,
   });
@@ -175,6 +191,7 @@ export function dense(options: { out: number }): Layer {
     describe: () => `dense(${out})`,
     outputShape: () => [out],
     fusesActivations: (input: Shape) => usesBlockedKernel({ rows: 1, inFeatures: product(input), outFeatures: out }),
+    takesBytes: (input: Shape) => usesBlockedKernel({ rows: 1, inFeatures: product(input), outFeatures: out }),
     params(input: Shape): ParamSpec[] {
       const fanIn = product(input);
       const bound = 1 / Math.sqrt(fanIn);
@@ -188,11 +205,12 @@ export function dense(options: { out: number }): Layer {
       const sizes = { rows, inFeatures: product(args.inputShape), outFeatures: out };
       const weight = binding(args.params.weight!);
       const x = binding(args.input);
-      const forward = [denseForward(gpu, { ...sizes, x, weight, bias: binding(args.params.bias!), y: binding(args.output), activation: fused.outputActivation })];
+      const xBytes = args.inputBytes;
+      const forward = [denseForward(gpu, { ...sizes, x, xBytes, weight, bias: binding(args.params.bias!), y: binding(args.output), activation: fused.outputActivation })];
       if (args.mode === 'eval' || !args.dOutput) return { forward, backward: [] };
       const dy = binding(args.dOutput);
       const backward = [
-        denseBackwardWeights(gpu, { ...sizes, dy, x, dWeight: binding(args.grads.weight!) }),
+        denseBackwardWeights(gpu, { ...sizes, dy, x, xBytes, dWeight: binding(args.grads.weight!) }),
         denseBiasGrad(gpu, { ...sizes, dy, dBias: binding(args.grads.bias!) }),
       ];
       const inputActivation = fused.inputActivation && { activation: fused.inputActivation, x };

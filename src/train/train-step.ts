@@ -67,7 +67,7 @@ export function trainStepDispatches(
   const { step, batchLabels, totals } = buffers;
   const plan = model.plan(rows, 'train', step);
   return [
-    gatherBatch(gpu, { images: a.set.images, labels: a.set.labels, order: buffers.order, x: binding(model.input), batchLabels, rows, pixels: a.pixels, step }),
+    gatherBatch(gpu, { images: a.set.images, labels: a.set.labels, order: buffers.order, x: binding(model.input), bytes: model.inputBytes, batchLabels, rows, pixels: a.pixels, step }),
     ...plan.forward,
     softmaxCrossEntropy(gpu, { mode: 'train', logits: binding(model.output), labels: batchLabels, totals, dLogits: binding(model.dOutput), rows, classes: CLASSES }),
     kernel(gpu, { shader: 'loss_guard', bind: { totals, step, firstBad: buffers.firstBad }, workgroups: [1] }),

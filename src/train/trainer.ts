@@ -194,7 +194,8 @@ class Run {
     const make = (label: string, bytes: number, usage = storage) => gpu.buffers.create(label, bytes, usage);
     // Everything is allocated before training (plans by recordSteps), so the buffer count stays flat while training.
     const stopRecording = gpu.buffers.record();
-    this.model = new Sequential(gpu, config.inputShape, layers, B, config.seed);
+    // The data set is bytes (images / 255): a first layer that can reads the batch as bytes (Sequential.inputBytes).
+    this.model = new Sequential(gpu, config.inputShape, layers, B, config.seed, { inputBytes: true });
     this.steps = {
       train: Math.ceil(splits.train.length / B),
       val: Math.ceil(splits.val.length / B),
@@ -500,7 +501,7 @@ class Run {
       const { step, batchLabels } = this.stepBuffers;
       const source = which === 'val' ? { set: this.data.train, order: this.valOrder } : { set: this.data.test, order: this.data.testOrder };
       dispatches = [
-        gatherBatch(gpu, { images: source.set.images, labels: source.set.labels, order: source.order, x: binding(model.input), batchLabels, rows, pixels: this.data.pixels, step }),
+        gatherBatch(gpu, { images: source.set.images, labels: source.set.labels, order: source.order, x: binding(model.input), bytes: model.inputBytes, batchLabels, rows, pixels: this.data.pixels, step }),
         ...model.plan(rows, 'eval', step).forward,
         softmaxCrossEntropy(gpu, { mode: 'eval', logits: binding(model.output), labels: batchLabels, totals: this.totals[which], probs: this.probs, confusion: this.confusion, step, rows, classes: CLASSES }),
       ];

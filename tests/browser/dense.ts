@@ -1,6 +1,7 @@
 import * as ref from '../../src/reference/dense.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward, matmul } from '../../src/layers/dense.ts';
+import { Rng } from '../../src/data/random.ts';
 import { compare, empty, randomArray, readF32, run, storage, testGpu, withKernels, type Closeness } from './util.ts';
 
 /**
@@ -47,6 +48,37 @@ async function denseChecks(gpu: Gpu, rows: number, inF: number, outF: number): P
   ];
   for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
   return { results, entries: dispatches.map((d) => d.entry) };
+}
+
+/**
+ * The forward and dW of a first layer reading x as bytes (X_BYTES: 4 per u32 word, each byte / 255, as a
+ * model's input batch of images comes) against the float64 reference on byte / 255, with the kernels of
+ * `variant` as in denseVsReference. Every byte value and lane of a word occurs.
+ */
+export async function denseBytesVsReference(rows: number, inF: number, outF: number, variant: 'wide' | 'quads' | 'plain'): Promise<DenseRun> {
+  const gpu = await testGpu();
+  return withKernels(gpu, { cpuTuned: variant === 'wide', subgroups: variant !== 'plain' }, async () => {
+    const rng = new Rng(rows * 7 + inF);
+    const bytes = Uint8Array.from({ length: rows * inF }, () => rng.int(256));
+    const x = Float64Array.from(bytes, (v) => v / 255);
+    const w = randomArray(outF * inF, 2);
+    const b = randomArray(outF, 3);
+    const dy = randomArray(rows * outF, 4);
+    const sizes = { rows, inFeatures: inF, outFeatures: outF, xBytes: true };
+    const buf = {
+      x: storage(gpu, 'x.bytes', new Uint32Array(bytes.buffer)), weight: storage(gpu, 'w', w), bias: storage(gpu, 'b', b), dy: storage(gpu, 'dy', dy),
+      y: empty(gpu, 'y', rows * outF), dWeight: empty(gpu, 'dW', outF * inF),
+    };
+    const dispatches = [denseForward(gpu, { ...sizes, ...buf }), denseBackwardWeights(gpu, { ...sizes, ...buf })];
+    await run(gpu, dispatches);
+    const atol = 1e-5 * Math.sqrt(Math.max(inF, outF, rows));
+    const results = [
+      compare('y', await readF32(gpu, buf.y), ref.denseForward(x, w, b, rows, inF, outF), atol),
+      compare('dW', await readF32(gpu, buf.dWeight), ref.denseBackward(dy, x, w, rows, inF, outF).dWeight, atol),
+    ];
+    for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
+    return { results, entries: dispatches.map((d) => d.entry) };
+  });
 }
 
 /** The general tiled matmul (the fallback kernel) for all three products, on any shape. */

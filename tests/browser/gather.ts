@@ -37,3 +37,39 @@ export async function gatherVsExpected(samples: number, pixels: number, rows: nu
   for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
   return results;
 }
+
+/**
+ * The same set gathered as bytes (gather_bytes, for a model reading its input as bytes): each row the
+ * sample's pixel words exactly as stored, 4 per u32; the spare row keeps its sentinel.
+ */
+export async function gatherBytesVsExpected(samples: number, pixels: number, rows: number, batchStart: number): Promise<Closeness[]> {
+  const gpu = await testGpu();
+  const images = Uint8Array.from({ length: samples * pixels }, (_, k) => (31 * Math.floor(k / pixels) + 7 * (k % pixels)) % 256);
+  const labels = Uint8Array.from({ length: samples }, (_, i) => (37 * i + 11) % 256);
+  const order = new Rng(6).shuffle(Uint32Array.from({ length: samples }, (_, i) => i));
+  const words = pixels / 4;
+  const buf = {
+    images: gpu.buffers.upload('images', images),
+    labels: gpu.buffers.upload('labels', labels),
+    order: storage(gpu, 'order', order),
+    x: storage(gpu, 'x.bytes', new Uint32Array((rows + 1) * words).fill(0xdeadbeef)),
+    batchLabels: storage(gpu, 'batchLabels', new Uint32Array(rows + 1).fill(0xffffffff)),
+    step: stepUniform(gpu, { batchStart, t: 7, seed: 0, lr: 0.1 }),
+  };
+  await run(gpu, [gatherBatch(gpu, { ...buf, rows, pixels, bytes: true })]);
+
+  const expectedBytes = new Uint8Array((rows + 1) * pixels);
+  new Uint32Array(expectedBytes.buffer).fill(0xdeadbeef);
+  const expectedLabels = new Array<number>(rows + 1).fill(0xffffffff);
+  for (let r = 0; r < rows; r++) {
+    const sample = order[batchStart + r]!;
+    expectedBytes.set(images.subarray(sample * pixels, (sample + 1) * pixels), r * pixels);
+    expectedLabels[r] = labels[sample]!;
+  }
+  const results = [
+    compare('x words', await readU32(gpu, buf.x), new Uint32Array(expectedBytes.buffer), 0, 0),
+    compare('batchLabels', await readU32(gpu, buf.batchLabels), expectedLabels, 0, 0),
+  ];
+  for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
+  return results;
+}

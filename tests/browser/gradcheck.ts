@@ -119,3 +119,41 @@ export async function fusedMatchesUnfused(layerSpecs: LayerSpec[], inputShape: n
   for (const buffer of stop()) gpu.buffers.release(buffer);
   return { results, dispatches: { fused: fused.dispatches, unfused: unfused.dispatches } };
 }
+
+/**
+ * A model reading its input batch as bytes (Sequential's inputBytes: the first dense layer unpacks them)
+ * against the same model, same seed, given byte / 255 as f32: one training step's output and every
+ * parameter's gradient must agree. Both sum the same products in the same order; the bytes become
+ * byte / 255 in the kernel rather than in the gather (each correctly rounded or within an ulp), so rtol
+ * 1e-5. Also says which of the two models read bytes, and whether a conv2d-first model or one asked for
+ * an input gradient would (neither can).
+ */
+export async function bytesMatchFloats(layerSpecs: LayerSpec[], inputShape: number[], rows: number, seed: number) {
+  const gpu = await testGpu();
+  const stop = gpu.buffers.record();
+  const step = stepUniform(gpu, { batchStart: 0, t: 1, seed: 7, lr: 0 });
+  const rng = new Rng(seed + 2);
+  const labels = storage(gpu, 'labels', Uint32Array.from({ length: rows }, () => rng.int(CLASSES)));
+  const bytes = Uint8Array.from({ length: rows * inputShape.reduce((a, b) => a * b, 1) }, () => rng.int(256));
+  const runModel = async (inputBytes: boolean) => {
+    const model = new Sequential(gpu, inputShape, buildLayers(layerSpecs), rows, seed, { inputBytes });
+    gpu.device.queue.writeBuffer(model.input.buffer, 0, model.inputBytes ? bytes : Float32Array.from(bytes, (v) => v / 255));
+    const totals = createTotals(gpu);
+    const plan = model.plan(rows, 'train', step);
+    const loss = softmaxCrossEntropy(gpu, { mode: 'train', logits: binding(model.output), labels, totals, dLogits: binding(model.dOutput), rows, classes: CLASSES });
+    await submit(gpu, totals, [...plan.forward, loss, ...plan.backward]);
+    return { inputBytes: model.inputBytes, output: await readF32(gpu, model.output.buffer, model.output.size), grads: await readF32(gpu, model.grads) };
+  };
+  const asBytes = await runModel(true);
+  const asFloats = await runModel(false);
+  const results = (['output', 'grads'] as const).map((name) => compare(`bytes ${name}`, asBytes[name], asFloats[name], 1e-7, 1e-5));
+  const conv: LayerSpec[] = [{ type: 'conv2d', out: 2, kernel: 3 }, { type: 'flatten' }, { type: 'dense', out: CLASSES }];
+  const granted = {
+    bytes: asBytes.inputBytes,
+    floats: asFloats.inputBytes,
+    convFirst: new Sequential(gpu, [1, 8, 8], buildLayers(conv), rows, seed, { inputBytes: true }).inputBytes,
+    withInputGradient: new Sequential(gpu, inputShape, buildLayers(layerSpecs), rows, seed, { inputBytes: true, inputGradient: true }).inputBytes,
+  };
+  for (const buffer of stop()) gpu.buffers.release(buffer);
+  return { results, granted };
+}
