@@ -29,16 +29,16 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   'conv1.bias': (gpu, rows) => conv2dBiasGrad(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows }),
   'conv2.bias': (gpu, rows) => conv2dBiasGrad(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
   // The MLP's 784→128 layer (issue 7: its forward and dW are most of a batch-1000 step).
-  'dense1.forward': (gpu, rows) => [denseForward(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
+  'dense1.forward': (gpu, rows) => denseForward(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows }),
   'dense1.data': (gpu, rows) => [denseBackwardData(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
-  'dense1.weights': (gpu, rows) => [denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
+  'dense1.weights': (gpu, rows) => denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows }),
   'dense1.bias': (gpu, rows) => [denseBiasGrad(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
   // The same layer reading its x as bytes, as the MLP's first layer does in training.
-  'dense1.forward.bytes': (gpu, rows) => [denseForward(gpu, { ...denseBuffers(gpu, rows), x: random(gpu, rows * 196), xBytes: true, ...DENSE1, rows })],
-  'dense1.weights.bytes': (gpu, rows) => [denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), x: random(gpu, rows * 196), xBytes: true, ...DENSE1, rows })],
+  'dense1.forward.bytes': (gpu, rows) => denseForward(gpu, { ...denseBuffers(gpu, rows), x: random(gpu, rows * 196), xBytes: true, ...DENSE1, rows }),
+  'dense1.weights.bytes': (gpu, rows) => denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), x: random(gpu, rows * 196), xBytes: true, ...DENSE1, rows }),
   // cnn-arch1's 800→10 layer: a product 10 outputs wide (forward) or tall (dW).
-  'dense10.forward': (gpu, rows) => [denseForward(gpu, { ...denseBuffers(gpu, rows, DENSE10), ...DENSE10, rows })],
-  'dense10.weights': (gpu, rows) => [denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows, DENSE10), ...DENSE10, rows })],
+  'dense10.forward': (gpu, rows) => denseForward(gpu, { ...denseBuffers(gpu, rows, DENSE10), ...DENSE10, rows }),
+  'dense10.weights': (gpu, rows) => denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows, DENSE10), ...DENSE10, rows }),
   // The MLP's Adam step (its 109,386 parameters; the batch does not matter) and its loss over the batch.
   adam: (gpu) => {
     const count = 109_440;

@@ -195,12 +195,30 @@ fn partnerY(mine: mat4x4f) -> mat4x4f {
 struct Wide { b00: Block, b01: Block, b10: Block, b11: Block }
 #endif
 
+// ---- split sums (SPLITS > 1): a GPU's products with few outputs for the length of their sums -------
+// One invocation walking a whole sum of 800 or 1,000 terms for its 8×8 block leaves a GPU idle when there
+// are only hundreds of blocks (a 10-class layer, dW's sum over a batch). So the summed dimension (forward:
+// the inputs; dW: the rows; 4 per step) is cut into SPLITS slices of whole steps, workgroup z sums slice z
+// into copy z of the output, and reduce_splits adds the copies in order, the same every run.
+// src/layers/dense.ts picks SPLITS; a CPU adapter always takes 1, where the slices would only add a pass.
+const SPLITS: u32 = ${SPLITS}u;
+
+// The slice this invocation sums (its workgroup's z), set by the entry point; 0 when SPLITS is 1.
+var<private> slice: u32;
+
+// [first, end) of the steps of `count` terms, `step` at a time, that slice `slice` sums.
+fn sliceSpan(count: u32, step: u32) -> vec2u {
+  let perSlice = ((count + step - 1u) / step + SPLITS - 1u) / SPLITS * step;
+  return min(vec2u(slice, slice + 1u) * perSlice, vec2u(count));
+}
+
 // ---- forward: y[r, o] = Σ_i x[r, i]·W[o, i] + b[o] ------------------------------------------
 // acc column j = rows of y for output o_j: transpose(X_rows)·W_outs, X_rows = mat(x[r, i..i+3]).
 @compute @workgroup_size(WG_X, WG_Y)
 #if ${SUBGROUPS}
 fn forward(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
            @builtin(subgroup_invocation_id) lane: u32) {
+  slice = group.z;
   let h = quadHalves(group.xy, local, 8u);  // columns: 8 outputs (W rows), rows: 8 rows (x rows)
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
   var acc: Block;
@@ -214,8 +232,9 @@ fn forwardSumShared(rowHalves: vec2u, outHalves: vec2u) -> Block {
   let in4 = dims.inFeatures / 4u;
   let xRows = rowStarts(rowHalves.x, dims.rows, in4);
   let wRows = rowStarts(outHalves.x, dims.outFeatures, in4);
+  let span = sliceSpan(in4, 1u);
   var acc00 = mat4x4f(); var acc01 = mat4x4f(); var acc10 = mat4x4f(); var acc11 = mat4x4f();
-  for (var i4 = 0u; i4 < in4; i4++) {
+  for (var i4 = span.x; i4 < span.y; i4++) {
     let xA = transpose(xColumns(xRows, i4));
     let wA = wColumns(wRows, i4);
     let xB = partnerX(xA);
@@ -226,6 +245,7 @@ fn forwardSumShared(rowHalves: vec2u, outHalves: vec2u) -> Block {
 }
 #else
 fn forward(@builtin(global_invocation_id) id: vec3u) {
+  slice = id.z;
   let o0 = id.x * 8u;  // 8 outputs
   let r0 = id.y * 8u;  // 8 rows
   if (o0 >= dims.outFeatures || r0 >= dims.rows) { return; }
@@ -239,8 +259,9 @@ fn forwardSum(rowHalves: vec2u, outHalves: vec2u) -> Block {
   let xRowsB = rowStarts(rowHalves.y, dims.rows, in4);
   let wRowsA = rowStarts(outHalves.x, dims.outFeatures, in4);
   let wRowsB = rowStarts(outHalves.y, dims.outFeatures, in4);
+  let span = sliceSpan(in4, 1u);
   var acc00 = mat4x4f(); var acc01 = mat4x4f(); var acc10 = mat4x4f(); var acc11 = mat4x4f();
-  for (var i4 = 0u; i4 < in4; i4++) {
+  for (var i4 = span.x; i4 < span.y; i4++) {
     let xA = transpose(xColumns(xRowsA, i4));
     let xB = transpose(xColumns(xRowsB, i4));
     let wA = wColumns(wRowsA, i4);
@@ -261,7 +282,12 @@ fn storeForward(block: mat4x4f, row: u32, out: u32) {
     let o = out + j;
     if (o >= dims.outFeatures) { return; }
     for (var k = 0u; k < 4u; k++) {
+#if ${FORWARD_SPLIT}
+      // A slice's sum, into copy `slice` of y: reduce_splits adds the copies, the bias and the activation.
+      if (row + k < dims.rows) { y[(slice * dims.rows + row + k) * dims.outFeatures + o] = block[j][k]; }
+#else
       if (row + k < dims.rows) { y[(row + k) * dims.outFeatures + o] = activate(block[j][k] + bias[o]); }
+#endif
     }
   }
 }
@@ -402,6 +428,7 @@ fn inputSlope(i4: u32) -> vec4f {
 #if ${SUBGROUPS}
 fn backward_weights(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                     @builtin(subgroup_invocation_id) lane: u32) {
+  slice = group.z;
   let h = quadHalves(group.xy, local, 8u);  // columns: 8 inputs (x columns), rows: 8 outputs (dy columns)
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
   var acc: Block;
@@ -415,8 +442,9 @@ fn weightsSumShared(inHalves: vec2u, outHalves: vec2u) -> Block {
   let in4 = dims.inFeatures / 4u;
   let iA = min(inHalves.x / 4u, in4 - 1u);
   let oA = clamped4(outHalves.x, dims.outFeatures);
+  let span = sliceSpan(dims.rows, 4u);
   var acc00 = mat4x4f(); var acc01 = mat4x4f(); var acc10 = mat4x4f(); var acc11 = mat4x4f();
-  for (var r = 0u; r < dims.rows; r += 4u) {
+  for (var r = span.x; r < span.y; r += 4u) {
     let xRows = rowStarts(r, dims.rows, in4);
     let dyRows = rowStarts(r, dims.rows, dims.outFeatures);
     let xA = maskColumns(xColumns(xRows, iA), inside(r, dims.rows));
@@ -429,6 +457,7 @@ fn weightsSumShared(inHalves: vec2u, outHalves: vec2u) -> Block {
 }
 #else
 fn backward_weights(@builtin(global_invocation_id) id: vec3u) {
+  slice = id.z;
   let i0 = id.x * 8u;  // 8 inputs
   let o0 = id.y * 8u;  // 8 outputs
   if (i0 >= dims.inFeatures || o0 >= dims.outFeatures) { return; }
@@ -442,8 +471,9 @@ fn weightsSum(inHalves: vec2u, outHalves: vec2u) -> Block {
   let iB = min(inHalves.y / 4u, in4 - 1u);
   let oA = clamped4(outHalves.x, dims.outFeatures);
   let oB = clamped4(outHalves.y, dims.outFeatures);
+  let span = sliceSpan(dims.rows, 4u);
   var acc00 = mat4x4f(); var acc01 = mat4x4f(); var acc10 = mat4x4f(); var acc11 = mat4x4f();
-  for (var r = 0u; r < dims.rows; r += 4u) {
+  for (var r = span.x; r < span.y; r += 4u) {
     let xRows = rowStarts(r, dims.rows, in4);
     let dyRows = rowStarts(r, dims.rows, dims.outFeatures);
     let keep = inside(r, dims.rows);
@@ -466,7 +496,7 @@ fn storeWeights(block: mat4x4f, out: u32, col: u32) {
   if (col >= dims.inFeatures) { return; }
   for (var j = 0u; j < 4u; j++) {
     if (out + j >= dims.outFeatures) { return; }
-    let at = (out + j) * dims.inFeatures + col;
+    let at = (slice * dims.outFeatures + out + j) * dims.inFeatures + col;  // copy `slice` of dW when split
     dWeight[at] = block[j].x; dWeight[at + 1u] = block[j].y; dWeight[at + 2u] = block[j].z; dWeight[at + 3u] = block[j].w;
   }
 }
@@ -553,5 +583,28 @@ fn bias_grad(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) 
   dBias[o] = total;
 #else
   if (o < dims.outFeatures) { dBias[o] = sum.x + sum.y + sum.z + sum.w; }
+#endif
+}
+
+// ---- reduce_splits: the sum of the slices' copies (SPLITS > 1) --------------------------------------
+// FORWARD_SPLIT: y = f(Σ_s copies + b), the forward's store; otherwise dW = Σ_s copies. One invocation per
+// output adds its SPLITS (≤ 64) copies in order.
+@group(0) @binding(9) var<storage, read> splitSums: array<f32, ${LEN_splitSums}u>;
+
+@compute @workgroup_size(256)
+fn reduce_splits(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = id.x + id.y * groups.x * 256u;
+#if ${FORWARD_SPLIT}
+  let n = dims.rows * dims.outFeatures;
+#else
+  let n = dims.outFeatures * dims.inFeatures;
+#endif
+  if (i >= n) { return; }
+  var sum = 0.0;
+  for (var s = 0u; s < SPLITS; s++) { sum += splitSums[s * n + i]; }
+#if ${FORWARD_SPLIT}
+  y[i] = activate(sum + bias[i % dims.outFeatures]);
+#else
+  dWeight[i] = sum;
 #endif
 }

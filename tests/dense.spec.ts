@@ -21,6 +21,13 @@ const WIDE: Record<string, string[]> = {
   '9,40,24': ['backward_weights_wide'], '1000,784,128': BOTH, '300,520,260': BOTH,
 };
 
+// The products whose sums a GPU's shapes split (SPLITS > 1, a reduce_splits pass each) in the quads and plain
+// variants: forward and dW of the big shapes, the narrow forwards of the 800→10 layer, dW of a 10-output layer
+// over 1,000 rows. A CPU adapter splits nothing.
+const SPLIT: Record<string, number> = {
+  '1000,784,128': 2, '300,520,260': 2, '64,800,10': 1, '66,800,10': 1, '1000,64,10': 1, '100,128,64': 1, '130,72,36': 1, '64,784,128': 1,
+};
+
 // Every variant of shaders/dense.wgsl: with subgroups (where the device has the feature, as SwiftShader does)
 // and 16×16 blocks where a shape takes them (a fallback adapter's choice), with subgroups and 8×8 blocks only
 // (a GPU's), and the plain kernels that devices without subgroups get.
@@ -32,6 +39,8 @@ for (const variant of ['wide', 'quads', 'plain'] as const) {
       // The shapes above that should take 16×16 blocks do: else the wide kernels would go untested.
       const wide = variant === 'wide' ? WIDE[`${rows},${inF},${outF}`] ?? [] : [];
       expect(run.entries.filter((e) => e.endsWith('_wide'))).toEqual(wide);
+      const splits = variant === 'wide' ? 0 : SPLIT[`${rows},${inF},${outF}`] ?? 0;
+      expect(run.entries.filter((e) => e === 'reduce_splits').length).toBe(splits);
     });
   }
 }

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
-import { kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import { grid1d, kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { uniformInit } from '../data/random.ts';
 import type { Activation, BuildArgs, Layer, LayerPlan, ParamSpec, Shape } from '../graph/layer.ts';
 import { activationDefines } from './activation.ts';
@@ -90,12 +90,32 @@ export function matmul(
  * activation fused into the entry point (forward: the next layer's; backward-data: the input's), if any; the
  * workgroup tile (`null` for bias_grad, which has no tile and takes the square one's defines); bias_grad's shape.
  */
-function denseDefines(gpu: Gpu, tile: Tiling | null, activation: Activation | null = null, xBytes = false) {
+function denseDefines(gpu: Gpu, tile: Tiling | null, activation: Activation | null = null, xBytes = false, splits = 1, forwardSplit = false) {
   return {
     SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation), TILE_X: tile?.across ?? 8, INVOCATIONS: tile?.invocations ?? 64, ...biasShape(gpu),
-    X_BYTES: xBytes,
+    X_BYTES: xBytes, SPLITS: splits, FORWARD_SPLIT: forwardSplit,
   };
 }
+
+/**
+ * Slices of the summed dimension (shaders/dense.wgsl, SPLITS) for a product of `outputs` values whose sums
+ * run over `terms`, with `tile`'s grid. On a GPU, one invocation per 8×8 block walking a whole sum leaves
+ * most of it idle when the blocks are few: the CNN's 800→10 layer at batch 1000 (250 invocations walking 800
+ * inputs forward, 256 walking 1,000 rows for dW) took 1.2 of an H100's 3.1 ms step, the MLP's dW (1,664
+ * invocations) 1.1 of 1.9. So slices are added until about SPLIT_INVOCATIONS run, each at least MIN_SLICE
+ * terms long, and no more than the copies of the output fit a storage binding. A CPU adapter keeps 1: its
+ * few cores are busy anyway, and the copies would cost a pass.
+ */
+function splitsOf(gpu: Gpu, tile: Tiling, terms: number, outputs: number): number {
+  if (gpu.cpuTuned) return 1;
+  const invocations = tile.workgroups[0] * tile.workgroups[1] * tile.invocations;
+  const fit = Math.floor(gpu.limits.maxStorageBufferBindingSize / (outputs * 4));
+  return Math.max(1, Math.min(Math.round(SPLIT_INVOCATIONS / invocations), Math.floor(terms / MIN_SLICE), MAX_SPLITS, fit));
+}
+
+const SPLIT_INVOCATIONS = 32_768;
+const MIN_SLICE = 64;
+const MAX_SPLITS = 64;
 
 /** x as bytes (4 per u32 word, each / 255) needs the register-blocked kernels, which load x 4 inputs at a time. */
 function checkBytes(s: DenseSizes & { xBytes?: boolean }): void {
@@ -113,19 +133,30 @@ function denseDims(gpu: Gpu, s: DenseSizes): GPUBuffer {
 export function denseForward(
   gpu: Gpu,
   a: DenseSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding; activation?: Activation | null; xBytes?: boolean },
-): Dispatch {
+): Dispatch[] {
   const flops = 2 * a.rows * a.inFeatures * a.outFeatures;
   checkBytes(a);
   if (!usesBlockedKernel(a)) {
     if (a.activation) throw new Error('dense: only the register-blocked kernel (in a multiple of 4) applies an activation');
-    return matmul(gpu, { label: 'dense.forward', a: a.x, b: a.weight, c: a.y, bias: a.bias, M: a.rows, N: a.outFeatures, K: a.inFeatures, aTransposed: false, bTransposed: true });
+    return [matmul(gpu, { label: 'dense.forward', a: a.x, b: a.weight, c: a.y, bias: a.bias, M: a.rows, N: a.outFeatures, K: a.inFeatures, aTransposed: false, bTransposed: true })];
   }
   const tile = tiling(gpu, a.outFeatures, a.rows, true);
-  return kernel(gpu, {
-    shader: 'dense', entry: tile.wide ? 'forward_wide' : 'forward', defines: denseDefines(gpu, tile, a.activation ?? null, a.xBytes), label: 'dense.forward', flops,
-    bind: { dims: denseDims(gpu, a), x: a.x, weight: a.weight, bias: a.bias, y: a.y },
-    workgroups: tile.workgroups,
-  });
+  const dims = denseDims(gpu, a);
+  const outputs = a.rows * a.outFeatures;
+  const splits = tile.wide ? 1 : splitsOf(gpu, tile, a.inFeatures, outputs);
+  const defines = denseDefines(gpu, tile, a.activation ?? null, a.xBytes, splits, splits > 1);
+  const entry = tile.wide ? 'forward_wide' : 'forward';
+  if (splits === 1) {
+    return [kernel(gpu, { shader: 'dense', entry, defines, label: 'dense.forward', flops, bind: { dims, x: a.x, weight: a.weight, bias: a.bias, y: a.y }, workgroups: tile.workgroups })];
+  }
+  const copies = gpu.buffers.create('dense.forward.splits', splits * outputs * 4, GPUBufferUsage.STORAGE);
+  return [
+    kernel(gpu, { shader: 'dense', entry, defines, label: 'dense.forward', flops, bind: { dims, x: a.x, weight: a.weight, y: copies }, workgroups: [...tile.workgroups, splits] }),
+    kernel(gpu, {
+      shader: 'dense', entry: 'reduce_splits', defines, label: 'dense.reduce_splits', flops: splits * outputs,
+      bind: { dims, splitSums: copies, bias: a.bias, y: a.y }, workgroups: grid1d(outputs, 256),
+    }),
+  ];
 }
 
 /**
@@ -150,18 +181,29 @@ export function denseBackwardData(
 }
 
 /** dW[out×in] = dyᵀ · x (`xBytes` as for denseForward) */
-export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x: Binding; dWeight: Binding; xBytes?: boolean }): Dispatch {
+export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x: Binding; dWeight: Binding; xBytes?: boolean }): Dispatch[] {
   const flops = 2 * a.rows * a.inFeatures * a.outFeatures;
   checkBytes(a);
   if (!usesBlockedKernel(a)) {
-    return matmul(gpu, { label: 'dense.backward_weights', a: a.dy, b: a.x, c: a.dWeight, M: a.outFeatures, N: a.inFeatures, K: a.rows, aTransposed: true, bTransposed: false });
+    return [matmul(gpu, { label: 'dense.backward_weights', a: a.dy, b: a.x, c: a.dWeight, M: a.outFeatures, N: a.inFeatures, K: a.rows, aTransposed: true, bTransposed: false })];
   }
   const tile = tiling(gpu, a.inFeatures, a.outFeatures, true);
-  return kernel(gpu, {
-    shader: 'dense', entry: tile.wide ? 'backward_weights_wide' : 'backward_weights', defines: denseDefines(gpu, tile, null, a.xBytes), label: 'dense.backward_weights', flops,
-    bind: { dims: denseDims(gpu, a), dy: a.dy, x: a.x, dWeight: a.dWeight },
-    workgroups: tile.workgroups,
-  });
+  const dims = denseDims(gpu, a);
+  const outputs = a.outFeatures * a.inFeatures;
+  const splits = tile.wide ? 1 : splitsOf(gpu, tile, a.rows, outputs);
+  const defines = denseDefines(gpu, tile, null, a.xBytes, splits);
+  const entry = tile.wide ? 'backward_weights_wide' : 'backward_weights';
+  if (splits === 1) {
+    return [kernel(gpu, { shader: 'dense', entry, defines, label: 'dense.backward_weights', flops, bind: { dims, dy: a.dy, x: a.x, dWeight: a.dWeight }, workgroups: tile.workgroups })];
+  }
+  const copies = gpu.buffers.create('dense.backward_weights.splits', splits * outputs * 4, GPUBufferUsage.STORAGE);
+  return [
+    kernel(gpu, { shader: 'dense', entry, defines, label: 'dense.backward_weights', flops, bind: { dims, dy: a.dy, x: a.x, dWeight: copies }, workgroups: [...tile.workgroups, splits] }),
+    kernel(gpu, {
+      shader: 'dense', entry: 'reduce_splits', defines, label: 'dense.reduce_splits', flops: splits * outputs,
+      bind: { dims, splitSums: copies, dWeight: a.dWeight }, workgroups: grid1d(outputs, 256),
+    }),
+  ];
 }
 
 /**
@@ -206,11 +248,11 @@ export function dense(options: { out: number }): Layer {
       const weight = binding(args.params.weight!);
       const x = binding(args.input);
       const xBytes = args.inputBytes;
-      const forward = [denseForward(gpu, { ...sizes, x, xBytes, weight, bias: binding(args.params.bias!), y: binding(args.output), activation: fused.outputActivation })];
+      const forward = denseForward(gpu, { ...sizes, x, xBytes, weight, bias: binding(args.params.bias!), y: binding(args.output), activation: fused.outputActivation });
       if (args.mode === 'eval' || !args.dOutput) return { forward, backward: [] };
       const dy = binding(args.dOutput);
       const backward = [
-        denseBackwardWeights(gpu, { ...sizes, dy, x, xBytes, dWeight: binding(args.grads.weight!) }),
+        ...denseBackwardWeights(gpu, { ...sizes, dy, x, xBytes, dWeight: binding(args.grads.weight!) }),
         denseBiasGrad(gpu, { ...sizes, dy, dBias: binding(args.grads.bias!) }),
       ];
       const inputActivation = fused.inputActivation && { activation: fused.inputActivation, x };

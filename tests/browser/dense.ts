@@ -30,9 +30,9 @@ async function denseChecks(gpu: Gpu, rows: number, inF: number, outF: number): P
     y: empty(gpu, 'y', rows * outF), dx: empty(gpu, 'dx', rows * inF), dWeight: empty(gpu, 'dW', outF * inF), dBias: empty(gpu, 'db', outF),
   };
   const dispatches = [
-    denseForward(gpu, { ...sizes, ...buf }),
+    ...denseForward(gpu, { ...sizes, ...buf }),
     denseBackwardData(gpu, { ...sizes, ...buf }),
-    denseBackwardWeights(gpu, { ...sizes, ...buf }),
+    ...denseBackwardWeights(gpu, { ...sizes, ...buf }),
     denseBiasGrad(gpu, { ...sizes, ...buf }),
   ];
   await run(gpu, dispatches);
@@ -69,7 +69,7 @@ export async function denseBytesVsReference(rows: number, inF: number, outF: num
       x: storage(gpu, 'x.bytes', new Uint32Array(bytes.buffer)), weight: storage(gpu, 'w', w), bias: storage(gpu, 'b', b), dy: storage(gpu, 'dy', dy),
       y: empty(gpu, 'y', rows * outF), dWeight: empty(gpu, 'dW', outF * inF),
     };
-    const dispatches = [denseForward(gpu, { ...sizes, ...buf }), denseBackwardWeights(gpu, { ...sizes, ...buf })];
+    const dispatches = [...denseForward(gpu, { ...sizes, ...buf }), ...denseBackwardWeights(gpu, { ...sizes, ...buf })];
     await run(gpu, dispatches);
     const atol = 1e-5 * Math.sqrt(Math.max(inF, outF, rows));
     const results = [
