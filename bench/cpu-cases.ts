@@ -11,6 +11,11 @@ import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward } 
 import { createTotals, softmaxCrossEntropy } from '../src/train/loss.ts';
 import { optimizerStep } from '../src/train/optimizer.ts';
 import { packSteps } from '../src/train/step.ts';
+import { buildLayers } from '../src/graph/build.ts';
+import { Sequential } from '../src/graph/sequential.ts';
+import { createTrainStepBuffers, optimizerSpec, trainStepDispatches } from '../src/train/train-step.ts';
+import { workloadConfig } from './ours.ts';
+import type { Workload } from './workloads.ts';
 
 /** cnn-arch1's two convolutions. */
 const CONV1: ConvGeometry = { inChannels: 1, height: 28, width: 28, outChannels: 16, kernel: 5, stride: 2, padding: 0 };
@@ -47,6 +52,9 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
     const spec = { kind: 'adam' } as const;
     return [optimizerStep(gpu, { spec, params: random(gpu, count), grads: random(gpu, count), moments: [random(gpu, count), random(gpu, count)], count, step })];
   },
+  // Whole training steps of the bench workloads (lr 0, so that replays repeat the same step), on synthetic images.
+  'mlp.step': (gpu, rows) => trainStep(gpu, 'mlp', rows),
+  'cnn.step': (gpu, rows) => trainStep(gpu, 'cnn', rows),
   softmax: (gpu, rows) => [softmaxCrossEntropy(gpu, {
     mode: 'train', logits: random(gpu, rows * 10), labels: gpu.buffers.upload('labels', Uint32Array.from({ length: rows }, (_, i) => i % 10)),
     totals: createTotals(gpu), dLogits: random(gpu, rows * 10), rows, classes: 10,
@@ -65,6 +73,23 @@ function gather(gpu: Gpu, rows: number, bytes: boolean): Dispatch {
     images: gpu.buffers.upload('images', images), labels: gpu.buffers.upload('labels', new Uint8Array(samples)),
     order: gpu.buffers.upload('order', order), x: random(gpu, rows * (bytes ? pixels / 4 : pixels)), batchLabels: random(gpu, rows), rows, pixels, step, bytes,
   });
+}
+
+/** One training step of a bench workload at batch `rows`, as the bench encodes it, on 10,000 synthetic images. */
+function trainStep(gpu: Gpu, workload: Workload, rows: number): Dispatch[] {
+  const config = workloadConfig(workload, rows);
+  const model = new Sequential(gpu, config.inputShape, buildLayers(config.layers), rows, config.seed, { inputBytes: true });
+  const samples = 10_000;
+  const set = {
+    images: gpu.buffers.upload('images', new Uint8Array(samples * 784).map((_, i) => (i * 31) % 256)),
+    labels: gpu.buffers.upload('labels', new Uint8Array(samples).map((_, i) => i % 10)),
+    count: samples,
+  };
+  const order = gpu.buffers.upload('order', new Rng(1).shuffle(Uint32Array.from({ length: samples }, (_, i) => i)));
+  const optimizer = optimizerSpec(config);
+  const buffers = createTrainStepBuffers(gpu, { model, optimizer, order, label: 'cpu-case' });
+  gpu.device.queue.writeBuffer(buffers.step, 0, packSteps([{ batchStart: 0, t: 1, seed: 1, lr: 0 }]), 0, 16);
+  return trainStepDispatches(gpu, { model, rows, set, pixels: 784, buffers, optimizer });
 }
 
 const DENSE1 = { inFeatures: 784, outFeatures: 128 };
