@@ -11,10 +11,7 @@ import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward } 
 import { createTotals, softmaxCrossEntropy } from '../src/train/loss.ts';
 import { optimizerStep } from '../src/train/optimizer.ts';
 import { packSteps } from '../src/train/step.ts';
-import { buildLayers } from '../src/graph/build.ts';
-import { Sequential } from '../src/graph/sequential.ts';
-import { createTrainStepBuffers, optimizerSpec, trainStepDispatches } from '../src/train/train-step.ts';
-import { workloadConfig } from './ours.ts';
+import { workloadStep } from './ours.ts';
 import type { Workload } from './workloads.ts';
 
 /** cnn-arch1's two convolutions. */
@@ -75,10 +72,8 @@ function gather(gpu: Gpu, rows: number, bytes: boolean): Dispatch {
   });
 }
 
-/** One training step of a bench workload at batch `rows`, as the bench encodes it, on 10,000 synthetic images. */
+/** One training step of a bench workload at batch `rows`, as the bench encodes it, on 10,000 synthetic images (lr 0). */
 function trainStep(gpu: Gpu, workload: Workload, rows: number): Dispatch[] {
-  const config = workloadConfig(workload, rows);
-  const model = new Sequential(gpu, config.inputShape, buildLayers(config.layers), rows, config.seed, { inputBytes: true });
   const samples = 10_000;
   const set = {
     images: gpu.buffers.upload('images', new Uint8Array(samples * 784).map((_, i) => (i * 31) % 256)),
@@ -86,10 +81,9 @@ function trainStep(gpu: Gpu, workload: Workload, rows: number): Dispatch[] {
     count: samples,
   };
   const order = gpu.buffers.upload('order', new Rng(1).shuffle(Uint32Array.from({ length: samples }, (_, i) => i)));
-  const optimizer = optimizerSpec(config);
-  const buffers = createTrainStepBuffers(gpu, { model, optimizer, order, label: 'cpu-case' });
+  const { buffers, dispatches } = workloadStep(gpu, workload, rows, set, 784, order);
   gpu.device.queue.writeBuffer(buffers.step, 0, packSteps([{ batchStart: 0, t: 1, seed: 1, lr: 0 }]), 0, 16);
-  return trainStepDispatches(gpu, { model, rows, set, pixels: 784, buffers, optimizer });
+  return dispatches;
 }
 
 const DENSE1 = { inFeatures: 784, outFeatures: 128 };

@@ -13,7 +13,7 @@ import { buildLayers } from '../src/graph/build.ts';
 import { Sequential } from '../src/graph/sequential.ts';
 import { presetConfig } from '../src/presets/index.ts';
 import type { TrainConfig } from '../src/train/config.ts';
-import { uploadMnist } from '../src/train/device-data.ts';
+import { uploadMnist, type DeviceSet } from '../src/train/device-data.ts';
 import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE } from '../src/train/step.ts';
 import { createTrainStepBuffers, optimizerSpec, trainStepDispatches } from '../src/train/train-step.ts';
 import { measure, type Measurement, type StepTrainer } from './measure.ts';
@@ -23,6 +23,18 @@ import { LEARNING_RATE, type MeasureOptions, type Workload } from './workloads.t
 export function workloadConfig(workload: Workload, batch: number): TrainConfig {
   const common = { batchSize: batch, lr: LEARNING_RATE, activation: 'relu', convActivation: 'relu', outputActivation: 'none' } as const;
   return workload === 'mlp' ? presetConfig('custom', { ...common, hidden: [128, 64] }) : presetConfig('cnn-arch1', { ...common, hidden: [], patience: 0 });
+}
+
+/**
+ * A bench workload's model at batch `batch` and the dispatches of one training step on `set` in `order`,
+ * as the trainer records them (bench/cpu-cases.ts replays them as well).
+ */
+export function workloadStep(gpu: Gpu, workload: Workload, batch: number, set: DeviceSet, pixels: number, order: GPUBuffer) {
+  const config = workloadConfig(workload, batch);
+  const model = new Sequential(gpu, config.inputShape, buildLayers(config.layers), batch, config.seed, { inputBytes: true });
+  const optimizer = optimizerSpec(config);
+  const buffers = createTrainStepBuffers(gpu, { model, optimizer, order, label: 'bench' });
+  return { buffers, dispatches: trainStepDispatches(gpu, { model, rows: batch, set, pixels, buffers, optimizer }) };
 }
 
 interface OurStep {
@@ -55,14 +67,10 @@ async function buildStep(workload: Workload, batch: number, cpuTuned?: boolean, 
   })();
   const { gpu, data } = await shared;
   gpu.cpuTuned = cpuTuned ?? gpu.adapter.fallback;
-  const config = workloadConfig(workload, batch);
   const stop = gpu.buffers.record();
-  const model = new Sequential(gpu, config.inputShape, buildLayers(config.layers), batch, config.seed, { inputBytes: true });
   const order = gpu.buffers.upload('order', new Rng(1).shuffle(Uint32Array.from({ length: data.train.count }, (_, i) => i)));
-  const optimizer = optimizerSpec(config);
-  const buffers = createTrainStepBuffers(gpu, { model, optimizer, order, label: 'bench' });
+  const { buffers, dispatches } = workloadStep(gpu, workload, batch, data.train, data.pixels, order);
   const { step: stepUniform, totals } = buffers;
-  const dispatches = trainStepDispatches(gpu, { model, rows: batch, set: data.train, pixels: data.pixels, buffers, optimizer });
   // A table of step parameters cycling through the shuffled training set, as the trainer writes per epoch.
   const tableSteps = Math.floor(data.train.count / batch);
   const table = gpu.buffers.create('step.table', tableSteps * STEP_STRIDE, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);

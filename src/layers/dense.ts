@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
+import type { Defines } from '../gpu/shaders.ts';
 import { grid1d, kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { uniformInit } from '../data/random.ts';
 import type { Activation, BuildArgs, Layer, LayerPlan, ParamSpec, Shape } from '../graph/layer.ts';
@@ -145,16 +146,34 @@ export function denseForward(
   const outputs = a.rows * a.outFeatures;
   const splits = tile.wide ? 1 : splitsOf(gpu, tile, a.inFeatures, outputs);
   const defines = denseDefines(gpu, tile, a.activation ?? null, a.xBytes, splits, splits > 1);
-  const entry = tile.wide ? 'forward_wide' : 'forward';
-  if (splits === 1) {
-    return [kernel(gpu, { shader: 'dense', entry, defines, label: 'dense.forward', flops, bind: { dims, x: a.x, weight: a.weight, bias: a.bias, y: a.y }, workgroups: tile.workgroups })];
-  }
-  const copies = gpu.buffers.create('dense.forward.splits', splits * outputs * 4, GPUBufferUsage.STORAGE);
+  return splitProduct(gpu, {
+    entry: tile.wide ? 'forward_wide' : 'forward', defines, label: 'dense.forward', flops, workgroups: tile.workgroups, splits, outputs,
+    bind: { dims, x: a.x, weight: a.weight }, output: ['y', a.y], epilogue: { bias: a.bias },
+  });
+}
+
+/**
+ * A product's dispatches, its sum in `splits` slices or whole: the product itself (`output`: its binding
+ * name and buffer), or, split, the product into `splits` copies of its output and reduce_splits adding
+ * them into `output`. `epilogue`: what the output store needs besides (the forward's bias), bound to the
+ * product when whole and to the reduction when split.
+ */
+function splitProduct(
+  gpu: Gpu,
+  a: {
+    entry: string; defines: Defines; label: string; flops: number; workgroups: [number, number]; splits: number; outputs: number;
+    bind: Record<string, Binding>; output: [string, Binding]; epilogue?: Record<string, Binding>;
+  },
+): Dispatch[] {
+  const [name, output] = a.output;
+  const spec = { shader: 'dense', entry: a.entry, defines: a.defines, label: a.label, flops: a.flops };
+  if (a.splits === 1) return [kernel(gpu, { ...spec, bind: { ...a.bind, ...a.epilogue, [name]: output }, workgroups: a.workgroups })];
+  const copies = gpu.buffers.create(`${a.label}.splits`, a.splits * a.outputs * 4, GPUBufferUsage.STORAGE);
   return [
-    kernel(gpu, { shader: 'dense', entry, defines, label: 'dense.forward', flops, bind: { dims, x: a.x, weight: a.weight, y: copies }, workgroups: [...tile.workgroups, splits] }),
+    kernel(gpu, { ...spec, bind: { ...a.bind, [name]: copies }, workgroups: [...a.workgroups, a.splits] }),
     kernel(gpu, {
-      shader: 'dense', entry: 'reduce_splits', defines, label: 'dense.reduce_splits', flops: splits * outputs,
-      bind: { dims, splitSums: copies, bias: a.bias, y: a.y }, workgroups: grid1d(outputs, 256),
+      shader: 'dense', entry: 'reduce_splits', defines: a.defines, label: 'dense.reduce_splits', flops: a.splits * a.outputs,
+      bind: { dims: a.bind.dims!, splitSums: copies, ...a.epilogue, [name]: output }, workgroups: grid1d(a.outputs, 256),
     }),
   ];
 }
@@ -192,18 +211,10 @@ export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x:
   const outputs = a.outFeatures * a.inFeatures;
   const splits = tile.wide ? 1 : splitsOf(gpu, tile, a.rows, outputs);
   const defines = denseDefines(gpu, tile, null, a.xBytes, splits);
-  const entry = tile.wide ? 'backward_weights_wide' : 'backward_weights';
-  if (splits === 1) {
-    return [kernel(gpu, { shader: 'dense', entry, defines, label: 'dense.backward_weights', flops, bind: { dims, dy: a.dy, x: a.x, dWeight: a.dWeight }, workgroups: tile.workgroups })];
-  }
-  const copies = gpu.buffers.create('dense.backward_weights.splits', splits * outputs * 4, GPUBufferUsage.STORAGE);
-  return [
-    kernel(gpu, { shader: 'dense', entry, defines, label: 'dense.backward_weights', flops, bind: { dims, dy: a.dy, x: a.x, dWeight: copies }, workgroups: [...tile.workgroups, splits] }),
-    kernel(gpu, {
-      shader: 'dense', entry: 'reduce_splits', defines, label: 'dense.reduce_splits', flops: splits * outputs,
-      bind: { dims, splitSums: copies, dWeight: a.dWeight }, workgroups: grid1d(outputs, 256),
-    }),
-  ];
+  return splitProduct(gpu, {
+    entry: tile.wide ? 'backward_weights_wide' : 'backward_weights', defines, label: 'dense.backward_weights', flops, workgroups: tile.workgroups,
+    splits, outputs, bind: { dims, dy: a.dy, x: a.x }, output: ['dWeight', a.dWeight],
+  });
 }
 
 /**

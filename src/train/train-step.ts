@@ -54,6 +54,15 @@ export function createTrainStepBuffers(gpu: Gpu, a: { model: Sequential; optimiz
   };
 }
 
+/** The gather of a batch of `rows` from `set` into `model`'s input, in the form the model reads (f32 or bytes). */
+export function gatherModelBatch(
+  gpu: Gpu,
+  a: { model: Sequential; set: DeviceSet; order: GPUBuffer; batchLabels: GPUBuffer; rows: number; pixels: number; step: GPUBuffer },
+): Dispatch {
+  const { model, set } = a;
+  return gatherBatch(gpu, { ...a, images: set.images, labels: set.labels, x: binding(model.input), bytes: model.inputBytes });
+}
+
 /**
  * The dispatches of one training step on a batch of `rows` gathered from `set`. The optimizer
  * updates `params` (the model's arena unless given: the kernel view passes a scratch arena so
@@ -67,7 +76,7 @@ export function trainStepDispatches(
   const { step, batchLabels, totals } = buffers;
   const plan = model.plan(rows, 'train', step);
   return [
-    gatherBatch(gpu, { images: a.set.images, labels: a.set.labels, order: buffers.order, x: binding(model.input), bytes: model.inputBytes, batchLabels, rows, pixels: a.pixels, step }),
+    gatherModelBatch(gpu, { model, set: a.set, order: buffers.order, batchLabels, rows, pixels: a.pixels, step }),
     ...plan.forward,
     softmaxCrossEntropy(gpu, { mode: 'train', logits: binding(model.output), labels: batchLabels, totals, dLogits: binding(model.dOutput), rows, classes: CLASSES }),
     kernel(gpu, { shader: 'loss_guard', bind: { totals, step, firstBad: buffers.firstBad }, workgroups: [1] }),

@@ -4,7 +4,6 @@ import { writeAligned } from '../gpu/buffers.ts';
 import { encode, type Dispatch } from '../gpu/kernel.ts';
 import { buildSplits, epochOrder, classCounts, type Splits } from '../data/split.ts';
 import type { Mnist } from '../data/mnist.ts';
-import { gatherBatch } from '../data/gather.ts';
 import { buildLayers } from '../graph/build.ts';
 import { Sequential } from '../graph/sequential.ts';
 import { binding } from '../graph/tensor.ts';
@@ -17,7 +16,7 @@ import { checkDispatches, checkRunFits } from './limits.ts';
 import { createTotals, softmaxCrossEntropy, TOTALS_BYTES, type Totals } from './loss.ts';
 import type { EpochRecord, RunResult, TestReport } from './result.ts';
 import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE, type StepParams } from './step.ts';
-import { createTrainStepBuffers, NO_BAD_STEP, optimizerSpec, trainStepDispatches, type TrainStepBuffers } from './train-step.ts';
+import { createTrainStepBuffers, gatherModelBatch, NO_BAD_STEP, optimizerSpec, trainStepDispatches, type TrainStepBuffers } from './train-step.ts';
 import { validateConfig } from './validate.ts';
 
 export interface Progress {
@@ -501,7 +500,7 @@ class Run {
       const { step, batchLabels } = this.stepBuffers;
       const source = which === 'val' ? { set: this.data.train, order: this.valOrder } : { set: this.data.test, order: this.data.testOrder };
       dispatches = [
-        gatherBatch(gpu, { images: source.set.images, labels: source.set.labels, order: source.order, x: binding(model.input), bytes: model.inputBytes, batchLabels, rows, pixels: this.data.pixels, step }),
+        gatherModelBatch(gpu, { model, set: source.set, order: source.order, batchLabels, rows, pixels: this.data.pixels, step }),
         ...model.plan(rows, 'eval', step).forward,
         softmaxCrossEntropy(gpu, { mode: 'eval', logits: binding(model.output), labels: batchLabels, totals: this.totals[which], probs: this.probs, confusion: this.confusion, step, rows, classes: CLASSES }),
       ];

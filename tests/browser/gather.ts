@@ -9,9 +9,7 @@ import { compare, readF32, readU32, run, stepUniform, storage, testGpu, type Clo
  */
 export async function gatherVsExpected(samples: number, pixels: number, rows: number, batchStart: number): Promise<Closeness[]> {
   const gpu = await testGpu();
-  const images = Uint8Array.from({ length: samples * pixels }, (_, k) => (31 * Math.floor(k / pixels) + 7 * (k % pixels)) % 256);
-  const labels = Uint8Array.from({ length: samples }, (_, i) => (37 * i + 11) % 256);
-  const order = new Rng(5).shuffle(Uint32Array.from({ length: samples }, (_, i) => i));
+  const { images, labels, order } = syntheticSet(samples, pixels, 5);
   const buf = {
     images: gpu.buffers.upload('images', images),
     labels: gpu.buffers.upload('labels', labels),
@@ -44,9 +42,7 @@ export async function gatherVsExpected(samples: number, pixels: number, rows: nu
  */
 export async function gatherBytesVsExpected(samples: number, pixels: number, rows: number, batchStart: number): Promise<Closeness[]> {
   const gpu = await testGpu();
-  const images = Uint8Array.from({ length: samples * pixels }, (_, k) => (31 * Math.floor(k / pixels) + 7 * (k % pixels)) % 256);
-  const labels = Uint8Array.from({ length: samples }, (_, i) => (37 * i + 11) % 256);
-  const order = new Rng(6).shuffle(Uint32Array.from({ length: samples }, (_, i) => i));
+  const { images, labels, order } = syntheticSet(samples, pixels, 6);
   const words = pixels / 4;
   const buf = {
     images: gpu.buffers.upload('images', images),
@@ -72,4 +68,12 @@ export async function gatherBytesVsExpected(samples: number, pixels: number, row
   ];
   for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
   return results;
+}
+
+/** The set both gathers read: pixel j of image i = (31i + 7j) mod 256, label (37i + 11) mod 256, an order shuffled by `seed`. */
+function syntheticSet(samples: number, pixels: number, seed: number) {
+  const images = Uint8Array.from({ length: samples * pixels }, (_, k) => (31 * Math.floor(k / pixels) + 7 * (k % pixels)) % 256);
+  const labels = Uint8Array.from({ length: samples }, (_, i) => (37 * i + 11) % 256);
+  const order = new Rng(seed).shuffle(Uint32Array.from({ length: samples }, (_, i) => i));
+  return { images, labels, order };
 }
