@@ -1,5 +1,6 @@
 #if ${SUBGROUPS}
 enable subgroups;
+#include quads
 #endif
 
 #include activate
@@ -34,8 +35,13 @@ enable subgroups;
 // of 13 rounds under load 9-10 (an A/A copy read ×0.94–1.00): forward ×0.74 and ×0.75, dW ×0.71 and
 // ×0.72; dx (no subgroup variant before) ×0.68 and ×0.70. Stepping the sums 8 at a time measured no
 // faster. Any subgroup size from 4 works. Blocks are placed by local_invocation_index, and WGSL does not
-// say how lanes map onto invocations, so quadsAligned() checks once that every quad is complete and is
-// invocations 4m … 4m+3 in order; otherwise the kernel takes the plain loop over the same blocks.
+// say how lanes map onto invocations, so the host asks once (Gpu.quadsAligned: shaders/quad_probe.wgsl runs
+// quadsAligned() of shaders/quads.wgsl in workgroups of 16 and 64 invocations) and builds these entry points
+// only where every quad is invocations 4m … 4m+3 in order; the plain kernels otherwise. They used to keep
+// the plain loop too, behind that check per invocation: never taken, it still cost SwiftShader time (without
+// it: the MLP's 784→128 dW ×0.81 CPU time at batch 64, ×0.96 at 1000; its whole step ×0.93 at both).
+// Each invocation still checks, and if its quad is not as the probe found, it adds NaN to every output
+// it stores (quadError), so that a mistaken probe shows as NaN rather than as plausible numbers.
 //
 // Fusion (src/graph/sequential.ts): forward stores f(x·Wᵀ + b) when an activation follows the layer, and
 // backward-data stores dx·f'(x) when an activation produced x, so those activations need no pass of
@@ -132,6 +138,10 @@ fn inOrder(first: u32) -> vec2u {
   return vec2u(first, first + 4u);
 }
 
+// NaN where this invocation's quad is not laid out as Gpu.quadsAligned promised (checkQuads()), else 0, as
+// always in the plain kernels: added to every output the stores write.
+var<private> quadError: f32;
+
 #if ${SUBGROUPS}
 // Where local invocation `local` puts its block (8×8, or 16×16 for the wide entry points) in the
 // workgroup's tile (column, row): the quad of invocations 4m … 4m+3 covers 2×2 blocks, bit 0 of `local`
@@ -160,21 +170,15 @@ fn quadHalves(group: vec2u, local: u32, block: u32) -> QuadHalves {
   return QuadHalves(splitHalves(at.x, block, local, 2u), splitHalves(at.y, block, local, 1u), at);
 }
 
-// Whether every quad of this subgroup (lanes 4q … 4q+3) is complete and is the local invocations
-// 4m … 4m+3 in order (lane 4q + j = invocation 4m + j), so that lane ^ 1 and lane ^ 2 are the partners
-// quadBlock() planned. WGSL does not say how lanes map onto invocations, hence the check. Called by all
-// lanes; the result is the same in all of them.
-fn quadsAligned(local: u32, lane: u32) -> bool {
-  let first = lane & ~3u;
-  let live = subgroupBallot(true);
-  let complete = ((live[first / 32u] >> (first % 32u)) & 0xFu) == 0xFu;
-  let firstLocal = subgroupShuffle(local, first);
-  return subgroupAll(complete && firstLocal == (local & ~3u) && (lane & 3u) == (local & 3u));
+// Sets quadError (above) for this invocation.
+fn checkQuads(local: u32, lane: u32) {
+  let nanBits = 0x7fc00000u;  // a let: WGSL rejects a NaN computed at compile time
+  quadError = select(bitcast<f32>(nanBits), 0.0, quadsAligned(local, lane));
 }
 
-// The matrix of the partner across (lane ^ 1) and along (lane ^ 2) the quad. Called only under
-// `if (quadsAligned(…))`, which is the same in all lanes of the subgroup: WGSL's uniformity analysis
-// cannot see that, hence the diagnostic filters.
+// The matrix of the partner across (lane ^ 1) and along (lane ^ 2) the quad. The sums call them in loops
+// over the steps of their slice, which WGSL's uniformity analysis takes as non-uniform (`slice` is a private
+// variable), though it is the workgroup's z: hence the diagnostic filters.
 @diagnostic(off, subgroup_uniformity)
 fn partnerX(mine: mat4x4f) -> mat4x4f {
   return mat4x4f(quadSwapX(mine[0]), quadSwapX(mine[1]), quadSwapX(mine[2]), quadSwapX(mine[3]));
@@ -220,9 +224,9 @@ fn forward(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index)
            @builtin(subgroup_invocation_id) lane: u32) {
   slice = group.z;
   let h = quadHalves(group.xy, local, 8u);  // columns: 8 outputs (W rows), rows: 8 rows (x rows)
+  checkQuads(local, lane);
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
-  var acc: Block;
-  if (quadsAligned(local, lane)) { acc = forwardSumShared(h.rows, h.columns); } else { acc = forwardSum(h.rows, h.columns); }
+  let acc = forwardSumShared(h.rows, h.columns);
   if (h.first.x >= dims.outFeatures || h.first.y >= dims.rows) { return; }
   storeForwardBlock(acc, h.rows, h.columns);
 }
@@ -284,9 +288,9 @@ fn storeForward(block: mat4x4f, row: u32, out: u32) {
     for (var k = 0u; k < 4u; k++) {
 #if ${FORWARD_SPLIT}
       // A slice's sum, into copy `slice` of y: reduce_splits adds the copies, the bias and the activation.
-      if (row + k < dims.rows) { y[(slice * dims.rows + row + k) * dims.outFeatures + o] = block[j][k]; }
+      if (row + k < dims.rows) { y[(slice * dims.rows + row + k) * dims.outFeatures + o] = block[j][k] + quadError; }
 #else
-      if (row + k < dims.rows) { y[(row + k) * dims.outFeatures + o] = activate(block[j][k] + bias[o]); }
+      if (row + k < dims.rows) { y[(row + k) * dims.outFeatures + o] = activate(block[j][k] + bias[o]) + quadError; }
 #endif
     }
   }
@@ -298,14 +302,8 @@ fn storeForward(block: mat4x4f, row: u32, out: u32) {
 fn forward_wide(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                 @builtin(subgroup_invocation_id) lane: u32) {
   let h = quadHalves(group.xy, local, 16u);  // columns: 16 outputs (W rows), rows: 16 rows (x rows)
-  var acc: Wide;
-  if (quadsAligned(local, lane)) {
-    acc = forwardSumWide(h.rows.x, h.columns.x);
-  } else {
-    let r = h.rows; let c = h.columns;
-    acc = Wide(forwardSum(inOrder(r.x), inOrder(c.x)), forwardSum(inOrder(r.x), inOrder(c.y)),
-               forwardSum(inOrder(r.y), inOrder(c.x)), forwardSum(inOrder(r.y), inOrder(c.y)));
-  }
+  checkQuads(local, lane);
+  let acc = forwardSumWide(h.rows.x, h.columns.x);
   if (h.first.x >= dims.outFeatures || h.first.y >= dims.rows) { return; }
   storeForwardBlock(acc.b00, inOrder(h.rows.x), inOrder(h.columns.x)); storeForwardBlock(acc.b01, inOrder(h.rows.x), inOrder(h.columns.y));
   storeForwardBlock(acc.b10, inOrder(h.rows.y), inOrder(h.columns.x)); storeForwardBlock(acc.b11, inOrder(h.rows.y), inOrder(h.columns.y));
@@ -344,9 +342,9 @@ fn forwardSumWide(myRows: u32, myOuts: u32) -> Wide {
 fn backward_data(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                  @builtin(subgroup_invocation_id) lane: u32) {
   let h = quadHalves(group.xy, local, 8u);  // columns: 8 inputs (W columns), rows: 8 rows (dy rows)
+  checkQuads(local, lane);
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
-  var acc: Block;
-  if (quadsAligned(local, lane)) { acc = dataSumShared(h.columns, h.rows); } else { acc = dataSum(h.columns, h.rows); }
+  let acc = dataSumShared(h.columns, h.rows);
   if (h.first.x >= dims.inFeatures || h.first.y >= dims.rows) { return; }
   storeDataBlock(acc, h.columns, h.rows);
 }
@@ -406,7 +404,7 @@ fn storeRows(block: mat4x4f, row: u32, col: u32) {
   for (var j = 0u; j < 4u; j++) {
     if (row + j >= dims.rows) { return; }
     let at = ((row + j) * dims.inFeatures + col);
-    let v = block[j] * inputSlope(at / 4u);
+    let v = block[j] * inputSlope(at / 4u) + quadError;
     dx[at] = v.x; dx[at + 1u] = v.y; dx[at + 2u] = v.z; dx[at + 3u] = v.w;
   }
 }
@@ -430,9 +428,9 @@ fn backward_weights(@builtin(workgroup_id) group: vec3u, @builtin(local_invocati
                     @builtin(subgroup_invocation_id) lane: u32) {
   slice = group.z;
   let h = quadHalves(group.xy, local, 8u);  // columns: 8 inputs (x columns), rows: 8 outputs (dy columns)
+  checkQuads(local, lane);
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
-  var acc: Block;
-  if (quadsAligned(local, lane)) { acc = weightsSumShared(h.columns, h.rows); } else { acc = weightsSum(h.columns, h.rows); }
+  let acc = weightsSumShared(h.columns, h.rows);
   if (h.first.x >= dims.inFeatures || h.first.y >= dims.outFeatures) { return; }
   storeWeightsBlock(acc, h.columns, h.rows);
 }
@@ -497,7 +495,8 @@ fn storeWeights(block: mat4x4f, out: u32, col: u32) {
   for (var j = 0u; j < 4u; j++) {
     if (out + j >= dims.outFeatures) { return; }
     let at = (slice * dims.outFeatures + out + j) * dims.inFeatures + col;  // copy `slice` of dW when split
-    dWeight[at] = block[j].x; dWeight[at + 1u] = block[j].y; dWeight[at + 2u] = block[j].z; dWeight[at + 3u] = block[j].w;
+    let v = block[j] + quadError;
+    dWeight[at] = v.x; dWeight[at + 1u] = v.y; dWeight[at + 2u] = v.z; dWeight[at + 3u] = v.w;
   }
 }
 
@@ -507,14 +506,8 @@ fn storeWeights(block: mat4x4f, out: u32, col: u32) {
 fn backward_weights_wide(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                          @builtin(subgroup_invocation_id) lane: u32) {
   let h = quadHalves(group.xy, local, 16u);  // columns: 16 inputs (x columns), rows: 16 outputs (dy columns)
-  var acc: Wide;
-  if (quadsAligned(local, lane)) {
-    acc = weightsSumWide(h.columns.x, h.rows.x);
-  } else {
-    let i = h.columns; let o = h.rows;
-    acc = Wide(weightsSum(inOrder(i.x), inOrder(o.x)), weightsSum(inOrder(i.y), inOrder(o.x)),
-               weightsSum(inOrder(i.x), inOrder(o.y)), weightsSum(inOrder(i.y), inOrder(o.y)));
-  }
+  checkQuads(local, lane);
+  let acc = weightsSumWide(h.columns.x, h.rows.x);
   if (h.first.x >= dims.inFeatures || h.first.y >= dims.outFeatures) { return; }
   storeWeightsBlock(acc.b00, inOrder(h.columns.x), inOrder(h.rows.x)); storeWeightsBlock(acc.b01, inOrder(h.columns.y), inOrder(h.rows.x));
   storeWeightsBlock(acc.b10, inOrder(h.columns.x), inOrder(h.rows.y)); storeWeightsBlock(acc.b11, inOrder(h.columns.y), inOrder(h.rows.y));

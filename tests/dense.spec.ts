@@ -36,6 +36,7 @@ for (const variant of ['wide', 'quads', 'plain'] as const) {
     test(`dense ${rows}×${inF} → ${outF}, ${variant}: forward, dx, dW, db match the float64 reference`, async ({ gpuPage }) => {
       const run = await inPage<DenseRun>(gpuPage, 'tests/browser/dense.ts', 'denseVsReference', rows, inF, outF, variant);
       for (const r of run.results) expect(r.ok, r.message).toBe(true);
+      expect(run.quads).toBe(variant !== 'plain');
       // The shapes above that should take 16×16 blocks do: else the wide kernels would go untested.
       const wide = variant === 'wide' ? WIDE[`${rows},${inF},${outF}`] ?? [] : [];
       expect(run.entries.filter((e) => e.endsWith('_wide'))).toEqual(wide);
@@ -51,11 +52,21 @@ for (const variant of ['wide', 'quads', 'plain'] as const) {
     test(`dense ${rows}×${inF} → ${outF}, ${variant}, x as bytes: forward and dW match the float64 reference`, async ({ gpuPage }) => {
       const run = await inPage<DenseRun>(gpuPage, 'tests/browser/dense.ts', 'denseBytesVsReference', rows, inF, outF, variant);
       for (const r of run.results) expect(r.ok, r.message).toBe(true);
+      expect(run.quads).toBe(variant !== 'plain');
       const wide = variant === 'wide' ? WIDE[`${rows},${inF},${outF}`] ?? [] : [];
       expect(run.entries.filter((e) => e.endsWith('_wide'))).toEqual(wide);
     });
   }
 }
+
+// The quad kernels are built only where the probe finds every quad of lanes laid out as they need (Gpu.quadsAligned):
+// so on SwiftShader, in workgroups of the sizes they take (16 and 64 invocations), and not where a workgroup of 6
+// leaves its second quad incomplete.
+test('the quad probe finds quads aligned in workgroups of 16 and 64 invocations, not of 6', async ({ gpuPage }) => {
+  expect(await inPage<boolean>(gpuPage, 'tests/browser/dense.ts', 'quadsAlignedIn', [16, 64])).toBe(true);
+  expect(await inPage<boolean>(gpuPage, 'tests/browser/dense.ts', 'quadsAlignedIn', [6])).toBe(false);
+  expect(await inPage<boolean>(gpuPage, 'tests/browser/dense.ts', 'quadsAlignedIn', [64, 6])).toBe(false);
+});
 
 test('the tiled kernel matches the reference on shapes the blocked kernel would take', async ({ gpuPage }) => {
   const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/dense.ts', 'tiledVsReference', 70, 96, 40);

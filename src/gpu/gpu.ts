@@ -43,6 +43,13 @@ export class Gpu {
    */
   useSubgroups: boolean;
   /**
+   * Whether, in workgroups of 16 and of 64 invocations, every quad of subgroup lanes (4q … 4q+3) is complete
+   * and is local invocations 4m … 4m+3 in order, as shaders/dense.wgsl's kernels that swap operands within
+   * quads need (they are built only then, the plain ones otherwise). WGSL does not promise it, so `create`
+   * asks the device once (shaders/quad_probe.wgsl); false without subgroups.
+   */
+  readonly quadsAligned: boolean;
+  /**
    * Whether kernels take the shapes that suit a CPU adapter (a fallback adapter: SwiftShader runs
    * invocations as the SIMD lanes of a few cores) rather than a GPU's thousands of threads:
    * - dense's forward and dW take 16×16 outputs per invocation wherever the tile is square
@@ -60,7 +67,9 @@ export class Gpu {
   private constructor(
     readonly device: GPUDevice,
     readonly adapter: AdapterFacts,
+    quadsAligned: boolean,
   ) {
+    this.quadsAligned = quadsAligned;
     this.buffers = new BufferPool(device);
     this.hasTimestamps = device.features.has('timestamp-query');
     this.hasTimestampsInPasses = this.hasTimestamps && device.features.has(TIMESTAMPS_IN_PASSES);
@@ -113,13 +122,14 @@ export class Gpu {
       },
     });
     const info = adapter.info;
+    const quadsAligned = device.features.has('subgroups' as GPUFeatureName) && (await probeQuads(device));
     return new Gpu(device, {
       vendor: info.vendor,
       architecture: info.architecture,
       description: info.description,
       // Chrome ≥ 125 has it in GPUAdapterInfo; older browsers only on the adapter (since deprecated).
       fallback: info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
-    });
+    }, quadsAligned);
   }
 
   get limits(): GPUSupportedLimits {
@@ -189,4 +199,37 @@ export class Gpu {
     this.modules.clear();
     this.device.destroy();
   }
+}
+
+/**
+ * Runs shaders/quad_probe.wgsl in a few workgroups of each of `sizes` invocations (by default those of dense's
+ * quad kernels): true if every quad is aligned (Gpu.quadsAligned).
+ */
+export async function probeQuads(device: GPUDevice, sizes: readonly number[] = [16, 64]): Promise<boolean> {
+  const workgroups = 4;
+  const total = workgroups * sizes.reduce((a, b) => a + b, 0) * 4;
+  const staging = device.createBuffer({ label: 'quad_probe.readback', size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder({ label: 'quad_probe' });
+  const buffers: GPUBuffer[] = [];
+  let offset = 0;
+  for (const invocations of sizes) {
+    const bytes = workgroups * invocations * 4;
+    const aligned = device.createBuffer({ label: 'quad_probe.aligned', size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const module = device.createShaderModule({ label: 'quad_probe', code: specialise('quad_probe', { INVOCATIONS: invocations }) });
+    const pipeline = device.createComputePipeline({ label: 'quad_probe.probe', layout: 'auto', compute: { module, entryPoint: 'probe' } });
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: aligned } }] }));
+    pass.dispatchWorkgroups(workgroups);
+    pass.end();
+    encoder.copyBufferToBuffer(aligned, 0, staging, offset, bytes);
+    buffers.push(aligned);
+    offset += bytes;
+  }
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const allAligned = new Uint32Array(staging.getMappedRange()).every((v) => v === 1);
+  staging.unmap();
+  for (const buffer of [staging, ...buffers]) buffer.destroy();
+  return allAligned;
 }

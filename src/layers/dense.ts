@@ -24,7 +24,7 @@ function tiling(gpu: Gpu, columns: number, rows: number, wideEntry = false): Til
   const across = columns <= 16 ? 2 : rows <= 16 ? 32 : 8;
   const invocations = across === 2 && rows <= 64 ? 16 : 64;
   const grid = (block: number): [number, number] => [Math.ceil(columns / (across * block)), Math.ceil(rows / ((invocations / across) * block))];
-  const wide = wideEntry && gpu.cpuTuned && gpu.useSubgroups && across === 8;
+  const wide = wideEntry && gpu.cpuTuned && sharesQuads(gpu) && across === 8;
   if (wide) return { across: 4, invocations: 16, wide, workgroups: [Math.ceil(columns / WIDE_TILE), Math.ceil(rows / WIDE_TILE)] };
   return { across, invocations, wide, workgroups: grid(8) };
 }
@@ -86,14 +86,19 @@ export function matmul(
   });
 }
 
+/** Whether forward, dx and dW share loads within subgroup quads (SUBGROUPS): where the device has them and they are laid out as the kernels need. */
+function sharesQuads(gpu: Gpu): boolean {
+  return gpu.useSubgroups && gpu.quadsAligned;
+}
+
 /**
- * Defines of shaders/dense.wgsl: forward, dx and dW share loads within subgroup quads where the device can; the
+ * Defines of shaders/dense.wgsl: forward, dx and dW share loads within subgroup quads where they can; the
  * activation fused into the entry point (forward: the next layer's; backward-data: the input's), if any; the
  * workgroup tile (`null` for bias_grad, which has no tile and takes the square one's defines); bias_grad's shape.
  */
 function denseDefines(gpu: Gpu, tile: Tiling | null, activation: Activation | null = null, xBytes = false, splits = 1, forwardSplit = false) {
   return {
-    SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation), TILE_X: tile?.across ?? 8, INVOCATIONS: tile?.invocations ?? 64, ...biasShape(gpu),
+    SUBGROUPS: sharesQuads(gpu), ...activationDefines(activation), TILE_X: tile?.across ?? 8, INVOCATIONS: tile?.invocations ?? 64, ...biasShape(gpu),
     X_BYTES: xBytes, SPLITS: splits, FORWARD_SPLIT: forwardSplit,
   };
 }

@@ -1,5 +1,5 @@
 import * as ref from '../../src/reference/dense.ts';
-import type { Gpu } from '../../src/gpu/gpu.ts';
+import { probeQuads, type Gpu } from '../../src/gpu/gpu.ts';
 import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward, matmul } from '../../src/layers/dense.ts';
 import { Rng } from '../../src/data/random.ts';
 import { compare, empty, randomArray, readF32, run, storage, testGpu, withKernels, type Closeness } from './util.ts';
@@ -16,8 +16,11 @@ export async function denseVsReference(rows: number, inF: number, outF: number, 
   return withKernels(gpu, { cpuTuned: variant === 'wide', subgroups: variant !== 'plain' }, () => denseChecks(gpu, rows, inF, outF));
 }
 
-/** The comparisons, and the entry points that ran (forward, backward_data, backward_weights, bias_grad). */
-export interface DenseRun { results: Closeness[]; entries: string[] }
+/**
+ * The comparisons, the entry points that ran (forward, backward_data, backward_weights, bias_grad), and whether
+ * they were the kernels that share loads within quads (subgroups asked for, and Gpu.quadsAligned).
+ */
+export interface DenseRun { results: Closeness[]; entries: string[]; quads: boolean }
 
 async function denseChecks(gpu: Gpu, rows: number, inF: number, outF: number): Promise<DenseRun> {
   const x = randomArray(rows * inF, 1);
@@ -47,7 +50,7 @@ async function denseChecks(gpu: Gpu, rows: number, inF: number, outF: number): P
     compare('db', await readF32(gpu, buf.dBias), expected.dBias, atol),
   ];
   for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
-  return { results, entries: dispatches.map((d) => d.entry) };
+  return { results, entries: dispatches.map((d) => d.entry), quads: gpu.useSubgroups && gpu.quadsAligned };
 }
 
 /**
@@ -77,7 +80,7 @@ export async function denseBytesVsReference(rows: number, inF: number, outF: num
       compare('dW', await readF32(gpu, buf.dWeight), ref.denseBackward(dy, x, w, rows, inF, outF).dWeight, atol),
     ];
     for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
-    return { results, entries: dispatches.map((d) => d.entry) };
+    return { results, entries: dispatches.map((d) => d.entry), quads: gpu.useSubgroups && gpu.quadsAligned };
   });
 }
 
@@ -106,4 +109,10 @@ export async function tiledVsReference(rows: number, inF: number, outF: number):
   ];
   for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
   return results;
+}
+
+/** shaders/quad_probe.wgsl in workgroups of `sizes` invocations: whether every quad of lanes is aligned. */
+export async function quadsAlignedIn(sizes: number[]): Promise<boolean> {
+  const gpu = await testGpu();
+  return probeQuads(gpu.device, sizes);
 }
