@@ -282,17 +282,25 @@ fn storeForwardBlock(acc: Block, rowHalves: vec2u, outHalves: vec2u) {
 }
 
 fn storeForward(block: mat4x4f, row: u32, out: u32) {
-  for (var j = 0u; j < 4u; j++) {
-    let o = out + j;
-    if (o >= dims.outFeatures) { return; }
-    for (var k = 0u; k < 4u; k++) {
+  let rows = transpose(block);  // rows[k][j] = y[row + k, out + j]
+  storeForwardRow(rows[0], row, out); storeForwardRow(rows[1], row + 1u, out);
+  storeForwardRow(rows[2], row + 2u, out); storeForwardRow(rows[3], row + 3u, out);
+}
+
+fn storeForwardRow(sums: vec4f, row: u32, out: u32) {
+  if (row < dims.rows) {
+    storeY(sums.x, row, out); storeY(sums.y, row, out + 1u); storeY(sums.z, row, out + 2u); storeY(sums.w, row, out + 3u);
+  }
+}
+
+fn storeY(sum: f32, row: u32, o: u32) {
+  if (o < dims.outFeatures) {
 #if ${FORWARD_SPLIT}
-      // A slice's sum, into copy `slice` of y: reduce_splits adds the copies, the bias and the activation.
-      if (row + k < dims.rows) { y[(slice * dims.rows + row + k) * dims.outFeatures + o] = block[j][k] + quadError; }
+    // A slice's sum, into copy `slice` of y: reduce_splits adds the copies, the bias and the activation.
+    y[(slice * dims.rows + row) * dims.outFeatures + o] = sum + quadError;
 #else
-      if (row + k < dims.rows) { y[(row + k) * dims.outFeatures + o] = activate(block[j][k] + bias[o]) + quadError; }
+    y[row * dims.outFeatures + o] = activate(sum + bias[o]) + quadError;
 #endif
-    }
   }
 }
 
@@ -401,10 +409,13 @@ fn storeDataBlock(acc: Block, inHalves: vec2u, rowHalves: vec2u) {
 
 fn storeRows(block: mat4x4f, row: u32, col: u32) {
   if (col >= dims.inFeatures) { return; }
-  for (var j = 0u; j < 4u; j++) {
-    if (row + j >= dims.rows) { return; }
-    let at = ((row + j) * dims.inFeatures + col);
-    let v = block[j] * inputSlope(at / 4u) + quadError;
+  storeRow(block[0], row, col); storeRow(block[1], row + 1u, col); storeRow(block[2], row + 2u, col); storeRow(block[3], row + 3u, col);
+}
+
+fn storeRow(sums: vec4f, row: u32, col: u32) {
+  if (row < dims.rows) {
+    let at = row * dims.inFeatures + col;
+    let v = sums * inputSlope(at / 4u) + quadError;
     dx[at] = v.x; dx[at + 1u] = v.y; dx[at + 2u] = v.z; dx[at + 3u] = v.w;
   }
 }
@@ -492,10 +503,16 @@ fn storeWeightsBlock(acc: Block, inHalves: vec2u, outHalves: vec2u) {
 
 fn storeWeights(block: mat4x4f, out: u32, col: u32) {
   if (col >= dims.inFeatures) { return; }
-  for (var j = 0u; j < 4u; j++) {
-    if (out + j >= dims.outFeatures) { return; }
-    let at = (slice * dims.outFeatures + out + j) * dims.inFeatures + col;  // copy `slice` of dW when split
-    let v = block[j] + quadError;
+  let at = (slice * dims.outFeatures + out) * dims.inFeatures + col;  // copy `slice` of dW when split
+  storeWeightRow(block[0], at, out);
+  storeWeightRow(block[1], at + dims.inFeatures, out + 1u);
+  storeWeightRow(block[2], at + 2u * dims.inFeatures, out + 2u);
+  storeWeightRow(block[3], at + 3u * dims.inFeatures, out + 3u);
+}
+
+fn storeWeightRow(row: vec4f, at: u32, out: u32) {
+  if (out < dims.outFeatures) {
+    let v = row + quadError;
     dWeight[at] = v.x; dWeight[at + 1u] = v.y; dWeight[at + 2u] = v.z; dWeight[at + 3u] = v.w;
   }
 }
