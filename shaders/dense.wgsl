@@ -189,7 +189,7 @@ fn partnerY(mine: mat4x4f) -> mat4x4f {
 }
 
 // Wide blocks (the _wide entry points; src/layers/dense.ts takes them on a fallback adapter, i.e. a CPU
-// one, and for products big enough to still fill several workgroups): an invocation owns 16×16 outputs,
+// one, wherever the tile is square): an invocation owns 16×16 outputs,
 // 2×2 blocks of 8×8 (bRC: R picks 8 of its rows, C 8 of its columns, each the halves of QuadHalves), and
 // loads 8 + 8 of its 16 + 16 operand rows per step, its quad partners the rest. That is 1,024 multiply-adds
 // for 64 loaded floats, twice the 8×8 kernels' ratio: SwiftShader does a load per lane one at a time, at
@@ -400,6 +400,47 @@ fn dataSum(inHalves: vec2u, rowHalves: vec2u) -> Block {
   }
   return Block(acc00, acc01, acc10, acc11);
 }
+
+#if ${SUBGROUPS}
+// backward-data with 16×16 blocks (Wide above); inputs and rows halves are 8 each, mine first.
+@compute @workgroup_size(WG_X, WG_Y)
+fn backward_data_wide(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
+                      @builtin(subgroup_invocation_id) lane: u32) {
+  let h = quadHalves(group.xy, local, 16u);  // columns: 16 inputs (W columns), rows: 16 rows (dy rows)
+  checkQuads(local, lane);
+  let acc = dataSumWide(h.columns.x, h.rows.x);
+  if (h.first.x >= dims.inFeatures || h.first.y >= dims.rows) { return; }
+  storeDataBlock(acc.b00, inOrder(h.columns.x), inOrder(h.rows.x)); storeDataBlock(acc.b01, inOrder(h.columns.y), inOrder(h.rows.x));
+  storeDataBlock(acc.b10, inOrder(h.columns.x), inOrder(h.rows.y)); storeDataBlock(acc.b11, inOrder(h.columns.y), inOrder(h.rows.y));
+}
+
+// This invocation loads rows myRows … +7 of dy and inputs myIns … +7 of W (2 matrices each, 0 and 1); its
+// partners across and along the quad the other 8 of each (2 and 3). aRC: rows matrix R, inputs matrix C.
+fn dataSumWide(myIns: u32, myRows: u32) -> Wide {
+  let in4 = dims.inFeatures / 4u;
+  let i0 = min(myIns / 4u, in4 - 1u);
+  let i1 = min(myIns / 4u + 1u, in4 - 1u);
+  let dyRows0 = rowStarts(myRows, dims.rows, dims.outFeatures);
+  let dyRows1 = rowStarts(myRows + 4u, dims.rows, dims.outFeatures);
+  var a00 = mat4x4f(); var a01 = mat4x4f(); var a02 = mat4x4f(); var a03 = mat4x4f();
+  var a10 = mat4x4f(); var a11 = mat4x4f(); var a12 = mat4x4f(); var a13 = mat4x4f();
+  var a20 = mat4x4f(); var a21 = mat4x4f(); var a22 = mat4x4f(); var a23 = mat4x4f();
+  var a30 = mat4x4f(); var a31 = mat4x4f(); var a32 = mat4x4f(); var a33 = mat4x4f();
+  for (var o = 0u; o < dims.outFeatures; o += 4u) {
+    let outs = clamped4(o, dims.outFeatures);
+    let keep = inside(o, dims.outFeatures);
+    let d0 = dyColumns(dyRows0, outs); let d1 = dyColumns(dyRows1, outs);
+    let w0 = maskColumns(wColumns(outs * in4, i0), keep); let w1 = maskColumns(wColumns(outs * in4, i1), keep);
+    let d2 = partnerX(d0); let d3 = partnerX(d1);
+    let w2 = partnerY(w0); let w3 = partnerY(w1);
+    a00 += w0 * d0; a01 += w1 * d0; a02 += w2 * d0; a03 += w3 * d0;
+    a10 += w0 * d1; a11 += w1 * d1; a12 += w2 * d1; a13 += w3 * d1;
+    a20 += w0 * d2; a21 += w1 * d2; a22 += w2 * d2; a23 += w3 * d2;
+    a30 += w0 * d3; a31 += w1 * d3; a32 += w2 * d3; a33 += w3 * d3;
+  }
+  return Wide(Block(a00, a01, a10, a11), Block(a02, a03, a12, a13), Block(a20, a21, a30, a31), Block(a22, a23, a32, a33));
+}
+#endif
 
 // mRC[j][k] = dx[rowHalves[R] + j, inHalves[C] + k]
 fn storeDataBlock(acc: Block, inHalves: vec2u, rowHalves: vec2u) {

@@ -52,7 +52,7 @@ export class Gpu {
   /**
    * Whether kernels take the shapes that suit a CPU adapter (a fallback adapter: SwiftShader runs
    * invocations as the SIMD lanes of a few cores) rather than a GPU's thousands of threads:
-   * - dense's forward and dW take 16×16 outputs per invocation wherever the tile is square
+   * - dense's forward, dx and dW take 16×16 outputs per invocation wherever the tile is square
    *   (shaders/dense.wgsl, Wide): a spilled accumulator costs a CPU less than the loads it saves; a GPU keeps 8×8,
    *   and splits the sums of products with few outputs into slices (SPLITS), which a CPU never does;
    * - reductions over the batch (dense's bias gradient, the loss, conv2d's splits of the batch and the

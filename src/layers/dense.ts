@@ -16,15 +16,15 @@ export const TILE = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
  * columns wide (a 10-class layer's forward), flat for those at most 16 rows tall (its dW), square otherwise.
  * A narrow product at most 64 rows tall (that forward at batch 64) takes workgroups of 16 invocations,
  * 16×64 outputs: the 64-invocation tile would compute 4,096 outputs for its 640 (cnn-arch1's 800→10 at
- * batch 64: ×0.28 CPU and wall-clock time). `wide`: 16×16 outputs per invocation (the forward and dW `_wide` entry points),
+ * batch 64: ×0.28 CPU and wall-clock time). `wide`: 16×16 outputs per invocation (the `_wide` entry points of forward, dx and dW),
  * wherever the device wants them (Gpu.cpuTuned) and the tile is square: a wide workgroup is 4×4 invocations,
  * 64×64 outputs (WIDE_TILE), the same grid as the 8×8 blocks', so the cores get as many workgroups either way.
  */
-function tiling(gpu: Gpu, columns: number, rows: number, wideEntry = false): Tiling {
+function tiling(gpu: Gpu, columns: number, rows: number): Tiling {
   const across = columns <= 16 ? 2 : rows <= 16 ? 32 : 8;
   const invocations = across === 2 && rows <= 64 ? 16 : 64;
   const grid = (block: number): [number, number] => [Math.ceil(columns / (across * block)), Math.ceil(rows / ((invocations / across) * block))];
-  const wide = wideEntry && gpu.cpuTuned && sharesQuads(gpu) && across === 8;
+  const wide = gpu.cpuTuned && sharesQuads(gpu) && across === 8;
   if (wide) return { across: 4, invocations: 16, wide, workgroups: [Math.ceil(columns / WIDE_TILE), Math.ceil(rows / WIDE_TILE)] };
   return { across, invocations, wide, workgroups: grid(8) };
 }
@@ -146,7 +146,7 @@ export function denseForward(
     if (a.activation) throw new Error('dense: only the register-blocked kernel (in a multiple of 4) applies an activation');
     return [matmul(gpu, { label: 'dense.forward', a: a.x, b: a.weight, c: a.y, bias: a.bias, M: a.rows, N: a.outFeatures, K: a.inFeatures, aTransposed: false, bTransposed: true })];
   }
-  const tile = tiling(gpu, a.outFeatures, a.rows, true);
+  const tile = tiling(gpu, a.outFeatures, a.rows);
   const dims = denseDims(gpu, a);
   const outputs = a.rows * a.outFeatures;
   const splits = tile.wide ? 1 : splitsOf(gpu, tile, a.inFeatures, outputs);
@@ -198,7 +198,7 @@ export function denseBackwardData(
   }
   const tile = tiling(gpu, a.inFeatures, a.rows);
   return kernel(gpu, {
-    shader: 'dense', entry: 'backward_data', defines: denseDefines(gpu, tile, a.inputActivation?.activation ?? null), label: 'dense.backward_data', flops,
+    shader: 'dense', entry: tile.wide ? 'backward_data_wide' : 'backward_data', defines: denseDefines(gpu, tile, a.inputActivation?.activation ?? null), label: 'dense.backward_data', flops,
     bind: { dims: denseDims(gpu, a), dy: a.dy, weight: a.weight, dx: a.dx, ...(a.inputActivation && { x: a.inputActivation.x }) },
     workgroups: tile.workgroups,
   });
@@ -211,7 +211,7 @@ export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x:
   if (!usesBlockedKernel(a)) {
     return [matmul(gpu, { label: 'dense.backward_weights', a: a.dy, b: a.x, c: a.dWeight, M: a.outFeatures, N: a.inFeatures, K: a.rows, aTransposed: true, bTransposed: false })];
   }
-  const tile = tiling(gpu, a.inFeatures, a.outFeatures, true);
+  const tile = tiling(gpu, a.inFeatures, a.outFeatures);
   const dims = denseDims(gpu, a);
   const outputs = a.outFeatures * a.inFeatures;
   const splits = tile.wide ? 1 : splitsOf(gpu, tile, a.rows, outputs);
