@@ -18,7 +18,7 @@ enable subgroups;
 //
 // Why 8×8 and 4 per step: SwiftShader runs 4 invocations as the lanes of one SIMD register and loads a
 // value per lane one at a time, so a load costs about as much as 7-10 multiply-adds there; what sets
-// the speed is multiply-adds per loaded float (8×8: 4). Blocks of 16×16 are faster still on SwiftShader,
+// the speed is multiply-adds per loaded float (8×8: 4). Blocks of 32×16 are faster still on SwiftShader,
 // so a fallback adapter takes them for big products (Wide, below); on a GPU 256 accumulators per
 // invocation would spill. Longer loop bodies also pay:
 // stepping the sum 1 at a time instead of 4 measured 1.3× slower.
@@ -36,7 +36,7 @@ enable subgroups;
 // ×0.72; dx (no subgroup variant before) ×0.68 and ×0.70. Stepping the sums 8 at a time measured no
 // faster. Any subgroup size from 4 works. Blocks are placed by local_invocation_index, and WGSL does not
 // say how lanes map onto invocations, so the host asks once (Gpu.quadsAligned: shaders/quad_probe.wgsl runs
-// quadsAligned() of shaders/quads.wgsl in workgroups of 16 and 64 invocations) and builds these entry points
+// quadsAligned() of shaders/quads.wgsl in workgroups of 8, 16 and 64 invocations) and builds these entry points
 // only where every quad is invocations 4m … 4m+3 in order; the plain kernels otherwise. They used to keep
 // the plain loop too, behind that check per invocation: never taken, it still cost SwiftShader time (without
 // it: the MLP's 784→128 dW ×0.81 CPU time at batch 64, ×0.96 at 1000; its whole step ×0.93 at both).
@@ -86,11 +86,10 @@ fn x4(i4: u32) -> vec4f { return x[i4]; }
 // output for every one it needs: cnn-arch1's 800→10 layer then took 3.3–3.7× less CPU at batch 1000
 // (forward and dW), its dW 3.3× less at batch 64 (bench/cpu-cases.ts `dense10.*`). A narrow product at
 // most 64 rows tall takes 16 invocations (16×64 outputs) instead: that layer's forward at batch 64.
-// The wide entry points run 4 × 4 invocations of 16×16 blocks (64×64 outputs; dense.ts says why).
+// The wide entry points run 4 × 2 invocations of 16×32 blocks (64×64 outputs; dense.ts says why).
 const TILE_X: u32 = ${TILE_X}u;
 const WG_X: u32 = TILE_X;
 const WG_Y: u32 = ${INVOCATIONS}u / TILE_X;
-const TILE: vec2u = vec2u(WG_X, WG_Y) * 8u;  // outputs; twice that for the wide entry points (16×16 blocks)
 
 // Indices first … first+3, clamped to count − 1 (inside() says which were not clamped).
 fn clamped4(first: u32, count: u32) -> vec4u {
@@ -143,11 +142,11 @@ fn inOrder(first: u32) -> vec2u {
 var<private> quadError: f32;
 
 #if ${SUBGROUPS}
-// Where local invocation `local` puts its block (8×8, or 16×16 for the wide entry points) in the
-// workgroup's tile (column, row): the quad of invocations 4m … 4m+3 covers 2×2 blocks, bit 0 of `local`
-// picking the column half, bit 1 the row half. So the invocations local ^ 1 share the rows and local ^ 2
-// share the columns.
-fn quadBlock(local: u32, block: u32) -> vec2u {
+// Where local invocation `local` puts its block (`block`: columns × rows, 8×8, or 16×32 for the wide entry
+// points) in the workgroup's tile (column, row): the quad of invocations 4m … 4m+3 covers 2×2 blocks, bit 0
+// of `local` picking the column half, bit 1 the row half. So the invocations local ^ 1 share the rows and
+// local ^ 2 share the columns.
+fn quadBlock(local: u32, block: vec2u) -> vec2u {
   let quad = local / 4u;
   let quadsAcross = TILE_X / 2u;
   return vec2u((quad % quadsAcross) * 2u + (local & 1u), (quad / quadsAcross) * 2u + (local & 2u) / 2u) * block;
@@ -160,14 +159,14 @@ fn splitHalves(first: u32, block: u32, local: u32, bit: u32) -> vec2u {
   return vec2u(first + mine, first + block / 2u - mine);
 }
 
-// This invocation's block of the workgroup's tile: its columns (shared with invocation local ^ 2) and
-// rows (shared with local ^ 1) as the starts of two halves (4 indices each, 8 for wide blocks), and the
-// block's first column and row.
+// This invocation's block of the workgroup's tile (`block`: columns × rows): its columns (shared with
+// invocation local ^ 2) and rows (shared with local ^ 1) as the starts of two halves (4 indices each; wide
+// blocks: 8 columns, 16 rows), and the block's first column and row.
 struct QuadHalves { columns: vec2u, rows: vec2u, first: vec2u }
 
-fn quadHalves(group: vec2u, local: u32, block: u32) -> QuadHalves {
-  let at = group * TILE * (block / 8u) + quadBlock(local, block);
-  return QuadHalves(splitHalves(at.x, block, local, 2u), splitHalves(at.y, block, local, 1u), at);
+fn quadHalves(group: vec2u, local: u32, block: vec2u) -> QuadHalves {
+  let at = group * vec2u(WG_X, WG_Y) * block + quadBlock(local, block);
+  return QuadHalves(splitHalves(at.x, block.x, local, 2u), splitHalves(at.y, block.y, local, 1u), at);
 }
 
 // Sets quadError (above) for this invocation.
@@ -189,14 +188,22 @@ fn partnerY(mine: mat4x4f) -> mat4x4f {
 }
 
 // Wide blocks (the _wide entry points; src/layers/dense.ts takes them on a fallback adapter, i.e. a CPU
-// one, wherever the tile is square): an invocation owns 16×16 outputs,
-// 2×2 blocks of 8×8 (bRC: R picks 8 of its rows, C 8 of its columns, each the halves of QuadHalves), and
-// loads 8 + 8 of its 16 + 16 operand rows per step, its quad partners the rest. That is 1,024 multiply-adds
-// for 64 loaded floats, twice the 8×8 kernels' ratio: SwiftShader does a load per lane one at a time, at
-// about the cost of 8 multiply-adds, so the forward of the MLP's 784→128 layer at batch 1000 measured
-// ×0.78 CPU and wall-clock time. A GPU would have to spill 256 accumulators per invocation to memory, so
-// it keeps the 8×8 blocks.
-struct Wide { b00: Block, b01: Block, b10: Block, b11: Block }
+// one, wherever the tile is square): an invocation owns 32 × 16 outputs (forward and dx: 32 rows, dW: 32
+// inputs), 4×2 blocks of 8×8 (bTS: T picks 8 of the 32, S 8 of the 16; wideStarts() and QuadHalves say
+// where they start), and loads 16 + 8 of its 32 + 16 operand rows per step, its quad partners the rest. That is 2,048 multiply-adds
+// for 96 loaded floats, 21 per float against the 8×8 kernels' 8: SwiftShader does a load per lane one at a
+// time, at about the cost of 8–11 multiply-adds. Blocks of 16×16 (16 per float) had made the forward of the
+// MLP's 784→128 layer at batch 1000 ×0.78 the CPU and wall-clock time of 8×8; 32×16 took ×0.86–0.89 of that
+// (×0.90–0.96 at batch 64, least and median of 11–15 rounds; the MLP's whole step ×0.90 at batch 1000, ×0.97
+// at 64); 32×32 gained nothing more and compiled slower.
+// A GPU would have to spill the 512 accumulators per invocation to memory, so it keeps the 8×8 blocks.
+struct Wide { b00: Block, b01: Block, b10: Block, b11: Block, b20: Block, b21: Block, b30: Block, b31: Block }
+
+// Where the blocks b0…, b1…, b2…, b3… of Wide start along the 32 side, from its halves: the invocation's
+// own 16 (b0, b1), then its partner's (b2, b3).
+fn wideStarts(halves: vec2u) -> vec4u {
+  return vec4u(halves.x, halves.x + 8u, halves.y, halves.y + 8u);
+}
 #endif
 
 // ---- split sums (SPLITS > 1): a GPU's products with few outputs for the length of their sums -------
@@ -223,7 +230,7 @@ fn sliceSpan(count: u32, step: u32) -> vec2u {
 fn forward(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
            @builtin(subgroup_invocation_id) lane: u32) {
   slice = group.z;
-  let h = quadHalves(group.xy, local, 8u);  // columns: 8 outputs (W rows), rows: 8 rows (x rows)
+  let h = quadHalves(group.xy, local, vec2u(8u));  // columns: 8 outputs (W rows), rows: 8 rows (x rows)
   checkQuads(local, lane);
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
   let acc = forwardSumShared(h.rows, h.columns);
@@ -305,41 +312,53 @@ fn storeY(sum: f32, row: u32, o: u32) {
 }
 
 #if ${SUBGROUPS}
-// The forward with 16×16 blocks (Wide above); rows and outputs halves are 8 each, mine first.
+// The forward with 32×16 blocks (Wide above): 32 rows × 16 outputs, halves of 16 rows and 8 outputs, mine first.
 @compute @workgroup_size(WG_X, WG_Y)
 fn forward_wide(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                 @builtin(subgroup_invocation_id) lane: u32) {
-  let h = quadHalves(group.xy, local, 16u);  // columns: 16 outputs (W rows), rows: 16 rows (x rows)
+  let h = quadHalves(group.xy, local, vec2u(16u, 32u));  // columns: 16 outputs (W rows), rows: 32 rows (x rows)
   checkQuads(local, lane);
   let acc = forwardSumWide(h.rows.x, h.columns.x);
   if (h.first.x >= dims.outFeatures || h.first.y >= dims.rows) { return; }
-  storeForwardBlock(acc.b00, inOrder(h.rows.x), inOrder(h.columns.x)); storeForwardBlock(acc.b01, inOrder(h.rows.x), inOrder(h.columns.y));
-  storeForwardBlock(acc.b10, inOrder(h.rows.y), inOrder(h.columns.x)); storeForwardBlock(acc.b11, inOrder(h.rows.y), inOrder(h.columns.y));
+  let r = wideStarts(h.rows); let c = h.columns;
+  storeForwardBlock(acc.b00, inOrder(r[0]), inOrder(c.x)); storeForwardBlock(acc.b01, inOrder(r[0]), inOrder(c.y));
+  storeForwardBlock(acc.b10, inOrder(r[1]), inOrder(c.x)); storeForwardBlock(acc.b11, inOrder(r[1]), inOrder(c.y));
+  storeForwardBlock(acc.b20, inOrder(r[2]), inOrder(c.x)); storeForwardBlock(acc.b21, inOrder(r[2]), inOrder(c.y));
+  storeForwardBlock(acc.b30, inOrder(r[3]), inOrder(c.x)); storeForwardBlock(acc.b31, inOrder(r[3]), inOrder(c.y));
 }
 
-// This invocation loads rows myRows … +7 of x and outputs myOuts … +7 of W (2 matrices each, 0 and 1);
-// its partners across and along the quad the other 8 of each (2 and 3). aRC: rows matrix R, outputs matrix C.
+// This invocation loads rows myRows … +15 of x (matrices 0–3) and outputs myOuts … +7 of W (0, 1); its partners
+// across and along the quad the other 16 rows (4–7) and 8 outputs (2, 3). aRC: rows matrix R, outputs matrix C.
 fn forwardSumWide(myRows: u32, myOuts: u32) -> Wide {
   let in4 = dims.inFeatures / 4u;
-  let xRows0 = rowStarts(myRows, dims.rows, in4);
-  let xRows1 = rowStarts(myRows + 4u, dims.rows, in4);
-  let wRows0 = rowStarts(myOuts, dims.outFeatures, in4);
-  let wRows1 = rowStarts(myOuts + 4u, dims.outFeatures, in4);
+  let xRows0 = rowStarts(myRows, dims.rows, in4); let xRows1 = rowStarts(myRows + 4u, dims.rows, in4);
+  let xRows2 = rowStarts(myRows + 8u, dims.rows, in4); let xRows3 = rowStarts(myRows + 12u, dims.rows, in4);
+  let wRows0 = rowStarts(myOuts, dims.outFeatures, in4); let wRows1 = rowStarts(myOuts + 4u, dims.outFeatures, in4);
   var a00 = mat4x4f(); var a01 = mat4x4f(); var a02 = mat4x4f(); var a03 = mat4x4f();
   var a10 = mat4x4f(); var a11 = mat4x4f(); var a12 = mat4x4f(); var a13 = mat4x4f();
   var a20 = mat4x4f(); var a21 = mat4x4f(); var a22 = mat4x4f(); var a23 = mat4x4f();
   var a30 = mat4x4f(); var a31 = mat4x4f(); var a32 = mat4x4f(); var a33 = mat4x4f();
+  var a40 = mat4x4f(); var a41 = mat4x4f(); var a42 = mat4x4f(); var a43 = mat4x4f();
+  var a50 = mat4x4f(); var a51 = mat4x4f(); var a52 = mat4x4f(); var a53 = mat4x4f();
+  var a60 = mat4x4f(); var a61 = mat4x4f(); var a62 = mat4x4f(); var a63 = mat4x4f();
+  var a70 = mat4x4f(); var a71 = mat4x4f(); var a72 = mat4x4f(); var a73 = mat4x4f();
   for (var i4 = 0u; i4 < in4; i4++) {
     let x0 = transpose(xColumns(xRows0, i4)); let x1 = transpose(xColumns(xRows1, i4));
+    let x2 = transpose(xColumns(xRows2, i4)); let x3 = transpose(xColumns(xRows3, i4));
     let w0 = wColumns(wRows0, i4); let w1 = wColumns(wRows1, i4);
-    let x2 = partnerX(x0); let x3 = partnerX(x1);
+    let x4 = partnerX(x0); let x5 = partnerX(x1); let x6 = partnerX(x2); let x7 = partnerX(x3);
     let w2 = partnerY(w0); let w3 = partnerY(w1);
     a00 += x0 * w0; a01 += x0 * w1; a02 += x0 * w2; a03 += x0 * w3;
     a10 += x1 * w0; a11 += x1 * w1; a12 += x1 * w2; a13 += x1 * w3;
     a20 += x2 * w0; a21 += x2 * w1; a22 += x2 * w2; a23 += x2 * w3;
     a30 += x3 * w0; a31 += x3 * w1; a32 += x3 * w2; a33 += x3 * w3;
+    a40 += x4 * w0; a41 += x4 * w1; a42 += x4 * w2; a43 += x4 * w3;
+    a50 += x5 * w0; a51 += x5 * w1; a52 += x5 * w2; a53 += x5 * w3;
+    a60 += x6 * w0; a61 += x6 * w1; a62 += x6 * w2; a63 += x6 * w3;
+    a70 += x7 * w0; a71 += x7 * w1; a72 += x7 * w2; a73 += x7 * w3;
   }
-  return Wide(Block(a00, a01, a10, a11), Block(a02, a03, a12, a13), Block(a20, a21, a30, a31), Block(a22, a23, a32, a33));
+  return Wide(Block(a00, a01, a10, a11), Block(a02, a03, a12, a13), Block(a20, a21, a30, a31), Block(a22, a23, a32, a33),
+              Block(a40, a41, a50, a51), Block(a42, a43, a52, a53), Block(a60, a61, a70, a71), Block(a62, a63, a72, a73));
 }
 #endif
 
@@ -349,7 +368,7 @@ fn forwardSumWide(myRows: u32, myOuts: u32) -> Wide {
 #if ${SUBGROUPS}
 fn backward_data(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                  @builtin(subgroup_invocation_id) lane: u32) {
-  let h = quadHalves(group.xy, local, 8u);  // columns: 8 inputs (W columns), rows: 8 rows (dy rows)
+  let h = quadHalves(group.xy, local, vec2u(8u));  // columns: 8 inputs (W columns), rows: 8 rows (dy rows)
   checkQuads(local, lane);
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
   let acc = dataSumShared(h.columns, h.rows);
@@ -402,43 +421,56 @@ fn dataSum(inHalves: vec2u, rowHalves: vec2u) -> Block {
 }
 
 #if ${SUBGROUPS}
-// backward-data with 16×16 blocks (Wide above); inputs and rows halves are 8 each, mine first.
+// backward-data with 32×16 blocks (Wide above): 32 rows × 16 inputs, halves of 16 rows and 8 inputs, mine first.
 @compute @workgroup_size(WG_X, WG_Y)
 fn backward_data_wide(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                       @builtin(subgroup_invocation_id) lane: u32) {
-  let h = quadHalves(group.xy, local, 16u);  // columns: 16 inputs (W columns), rows: 16 rows (dy rows)
+  let h = quadHalves(group.xy, local, vec2u(16u, 32u));  // columns: 16 inputs (W columns), rows: 32 rows (dy rows)
   checkQuads(local, lane);
   let acc = dataSumWide(h.columns.x, h.rows.x);
   if (h.first.x >= dims.inFeatures || h.first.y >= dims.rows) { return; }
-  storeDataBlock(acc.b00, inOrder(h.columns.x), inOrder(h.rows.x)); storeDataBlock(acc.b01, inOrder(h.columns.y), inOrder(h.rows.x));
-  storeDataBlock(acc.b10, inOrder(h.columns.x), inOrder(h.rows.y)); storeDataBlock(acc.b11, inOrder(h.columns.y), inOrder(h.rows.y));
+  let r = wideStarts(h.rows); let c = h.columns;
+  storeDataBlock(acc.b00, inOrder(c.x), inOrder(r[0])); storeDataBlock(acc.b01, inOrder(c.y), inOrder(r[0]));
+  storeDataBlock(acc.b10, inOrder(c.x), inOrder(r[1])); storeDataBlock(acc.b11, inOrder(c.y), inOrder(r[1]));
+  storeDataBlock(acc.b20, inOrder(c.x), inOrder(r[2])); storeDataBlock(acc.b21, inOrder(c.y), inOrder(r[2]));
+  storeDataBlock(acc.b30, inOrder(c.x), inOrder(r[3])); storeDataBlock(acc.b31, inOrder(c.y), inOrder(r[3]));
 }
 
-// This invocation loads rows myRows … +7 of dy and inputs myIns … +7 of W (2 matrices each, 0 and 1); its
-// partners across and along the quad the other 8 of each (2 and 3). aRC: rows matrix R, inputs matrix C.
+// This invocation loads rows myRows … +15 of dy (matrices 0–3) and inputs myIns … +7 of W (0, 1); its partners
+// across and along the quad the other 16 rows (4–7) and 8 inputs (2, 3). aRC: rows matrix R, inputs matrix C.
 fn dataSumWide(myIns: u32, myRows: u32) -> Wide {
   let in4 = dims.inFeatures / 4u;
   let i0 = min(myIns / 4u, in4 - 1u);
   let i1 = min(myIns / 4u + 1u, in4 - 1u);
-  let dyRows0 = rowStarts(myRows, dims.rows, dims.outFeatures);
-  let dyRows1 = rowStarts(myRows + 4u, dims.rows, dims.outFeatures);
+  let dyRows0 = rowStarts(myRows, dims.rows, dims.outFeatures); let dyRows1 = rowStarts(myRows + 4u, dims.rows, dims.outFeatures);
+  let dyRows2 = rowStarts(myRows + 8u, dims.rows, dims.outFeatures); let dyRows3 = rowStarts(myRows + 12u, dims.rows, dims.outFeatures);
   var a00 = mat4x4f(); var a01 = mat4x4f(); var a02 = mat4x4f(); var a03 = mat4x4f();
   var a10 = mat4x4f(); var a11 = mat4x4f(); var a12 = mat4x4f(); var a13 = mat4x4f();
   var a20 = mat4x4f(); var a21 = mat4x4f(); var a22 = mat4x4f(); var a23 = mat4x4f();
   var a30 = mat4x4f(); var a31 = mat4x4f(); var a32 = mat4x4f(); var a33 = mat4x4f();
+  var a40 = mat4x4f(); var a41 = mat4x4f(); var a42 = mat4x4f(); var a43 = mat4x4f();
+  var a50 = mat4x4f(); var a51 = mat4x4f(); var a52 = mat4x4f(); var a53 = mat4x4f();
+  var a60 = mat4x4f(); var a61 = mat4x4f(); var a62 = mat4x4f(); var a63 = mat4x4f();
+  var a70 = mat4x4f(); var a71 = mat4x4f(); var a72 = mat4x4f(); var a73 = mat4x4f();
   for (var o = 0u; o < dims.outFeatures; o += 4u) {
     let outs = clamped4(o, dims.outFeatures);
     let keep = inside(o, dims.outFeatures);
     let d0 = dyColumns(dyRows0, outs); let d1 = dyColumns(dyRows1, outs);
+    let d2 = dyColumns(dyRows2, outs); let d3 = dyColumns(dyRows3, outs);
     let w0 = maskColumns(wColumns(outs * in4, i0), keep); let w1 = maskColumns(wColumns(outs * in4, i1), keep);
-    let d2 = partnerX(d0); let d3 = partnerX(d1);
+    let d4 = partnerX(d0); let d5 = partnerX(d1); let d6 = partnerX(d2); let d7 = partnerX(d3);
     let w2 = partnerY(w0); let w3 = partnerY(w1);
     a00 += w0 * d0; a01 += w1 * d0; a02 += w2 * d0; a03 += w3 * d0;
     a10 += w0 * d1; a11 += w1 * d1; a12 += w2 * d1; a13 += w3 * d1;
     a20 += w0 * d2; a21 += w1 * d2; a22 += w2 * d2; a23 += w3 * d2;
     a30 += w0 * d3; a31 += w1 * d3; a32 += w2 * d3; a33 += w3 * d3;
+    a40 += w0 * d4; a41 += w1 * d4; a42 += w2 * d4; a43 += w3 * d4;
+    a50 += w0 * d5; a51 += w1 * d5; a52 += w2 * d5; a53 += w3 * d5;
+    a60 += w0 * d6; a61 += w1 * d6; a62 += w2 * d6; a63 += w3 * d6;
+    a70 += w0 * d7; a71 += w1 * d7; a72 += w2 * d7; a73 += w3 * d7;
   }
-  return Wide(Block(a00, a01, a10, a11), Block(a02, a03, a12, a13), Block(a20, a21, a30, a31), Block(a22, a23, a32, a33));
+  return Wide(Block(a00, a01, a10, a11), Block(a02, a03, a12, a13), Block(a20, a21, a30, a31), Block(a22, a23, a32, a33),
+              Block(a40, a41, a50, a51), Block(a42, a43, a52, a53), Block(a60, a61, a70, a71), Block(a62, a63, a72, a73));
 }
 #endif
 
@@ -479,7 +511,7 @@ fn inputSlope(i4: u32) -> vec4f {
 fn backward_weights(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                     @builtin(subgroup_invocation_id) lane: u32) {
   slice = group.z;
-  let h = quadHalves(group.xy, local, 8u);  // columns: 8 inputs (x columns), rows: 8 outputs (dy columns)
+  let h = quadHalves(group.xy, local, vec2u(8u));  // columns: 8 inputs (x columns), rows: 8 outputs (dy columns)
   checkQuads(local, lane);
   // No early return past the end: loads are clamped anyway, and the quad needs every lane.
   let acc = weightsSumShared(h.columns, h.rows);
@@ -559,44 +591,51 @@ fn storeWeightRow(row: vec4f, at: u32, out: u32) {
 }
 
 #if ${SUBGROUPS}
-// backward-weights with 16×16 blocks (Wide above): inputs and outputs halves are 8 each, mine first.
+// backward-weights with 32×16 blocks (Wide above): 32 inputs × 16 outputs, halves of 16 inputs and 8 outputs, mine
+// first. The inputs are the long side because a first layer's x holds bytes, 4 inputs to a load: against 16×16
+// blocks the MLP's 784→128 dW took ×0.86 the CPU time at batch 1000 and ×0.90 at 64 so, ×0.94 and ×1.01 with
+// 32 outputs × 16 inputs (least of 11 rounds).
 @compute @workgroup_size(WG_X, WG_Y)
 fn backward_weights_wide(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_index) local: u32,
                          @builtin(subgroup_invocation_id) lane: u32) {
-  let h = quadHalves(group.xy, local, 16u);  // columns: 16 inputs (x columns), rows: 16 outputs (dy columns)
+  let h = quadHalves(group.xy, local, vec2u(32u, 16u));  // columns: 32 inputs (x columns), rows: 16 outputs (dy columns)
   checkQuads(local, lane);
   let acc = weightsSumWide(h.columns.x, h.rows.x);
   if (h.first.x >= dims.inFeatures || h.first.y >= dims.outFeatures) { return; }
-  storeWeightsBlock(acc.b00, inOrder(h.columns.x), inOrder(h.rows.x)); storeWeightsBlock(acc.b01, inOrder(h.columns.y), inOrder(h.rows.x));
-  storeWeightsBlock(acc.b10, inOrder(h.columns.x), inOrder(h.rows.y)); storeWeightsBlock(acc.b11, inOrder(h.columns.y), inOrder(h.rows.y));
+  let i = wideStarts(h.columns); let o = h.rows;
+  storeWeightsBlock(acc.b00, inOrder(i[0]), inOrder(o.x)); storeWeightsBlock(acc.b01, inOrder(i[0]), inOrder(o.y));
+  storeWeightsBlock(acc.b10, inOrder(i[1]), inOrder(o.x)); storeWeightsBlock(acc.b11, inOrder(i[1]), inOrder(o.y));
+  storeWeightsBlock(acc.b20, inOrder(i[2]), inOrder(o.x)); storeWeightsBlock(acc.b21, inOrder(i[2]), inOrder(o.y));
+  storeWeightsBlock(acc.b30, inOrder(i[3]), inOrder(o.x)); storeWeightsBlock(acc.b31, inOrder(i[3]), inOrder(o.y));
 }
 
-// This invocation loads inputs myIns … +7 of x and outputs myOuts … +7 of dy (2 matrices each, 0 and 1);
-// its partners along and across the quad the other 8 of each (2 and 3). aRC: outputs matrix R, inputs matrix C.
+// This invocation loads inputs myIns … +15 of x (matrices 0–3) and outputs myOuts … +7 of dy (0, 1); its partners
+// along and across the quad the other 16 inputs (4–7) and 8 outputs (2, 3). aRC: outputs matrix R, inputs matrix C.
 fn weightsSumWide(myIns: u32, myOuts: u32) -> Wide {
   let in4 = dims.inFeatures / 4u;
-  let i0 = min(myIns / 4u, in4 - 1u);
-  let i1 = min(myIns / 4u + 1u, in4 - 1u);
-  let o0 = clamped4(myOuts, dims.outFeatures);
-  let o1 = clamped4(myOuts + 4u, dims.outFeatures);
-  var a00 = mat4x4f(); var a01 = mat4x4f(); var a02 = mat4x4f(); var a03 = mat4x4f();
-  var a10 = mat4x4f(); var a11 = mat4x4f(); var a12 = mat4x4f(); var a13 = mat4x4f();
-  var a20 = mat4x4f(); var a21 = mat4x4f(); var a22 = mat4x4f(); var a23 = mat4x4f();
-  var a30 = mat4x4f(); var a31 = mat4x4f(); var a32 = mat4x4f(); var a33 = mat4x4f();
+  let i0 = min(myIns / 4u, in4 - 1u); let i1 = min(myIns / 4u + 1u, in4 - 1u);
+  let i2 = min(myIns / 4u + 2u, in4 - 1u); let i3 = min(myIns / 4u + 3u, in4 - 1u);
+  let o0 = clamped4(myOuts, dims.outFeatures); let o1 = clamped4(myOuts + 4u, dims.outFeatures);
+  var a00 = mat4x4f(); var a01 = mat4x4f(); var a02 = mat4x4f(); var a03 = mat4x4f(); var a04 = mat4x4f(); var a05 = mat4x4f(); var a06 = mat4x4f(); var a07 = mat4x4f();
+  var a10 = mat4x4f(); var a11 = mat4x4f(); var a12 = mat4x4f(); var a13 = mat4x4f(); var a14 = mat4x4f(); var a15 = mat4x4f(); var a16 = mat4x4f(); var a17 = mat4x4f();
+  var a20 = mat4x4f(); var a21 = mat4x4f(); var a22 = mat4x4f(); var a23 = mat4x4f(); var a24 = mat4x4f(); var a25 = mat4x4f(); var a26 = mat4x4f(); var a27 = mat4x4f();
+  var a30 = mat4x4f(); var a31 = mat4x4f(); var a32 = mat4x4f(); var a33 = mat4x4f(); var a34 = mat4x4f(); var a35 = mat4x4f(); var a36 = mat4x4f(); var a37 = mat4x4f();
   for (var r = 0u; r < dims.rows; r += 4u) {
     let xRows = rowStarts(r, dims.rows, in4);
     let dyRows = rowStarts(r, dims.rows, dims.outFeatures);
     let keep = inside(r, dims.rows);
     let x0 = maskColumns(xColumns(xRows, i0), keep); let x1 = maskColumns(xColumns(xRows, i1), keep);
+    let x2 = maskColumns(xColumns(xRows, i2), keep); let x3 = maskColumns(xColumns(xRows, i3), keep);
     let d0 = transpose(dyColumns(dyRows, o0)); let d1 = transpose(dyColumns(dyRows, o1));
-    let x2 = partnerY(x0); let x3 = partnerY(x1);
+    let x4 = partnerY(x0); let x5 = partnerY(x1); let x6 = partnerY(x2); let x7 = partnerY(x3);
     let d2 = partnerX(d0); let d3 = partnerX(d1);
-    a00 += x0 * d0; a01 += x1 * d0; a02 += x2 * d0; a03 += x3 * d0;
-    a10 += x0 * d1; a11 += x1 * d1; a12 += x2 * d1; a13 += x3 * d1;
-    a20 += x0 * d2; a21 += x1 * d2; a22 += x2 * d2; a23 += x3 * d2;
-    a30 += x0 * d3; a31 += x1 * d3; a32 += x2 * d3; a33 += x3 * d3;
+    a00 += x0 * d0; a01 += x1 * d0; a02 += x2 * d0; a03 += x3 * d0; a04 += x4 * d0; a05 += x5 * d0; a06 += x6 * d0; a07 += x7 * d0;
+    a10 += x0 * d1; a11 += x1 * d1; a12 += x2 * d1; a13 += x3 * d1; a14 += x4 * d1; a15 += x5 * d1; a16 += x6 * d1; a17 += x7 * d1;
+    a20 += x0 * d2; a21 += x1 * d2; a22 += x2 * d2; a23 += x3 * d2; a24 += x4 * d2; a25 += x5 * d2; a26 += x6 * d2; a27 += x7 * d2;
+    a30 += x0 * d3; a31 += x1 * d3; a32 += x2 * d3; a33 += x3 * d3; a34 += x4 * d3; a35 += x5 * d3; a36 += x6 * d3; a37 += x7 * d3;
   }
-  return Wide(Block(a00, a01, a10, a11), Block(a02, a03, a12, a13), Block(a20, a21, a30, a31), Block(a22, a23, a32, a33));
+  return Wide(Block(a00, a01, a10, a11), Block(a20, a21, a30, a31), Block(a02, a03, a12, a13), Block(a22, a23, a32, a33),
+              Block(a04, a05, a14, a15), Block(a24, a25, a34, a35), Block(a06, a07, a16, a17), Block(a26, a27, a36, a37));
 }
 #endif
 

@@ -4,7 +4,7 @@ enable subgroups;
 
 // Run once per device (Gpu.create): aligned[i] = 1 where invocation i's quad is laid out as
 // shaders/dense.wgsl's quad kernels need (quadsAligned), for workgroups of INVOCATIONS, the sizes those
-// kernels take (16 and 64).
+// kernels take (8, 16 and 64).
 //
 //   aligned [workgroups × INVOCATIONS] u32
 

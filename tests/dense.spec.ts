@@ -6,7 +6,7 @@ import type { DenseRun } from './browser/dense.ts';
 // tiles, the MNIST ones included, output counts off the vec4 grid (10, 3), odd batch sizes (summed over in dW),
 // products at most 16 wide or tall (their workgroups take 16×256 and 256×16 tiles: [1000, 64, 10], [9, 40, 24];
 // 16 invocations and 16×64 when at most 16 wide and 64 tall: cnn-arch1's [64, 800, 10], [13, 8, 3]),
-// and, on a fallback adapter, 16×16 blocks per invocation wherever the tile is square (WIDE below; on and
+// and, on a fallback adapter, 32×16 blocks per invocation wherever the tile is square (WIDE below; on and
 // off their 64×64 tiles: [1000, 784, 128], [300, 520, 260]).
 const shapes: Array<[rows: number, inF: number, outF: number]> = [
   [64, 784, 128], [33, 10, 1], [1, 1, 1], [7, 33, 65], [100, 128, 64], [1000, 64, 10], [37, 12, 20], [5, 8, 4], [130, 72, 36],
@@ -29,7 +29,7 @@ const SPLIT: Record<string, number> = {
 };
 
 // Every variant of shaders/dense.wgsl: with subgroups (where the device has the feature, as SwiftShader does)
-// and 16×16 blocks where a shape takes them (a fallback adapter's choice), with subgroups and 8×8 blocks only
+// and 32×16 blocks where a shape takes them (a fallback adapter's choice), with subgroups and 8×8 blocks only
 // (a GPU's), and the plain kernels that devices without subgroups get.
 for (const variant of ['wide', 'quads', 'plain'] as const) {
   for (const [rows, inF, outF] of shapes) {
@@ -37,7 +37,7 @@ for (const variant of ['wide', 'quads', 'plain'] as const) {
       const run = await inPage<DenseRun>(gpuPage, 'tests/browser/dense.ts', 'denseVsReference', rows, inF, outF, variant);
       for (const r of run.results) expect(r.ok, r.message).toBe(true);
       expect(run.quads).toBe(variant !== 'plain');
-      // The shapes above that should take 16×16 blocks do: else the wide kernels would go untested.
+      // The shapes above that should take 32×16 blocks do: else the wide kernels would go untested.
       const wide = variant === 'wide' ? WIDE[`${rows},${inF},${outF}`] ?? [] : [];
       expect(run.entries.filter((e) => e.endsWith('_wide'))).toEqual(wide);
       const splits = variant === 'wide' ? 0 : SPLIT[`${rows},${inF},${outF}`] ?? 0;
@@ -60,10 +60,10 @@ for (const variant of ['wide', 'quads', 'plain'] as const) {
 }
 
 // The quad kernels are built only where the probe finds every quad of lanes laid out as they need (Gpu.quadsAligned):
-// so on SwiftShader, in workgroups of the sizes they take (16 and 64 invocations), and not where a workgroup of 6
+// so on SwiftShader, in workgroups of the sizes they take (8, 16 and 64 invocations), and not where a workgroup of 6
 // leaves its second quad incomplete.
-test('the quad probe finds quads aligned in workgroups of 16 and 64 invocations, not of 6', async ({ gpuPage }) => {
-  expect(await inPage<boolean>(gpuPage, 'tests/browser/dense.ts', 'quadsAlignedIn', [16, 64])).toBe(true);
+test('the quad probe finds quads aligned in workgroups of 8, 16 and 64 invocations, not of 6', async ({ gpuPage }) => {
+  expect(await inPage<boolean>(gpuPage, 'tests/browser/dense.ts', 'quadsAlignedIn', [8, 16, 64])).toBe(true);
   expect(await inPage<boolean>(gpuPage, 'tests/browser/dense.ts', 'quadsAlignedIn', [6])).toBe(false);
   expect(await inPage<boolean>(gpuPage, 'tests/browser/dense.ts', 'quadsAlignedIn', [64, 6])).toBe(false);
 });

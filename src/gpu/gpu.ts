@@ -43,7 +43,7 @@ export class Gpu {
    */
   useSubgroups: boolean;
   /**
-   * Whether, in workgroups of 16 and of 64 invocations, every quad of subgroup lanes (4q … 4q+3) is complete
+   * Whether, in workgroups of 8, 16 and 64 invocations, every quad of subgroup lanes (4q … 4q+3) is complete
    * and is local invocations 4m … 4m+3 in order, as shaders/dense.wgsl's kernels that swap operands within
    * quads need (they are built only then, the plain ones otherwise). WGSL does not promise it, so `create`
    * asks the device once (shaders/quad_probe.wgsl); false without subgroups.
@@ -52,7 +52,7 @@ export class Gpu {
   /**
    * Whether kernels take the shapes that suit a CPU adapter (a fallback adapter: SwiftShader runs
    * invocations as the SIMD lanes of a few cores) rather than a GPU's thousands of threads:
-   * - dense's forward, dx and dW take 16×16 outputs per invocation wherever the tile is square
+   * - dense's forward, dx and dW take 32×16 outputs per invocation wherever the tile is square
    *   (shaders/dense.wgsl, Wide): a spilled accumulator costs a CPU less than the loads it saves; a GPU keeps 8×8,
    *   and splits the sums of products with few outputs into slices (SPLITS), which a CPU never does;
    * - reductions over the batch (dense's bias gradient, the loss, conv2d's splits of the batch and the
@@ -205,7 +205,7 @@ export class Gpu {
  * Runs shaders/quad_probe.wgsl in a few workgroups of each of `sizes` invocations (by default those of dense's
  * quad kernels): true if every quad is aligned (Gpu.quadsAligned).
  */
-export async function probeQuads(device: GPUDevice, sizes: readonly number[] = [16, 64]): Promise<boolean> {
+export async function probeQuads(device: GPUDevice, sizes: readonly number[] = [8, 16, 64]): Promise<boolean> {
   const workgroups = 4;
   const total = workgroups * sizes.reduce((a, b) => a + b, 0) * 4;
   const staging = device.createBuffer({ label: 'quad_probe.readback', size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });

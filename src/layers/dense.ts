@@ -16,16 +16,17 @@ export const TILE = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
  * columns wide (a 10-class layer's forward), flat for those at most 16 rows tall (its dW), square otherwise.
  * A narrow product at most 64 rows tall (that forward at batch 64) takes workgroups of 16 invocations,
  * 16×64 outputs: the 64-invocation tile would compute 4,096 outputs for its 640 (cnn-arch1's 800→10 at
- * batch 64: ×0.28 CPU and wall-clock time). `wide`: 16×16 outputs per invocation (the `_wide` entry points of forward, dx and dW),
- * wherever the device wants them (Gpu.cpuTuned) and the tile is square: a wide workgroup is 4×4 invocations,
- * 64×64 outputs (WIDE_TILE), the same grid as the 8×8 blocks', so the cores get as many workgroups either way.
+ * batch 64: ×0.28 CPU and wall-clock time). `wide`: 32×16 outputs per invocation (the `_wide` entry points of
+ * forward, dx and dW) wherever the device wants them (Gpu.cpuTuned) and the tile is square, `wideBlock` (columns ×
+ * rows) of them: 16×32, or dW's 32×16. A wide workgroup is 8 invocations, 64×64 outputs (WIDE_TILE), the same grid
+ * as the 8×8 blocks', so the cores get as many workgroups either way.
  */
-function tiling(gpu: Gpu, columns: number, rows: number): Tiling {
+function tiling(gpu: Gpu, columns: number, rows: number, wideBlock: [columns: number, rows: number] = [16, 32]): Tiling {
   const across = columns <= 16 ? 2 : rows <= 16 ? 32 : 8;
   const invocations = across === 2 && rows <= 64 ? 16 : 64;
   const grid = (block: number): [number, number] => [Math.ceil(columns / (across * block)), Math.ceil(rows / ((invocations / across) * block))];
   const wide = gpu.cpuTuned && sharesQuads(gpu) && across === 8;
-  if (wide) return { across: 4, invocations: 16, wide, workgroups: [Math.ceil(columns / WIDE_TILE), Math.ceil(rows / WIDE_TILE)] };
+  if (wide) return { across: WIDE_TILE / wideBlock[0], invocations: (WIDE_TILE / wideBlock[0]) * (WIDE_TILE / wideBlock[1]), wide, workgroups: [Math.ceil(columns / WIDE_TILE), Math.ceil(rows / WIDE_TILE)] };
   return { across, invocations, wide, workgroups: grid(8) };
 }
 
@@ -211,7 +212,7 @@ export function denseBackwardWeights(gpu: Gpu, a: DenseSizes & { dy: Binding; x:
   if (!usesBlockedKernel(a)) {
     return [matmul(gpu, { label: 'dense.backward_weights', a: a.dy, b: a.x, c: a.dWeight, M: a.outFeatures, N: a.inFeatures, K: a.rows, aTransposed: true, bTransposed: false })];
   }
-  const tile = tiling(gpu, a.inFeatures, a.outFeatures);
+  const tile = tiling(gpu, a.inFeatures, a.outFeatures, [32, 16]);
   const dims = denseDims(gpu, a);
   const outputs = a.outFeatures * a.inFeatures;
   const splits = tile.wide ? 1 : splitsOf(gpu, tile, a.rows, outputs);
