@@ -38,6 +38,13 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   // The same layer reading its x as bytes, as the MLP's first layer does in training.
   'dense1.forward.bytes': (gpu, rows) => denseForward(gpu, { ...denseBuffers(gpu, rows), x: random(gpu, rows * 196), xBytes: true, ...DENSE1, rows }),
   'dense1.weights.bytes': (gpu, rows) => denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), x: random(gpu, rows * 196), xBytes: true, ...DENSE1, rows }),
+  // The MLP's 128→64 and 64→10 layers, small products at batch 64; dx applies ReLU's backward as in training.
+  'dense2.forward': (gpu, rows) => denseForward(gpu, { ...denseBuffers(gpu, rows, DENSE2), ...DENSE2, rows, activation: RELU }),
+  'dense2.data': (gpu, rows) => [denseBackwardData(gpu, { ...reluInput(denseBuffers(gpu, rows, DENSE2)), ...DENSE2, rows })],
+  'dense2.weights': (gpu, rows) => denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows, DENSE2), ...DENSE2, rows }),
+  'dense3.forward': (gpu, rows) => denseForward(gpu, { ...denseBuffers(gpu, rows, DENSE3), ...DENSE3, rows }),
+  'dense3.data': (gpu, rows) => [denseBackwardData(gpu, { ...reluInput(denseBuffers(gpu, rows, DENSE3)), ...DENSE3, rows })],
+  'dense3.weights': (gpu, rows) => denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows, DENSE3), ...DENSE3, rows }),
   // cnn-arch1's 800→10 layer: a product 10 outputs wide (forward) or tall (dW).
   'dense10.forward': (gpu, rows) => denseForward(gpu, { ...denseBuffers(gpu, rows, DENSE10), ...DENSE10, rows }),
   'dense10.weights': (gpu, rows) => denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows, DENSE10), ...DENSE10, rows }),
@@ -88,6 +95,14 @@ function trainStep(gpu: Gpu, workload: Workload, rows: number): Dispatch[] {
 
 const DENSE1 = { inFeatures: 784, outFeatures: 128 };
 const DENSE10 = { inFeatures: 800, outFeatures: 10 };
+const DENSE2 = { inFeatures: 128, outFeatures: 64 };
+const DENSE3 = { inFeatures: 64, outFeatures: 10 };
+const RELU = { kind: 'relu', alpha: 0 } as const;
+
+/** A layer's buffers with its dx fused with the backward of the ReLU that produced x. */
+function reluInput<T extends { x: GPUBuffer }>(buffers: T) {
+  return { ...buffers, inputActivation: { activation: RELU, x: buffers.x } };
+}
 
 function denseBuffers(gpu: Gpu, rows: number, { inFeatures, outFeatures } = DENSE1) {
   return {

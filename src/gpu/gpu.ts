@@ -54,7 +54,8 @@ export class Gpu {
    * invocations as the SIMD lanes of a few cores) rather than a GPU's thousands of threads:
    * - dense's forward, dx and dW take 32×16 outputs per invocation wherever the tile is square
    *   (shaders/dense.wgsl, Wide): a spilled accumulator costs a CPU less than the loads it saves; a GPU keeps 8×8,
-   *   and splits the sums of products with few outputs into slices (SPLITS), which a CPU never does;
+   *   and splits the sums of products with few outputs into slices (SPLITS), which a CPU does only for a
+   *   product of one workgroup (one slice per core);
    * - reductions over the batch (dense's bias gradient, the loss, conv2d's splits of the batch and the
    *   sums of their pieces) use few invocations, each walking many rows: a CPU pays for every barrier
    *   in every SIMD group, a GPU wants many short walks.

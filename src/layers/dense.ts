@@ -16,16 +16,19 @@ export const TILE = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
  * columns wide (a 10-class layer's forward), flat for those at most 16 rows tall (its dW), square otherwise.
  * A narrow product at most 64 rows tall (that forward at batch 64) takes workgroups of 16 invocations,
  * 16×64 outputs: the 64-invocation tile would compute 4,096 outputs for its 640 (cnn-arch1's 800→10 at
- * batch 64: ×0.28 CPU and wall-clock time). `wide`: 32×16 outputs per invocation (the `_wide` entry points of
+ * batch 64: ×0.28 CPU and wall-clock time); a flat one at most 64 columns wide likewise 64×16 (the MLP's
+ * 64→10 dW: the flat tile computed 256 columns for its 64). `wide`: 32×16 outputs per invocation (the `_wide` entry points of
  * forward, dx and dW) wherever the device wants them (Gpu.cpuTuned) and the tile is square, `wideBlock` (columns ×
  * rows) of them: 16×32, or dW's 32×16. A wide workgroup is 8 invocations, 64×64 outputs (WIDE_TILE), the same grid
  * as the 8×8 blocks', so the cores get as many workgroups either way.
  */
 function tiling(gpu: Gpu, columns: number, rows: number, wideBlock: [columns: number, rows: number] = [16, 32]): Tiling {
-  const across = columns <= 16 ? 2 : rows <= 16 ? 32 : 8;
-  const invocations = across === 2 && rows <= 64 ? 16 : 64;
+  const narrow = columns <= 16;
+  const flat = !narrow && rows <= 16;
+  const across = narrow ? 2 : flat && columns > 64 ? 32 : 8;
+  const invocations = (narrow && rows <= 64) || (flat && columns <= 64) ? 16 : 64;
   const grid = (block: number): [number, number] => [Math.ceil(columns / (across * block)), Math.ceil(rows / ((invocations / across) * block))];
-  const wide = gpu.cpuTuned && sharesQuads(gpu) && across === 8;
+  const wide = !narrow && !flat && gpu.cpuTuned && sharesQuads(gpu);
   if (wide) return { across: WIDE_TILE / wideBlock[0], invocations: (WIDE_TILE / wideBlock[0]) * (WIDE_TILE / wideBlock[1]), wide, workgroups: [Math.ceil(columns / WIDE_TILE), Math.ceil(rows / WIDE_TILE)] };
   return { across, invocations, wide, workgroups: grid(8) };
 }
@@ -110,18 +113,25 @@ function denseDefines(gpu: Gpu, tile: Tiling | null, activation: Activation | nu
  * most of it idle when the blocks are few: the CNN's 800→10 layer at batch 1000 (250 invocations walking 800
  * inputs forward, 256 walking 1,000 rows for dW) took 1.2 of an H100's 3.1 ms step, the MLP's dW (1,664
  * invocations) 1.1 of 1.9. So slices are added until about SPLIT_INVOCATIONS run, each at least MIN_SLICE
- * terms long, and no more than the copies of the output fit a storage binding. A CPU adapter keeps 1: its
- * few cores are busy anyway, and the copies would cost a pass.
+ * terms long, and no more than the copies of the output fit a storage binding. A CPU adapter splits only
+ * a product of one workgroup: SwiftShader gives each core whole workgroups, so the other cores would idle
+ * (the MLP's 64→10 dW at batch 1000 ran on one core of two); its sum goes to one slice per core, each at
+ * least MIN_CPU_SLICE terms long. Otherwise its few cores are busy anyway, and the copies would cost a pass.
  */
 function splitsOf(gpu: Gpu, tile: Tiling, terms: number, outputs: number): number {
-  if (gpu.cpuTuned) return 1;
-  const invocations = tile.workgroups[0] * tile.workgroups[1] * tile.invocations;
+  const workgroups = tile.workgroups[0] * tile.workgroups[1];
   const fit = Math.floor(gpu.limits.maxStorageBufferBindingSize / (outputs * 4));
+  if (gpu.cpuTuned) {
+    const cores = Math.max(2, globalThis.navigator?.hardwareConcurrency ?? 2);
+    return workgroups > 1 ? 1 : Math.max(1, Math.min(cores, Math.floor(terms / MIN_CPU_SLICE), fit));
+  }
+  const invocations = workgroups * tile.invocations;
   return Math.max(1, Math.min(Math.round(SPLIT_INVOCATIONS / invocations), Math.floor(terms / MIN_SLICE), MAX_SPLITS, fit));
 }
 
 const SPLIT_INVOCATIONS = 32_768;
 const MIN_SLICE = 64;
+const MIN_CPU_SLICE = 256;
 const MAX_SPLITS = 64;
 
 /** x as bytes (4 per u32 word, each / 255) needs the register-blocked kernels, which load x 4 inputs at a time. */
