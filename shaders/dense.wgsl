@@ -85,8 +85,9 @@ fn x4(i4: u32) -> vec4f { return x[i4]; }
 // rows (src/layers/dense.ts picks), so that a 10-class layer does not compute 3 blocks past its last
 // output for every one it needs: cnn-arch1's 800→10 layer then took 3.3–3.7× less CPU at batch 1000
 // (forward and dW), its dW 3.3× less at batch 64 (bench/cpu-cases.ts `dense10.*`). A narrow product at
-// most 64 rows tall takes 16 invocations (16×64 outputs) instead: that layer's forward at batch 64.
-// The wide entry points run 4 × 2 invocations of 16×32 blocks (64×64 outputs; dense.ts says why).
+// most 64 rows tall takes 16 invocations (16×64 outputs) instead: that layer's forward at batch 64; a flat
+// one at most 64 columns wide 8 × 2 (64×16): the MLP's 64→10 dW. The wide entry points run 8 invocations
+// of 16×32 or 32×16 blocks (64×64 outputs; dense.ts says why).
 const TILE_X: u32 = ${TILE_X}u;
 const WG_X: u32 = TILE_X;
 const WG_Y: u32 = ${INVOCATIONS}u / TILE_X;

@@ -4,8 +4,9 @@ import type { DenseRun } from './browser/dense.ts';
 // Input counts that are multiples of 4 take the register-blocked kernels (shaders/dense.wgsl, any output
 // count), the others the tiled one (shaders/matmul_tiled.wgsl); sizes on and off the 8×8 / 64×64 / 32×32
 // tiles, the MNIST ones included, output counts off the vec4 grid (10, 3), odd batch sizes (summed over in dW),
-// products at most 16 wide or tall (their workgroups take 16×256 and 256×16 tiles: [1000, 64, 10], [9, 40, 24];
-// 16 invocations and 16×64 when at most 16 wide and 64 tall: cnn-arch1's [64, 800, 10], [13, 8, 3]),
+// products at most 16 wide or tall (their workgroups take 16×256 and 256×16 tiles: [1000, 64, 10]'s forward,
+// [64, 800, 10]'s dW; 16 invocations and 16×64 when at most 16 wide and 64 tall: cnn-arch1's [64, 800, 10], [13, 8, 3];
+// 64×16 when at most 16 tall and 64 wide: [1000, 64, 10]'s dW, [9, 40, 24]'s forward),
 // and, on a fallback adapter, 32×16 blocks per invocation wherever the tile is square (WIDE below; on and
 // off their 64×64 tiles: [1000, 784, 128], [300, 520, 260]).
 const shapes: Array<[rows: number, inF: number, outF: number]> = [
