@@ -1,5 +1,6 @@
 import { DeviceError } from '../errors.ts';
 import { BufferPool } from './buffers.ts';
+import { encode, kernel } from './kernel.ts';
 import { specialise, type Defines } from './shaders.ts';
 
 /** Chromium's feature for timestamps between the dispatches of a pass (Gpu.hasTimestampsInPasses). */
@@ -48,7 +49,7 @@ export class Gpu {
    * quads need (they are built only then, the plain ones otherwise). WGSL does not promise it, so `create`
    * asks the device once (shaders/quad_probe.wgsl); false without subgroups.
    */
-  readonly quadsAligned: boolean;
+  quadsAligned = false;
   /**
    * Whether kernels take the shapes that suit a CPU adapter (a fallback adapter: SwiftShader runs
    * invocations as the SIMD lanes of a few cores) rather than a GPU's thousands of threads:
@@ -68,9 +69,7 @@ export class Gpu {
   private constructor(
     readonly device: GPUDevice,
     readonly adapter: AdapterFacts,
-    quadsAligned: boolean,
   ) {
-    this.quadsAligned = quadsAligned;
     this.buffers = new BufferPool(device);
     this.hasTimestamps = device.features.has('timestamp-query');
     this.hasTimestampsInPasses = this.hasTimestamps && device.features.has(TIMESTAMPS_IN_PASSES);
@@ -123,14 +122,15 @@ export class Gpu {
       },
     });
     const info = adapter.info;
-    const quadsAligned = device.features.has('subgroups' as GPUFeatureName) && (await probeQuads(device));
-    return new Gpu(device, {
+    const created = new Gpu(device, {
       vendor: info.vendor,
       architecture: info.architecture,
       description: info.description,
       // Chrome ≥ 125 has it in GPUAdapterInfo; older browsers only on the adapter (since deprecated).
       fallback: info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
-    }, quadsAligned);
+    });
+    created.quadsAligned = created.hasSubgroups && (await probeQuads(created));
+    return created;
   }
 
   get limits(): GPUSupportedLimits {
@@ -206,31 +206,15 @@ export class Gpu {
  * Runs shaders/quad_probe.wgsl in a few workgroups of each of `sizes` invocations (by default those of dense's
  * quad kernels): true if every quad is aligned (Gpu.quadsAligned).
  */
-export async function probeQuads(device: GPUDevice, sizes: readonly number[] = [8, 16, 64]): Promise<boolean> {
+export async function probeQuads(gpu: Gpu, sizes: readonly number[] = [8, 16, 64]): Promise<boolean> {
   const workgroups = 4;
-  const total = workgroups * sizes.reduce((a, b) => a + b, 0) * 4;
-  const staging = device.createBuffer({ label: 'quad_probe.readback', size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const encoder = device.createCommandEncoder({ label: 'quad_probe' });
-  const buffers: GPUBuffer[] = [];
-  let offset = 0;
-  for (const invocations of sizes) {
-    const bytes = workgroups * invocations * 4;
-    const aligned = device.createBuffer({ label: 'quad_probe.aligned', size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-    const module = device.createShaderModule({ label: 'quad_probe', code: specialise('quad_probe', { INVOCATIONS: invocations }) });
-    const pipeline = device.createComputePipeline({ label: 'quad_probe.probe', layout: 'auto', compute: { module, entryPoint: 'probe' } });
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: aligned } }] }));
-    pass.dispatchWorkgroups(workgroups);
-    pass.end();
-    encoder.copyBufferToBuffer(aligned, 0, staging, offset, bytes);
-    buffers.push(aligned);
-    offset += bytes;
-  }
-  device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const allAligned = new Uint32Array(staging.getMappedRange()).every((v) => v === 1);
-  staging.unmap();
-  for (const buffer of [staging, ...buffers]) buffer.destroy();
-  return allAligned;
+  const aligned = sizes.map((n) => gpu.buffers.create('quad_probe.aligned', workgroups * n * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC));
+  const encoder = gpu.device.createCommandEncoder({ label: 'quad_probe' });
+  const pass = encoder.beginComputePass();
+  encode(pass, sizes.map((n, i) => kernel(gpu, { shader: 'quad_probe', entry: 'probe', defines: { INVOCATIONS: n }, bind: { aligned: aligned[i]! }, workgroups: [workgroups] })));
+  pass.end();
+  gpu.device.queue.submit([encoder.finish()]);
+  const flags = await Promise.all(aligned.map((buffer) => gpu.read(buffer)));
+  for (const buffer of aligned) gpu.buffers.release(buffer);
+  return flags.every((words) => new Uint32Array(words).every((v) => v === 1));
 }

@@ -91,7 +91,7 @@ export function matmul(
 }
 
 /** Whether forward, dx and dW share loads within subgroup quads (SUBGROUPS): where the device has them and they are laid out as the kernels need. */
-function sharesQuads(gpu: Gpu): boolean {
+export function sharesQuads(gpu: Gpu): boolean {
   return gpu.useSubgroups && gpu.quadsAligned;
 }
 

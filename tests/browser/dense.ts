@@ -1,6 +1,6 @@
 import * as ref from '../../src/reference/dense.ts';
 import { probeQuads, type Gpu } from '../../src/gpu/gpu.ts';
-import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward, matmul } from '../../src/layers/dense.ts';
+import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward, matmul, sharesQuads } from '../../src/layers/dense.ts';
 import { Rng } from '../../src/data/random.ts';
 import { compare, empty, randomArray, readF32, run, storage, testGpu, withKernels, type Closeness } from './util.ts';
 
@@ -50,7 +50,7 @@ async function denseChecks(gpu: Gpu, rows: number, inF: number, outF: number): P
     compare('db', await readF32(gpu, buf.dBias), expected.dBias, atol),
   ];
   for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
-  return { results, entries: dispatches.map((d) => d.entry), quads: gpu.useSubgroups && gpu.quadsAligned };
+  return { results, entries: dispatches.map((d) => d.entry), quads: sharesQuads(gpu) };
 }
 
 /**
@@ -80,7 +80,7 @@ export async function denseBytesVsReference(rows: number, inF: number, outF: num
       compare('dW', await readF32(gpu, buf.dWeight), ref.denseBackward(dy, x, w, rows, inF, outF).dWeight, atol),
     ];
     for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
-    return { results, entries: dispatches.map((d) => d.entry), quads: gpu.useSubgroups && gpu.quadsAligned };
+    return { results, entries: dispatches.map((d) => d.entry), quads: sharesQuads(gpu) };
   });
 }
 
@@ -114,5 +114,5 @@ export async function tiledVsReference(rows: number, inF: number, outF: number):
 /** shaders/quad_probe.wgsl in workgroups of `sizes` invocations: whether every quad of lanes is aligned. */
 export async function quadsAlignedIn(sizes: number[]): Promise<boolean> {
   const gpu = await testGpu();
-  return probeQuads(gpu.device, sizes);
+  return probeQuads(gpu, sizes);
 }
