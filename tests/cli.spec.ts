@@ -46,6 +46,7 @@ const badInputs: Array<[args: string[], message: RegExp]> = [
   [['--epochs'], /--epochs needs a value/],
   [['--dropout-last', '1'], /dropout last 1 is not allowed: a rate in \[0, 1\)/],
   [['--preset', 'cnn-arch4', '--train-limit', '100', '--batch-size', '90'], /batch size 90 is not allowed: at most the 80 training images/],
+  [['--preset', 'mlp-128-64', '--dropout-first', '0.5'], /^--dropout-first has no effect on mlp-128-64: it has no convolutions, and that dropout comes after the first conv block$/],
 ];
 
 test.describe('npm run train refuses bad input with exit code 2', () => {
@@ -97,6 +98,33 @@ test("a study preset's output sigmoid follows its activation unless the output i
   expect(output(['--preset', 'mlp-128-64', '--activation', 'relu', '--output-activation', 'sigmoid'])).toBe('sigmoid');
   expect(output(['--preset', 'cnn-arch1', '--conv-activation', 'elu'])).toBe('sigmoid');
   expect(output(['--activation', 'elu'])).toBe('none');
+});
+
+test('an option with no effect on the chosen model is refused, naming it and why', () => {
+  const refusal = (args: string[]) => {
+    try {
+      parseTrainArgs(args);
+      return null;
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageError);
+      return (error as Error).message;
+    }
+  };
+  expect(refusal(['--preset', 'mlp-128-64', '--conv-activation', 'relu'])).toBe('--conv-activation has no effect on mlp-128-64: it has no convolutions, so no conv block to activate');
+  expect(refusal(['--batchnorm'])).toBe('--batchnorm has no effect on the custom model: it has no convolutions, and batchnorm comes after each conv');
+  expect(refusal(['--momentum', '0.9'])).toBe('--momentum has no effect on the custom model: momentum is for SGD (--optimizer sgd); Adam keeps its own moments');
+  expect(refusal(['--optimizer', 'sgd', '--gamma', '0.5'])).toBe('--gamma has no effect on the custom model: the learning rate decays by gamma only with --step-size N');
+  expect(refusal(['--hidden', 'none', '--activation', 'elu'])).toBe('--activation has no effect on the custom model: it has no hidden dense layers for that activation to follow');
+  // The same options where they count.
+  expect(refusal(['--preset', 'cnn-arch1', '--dropout-first', '0.3', '--batchnorm', '--conv-activation', 'relu'])).toBeNull();
+  expect(refusal(['--optimizer', 'sgd', '--momentum', '0.9', '--step-size', '2', '--gamma', '0.5'])).toBeNull();
+  expect(refusal(['--preset', 'task1-best', '--gamma', '0.5'])).toBeNull(); // the preset decays every 5 epochs
+  expect(refusal(['--preset', 'mlp-192', '--hidden', 'none', '--activation', 'relu'])).toBeNull(); // it drops the study's output sigmoid
+});
+
+test('--keep adjusts the --distribution it is given with', () => {
+  expect(parseTrainArgs(['--distribution', 'study', '--keep', '3:0.5']).config.keep).toEqual([0.1, 1, 1, 0.5, 0.1, 1, 1, 0.1, 1, 1]);
+  expect(parseTrainArgs(['--keep', '3:0.5']).config.keep).toEqual([1, 1, 1, 0.5, 1, 1, 1, 1, 1, 1]);
 });
 
 test('a short run writes a JSON result with every field', async () => {
