@@ -99,7 +99,7 @@ async function main(): Promise<number> {
       outcome.release();
       const last = result.epochs.at(-1);
       console.log(`\n${preset}: ${result.epochs.length} epochs in ${seconds.toFixed(1)} s ` +
-        `(${result.throughput.msPerStep.toFixed(2)} ms/step at batch ${config.batchSize}), best epoch ${result.bestEpoch}, ` +
+        `(${result.throughput.stepMs.toFixed(2)} ms/step at batch ${config.batchSize}), best epoch ${result.bestEpoch}, ` +
         `val accuracy ${last?.valAcc?.toFixed(4) ?? '–'}, test accuracy ${result.test.accuracy.toFixed(4)}` +
         (result.interrupted ? `; interrupted: ${result.interrupted}` : ''));
       training.push({ preset, seconds, result });
