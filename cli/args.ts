@@ -7,6 +7,7 @@ import { checkShapes } from '../src/graph/build.ts';
 import { PRESETS, presetConfig } from '../src/presets/index.ts';
 import { FULL_KEEP, STUDY_KEEP, type TrainConfig } from '../src/train/config.ts';
 import { ACTIVATIONS, validateConfig } from '../src/train/validate.ts';
+import { ineffectiveOption } from './effect.ts';
 
 /** A bad command line: the CLI prints the message alone and exits 2. */
 export class UsageError extends Error {}
@@ -87,9 +88,9 @@ function parseDigit(option: string, text: string): number {
   return digit;
 }
 
-/** `0:0.1,4:0.1` → keep fractions over all ten digits (unlisted digits keep 1). */
-function parseKeep(text: string): number[] {
-  const keep = [...FULL_KEEP];
+/** `0:0.1,4:0.1` → keep fractions over all ten digits (unlisted digits keep those of `--distribution`). */
+function parseKeep(text: string, base: readonly number[]): number[] {
+  const keep = [...base];
   for (const pair of text.split(',')) {
     const [digit, fraction] = pair.split(':');
     if (fraction === undefined) throw new UsageError(`--keep ${JSON.stringify(pair)} is not allowed: digit:fraction pairs like 0:0.1,4:0.1`);
@@ -168,7 +169,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainCommand {
     overrides.keep = distribution === 'study' ? [...STUDY_KEEP] : [...FULL_KEEP];
   }
   if (o.has('keep') || o.has('exclude')) {
-    const keep = o.has('keep') ? parseKeep(o.get('keep')!) : [...(overrides.keep ?? FULL_KEEP)];
+    const keep = o.has('keep') ? parseKeep(o.get('keep')!, overrides.keep ?? FULL_KEEP) : [...(overrides.keep ?? FULL_KEEP)];
     for (const digit of (o.get('exclude') ?? '').split(',').filter((d) => d !== '')) keep[parseDigit('exclude', digit)] = 0;
     if (keep.every((k) => k === 0)) throw new UsageError('--keep/--exclude drop every digit: keep at least one digit');
     overrides.keep = keep;
@@ -182,6 +183,8 @@ export function parseTrainArgs(argv: readonly string[]): TrainCommand {
     if (error instanceof ConfigError || error instanceof ShapeError) throw new UsageError(error.message);
     throw error;
   }
+  const ineffective = ineffectiveOption(o, preset, overrides, config);
+  if (ineffective) throw new UsageError(ineffective);
   const checkpointEvery = o.has('checkpoint-every') ? atLeastOne('checkpoint-every', num('checkpoint-every')) : 0;
   if (o.has('checkpoint') && checkpointEvery === 0) throw new UsageError('--checkpoint needs --checkpoint-every N (how often to write it)');
   for (const name of ['out', 'save', 'checkpoint', 'resume']) {

@@ -35,10 +35,12 @@ export async function openSession(path: string): Promise<BrowserSession> {
   });
   page.on('pageerror', (error) => process.stderr.write(`[page] ${error.message}\n`));
   await page.goto(`http://127.0.0.1:${port}/${path}`);
-  const close = async () => {
-    await browser.close();
-    await server.close();
-  };
+  // A page that stopped answering may keep Chromium from closing politely: wait a while, then leave it
+  // to Playwright, which kills the browser when Node exits.
+  const close = () => Promise.race([
+    browser.close().then(() => server.close()),
+    new Promise<void>((resolve) => setTimeout(resolve, 15_000).unref()),
+  ]);
   const hasGpu = await page.evaluate(() => 'gpu' in navigator);
   if (!hasGpu) {
     await close();

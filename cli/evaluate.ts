@@ -3,10 +3,10 @@
  * a training checkpoint, or the demo's Save) on the 10,000 test images in headless Chromium, prints the
  * classification report and writes JSON whose `test` has the same fields as `npm run train`'s.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { readOptions, UsageError, runMain } from './args.ts';
 import { openSession } from './browser.ts';
+import { prepareOutputFile, writeOrKeep } from './output.ts';
 import { evaluateInPage } from './run-config.ts';
 import { classificationReport, formatReport } from '../src/metrics/report.ts';
 import { readCheckpoint } from '../src/train/checkpoint.ts';
@@ -44,13 +44,17 @@ async function main(): Promise<number> {
     throw error;
   }
   const out = o.get('out') ?? `results/eval-${preset}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  prepareOutputFile('out', out);
   const session = await openSession('cli/runner.html');
   try {
     const result = await evaluateInPage(session, bytes, file);
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify({ ...result, checkpoint: file }, null, 2));
+    const written = writeOrKeep(out, JSON.stringify({ ...result, checkpoint: file }, null, 2));
     console.log(`test: loss ${result.test.loss.toFixed(4)}  accuracy ${(result.test.accuracy * 100).toFixed(2)}%  (${file}, ${result.preset})`);
     console.log(formatReport(classificationReport(result.test.confusion)));
+    if (written.failure) {
+      console.error(`${written.failure}: the result is in ${written.written}`);
+      return 1;
+    }
     console.log(`wrote ${out}`);
     return 0;
   } finally {

@@ -15,7 +15,8 @@ export function epochLine(e: EpochRecord, epochs: number): string {
 export function progressBar(p: Progress, width = 24): string {
   const filled = Math.round((p.step / p.steps) * width);
   const live = p.loss === undefined ? '' : `  loss ${fmt(p.loss)}  acc ${fmt(p.accuracy ?? null)}`;
-  return `epoch ${p.epoch}/${p.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.step}/${p.steps}  ${Math.round(p.samplesPerSecond).toLocaleString('en-US')} samples/s${live}`;
+  const rate = p.samplesPerSecond === null ? 'setting up' : `${Math.round(p.samplesPerSecond).toLocaleString('en-US')} samples/s`;
+  return `epoch ${p.epoch}/${p.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.step}/${p.steps}  ${rate}${live}`;
 }
 
 /** Writes progress to a terminal (a redrawn bar) or to a log (epoch lines only). */

@@ -4,10 +4,11 @@
  * session, writes `DIR/<id>.json` per experiment, and `DIR/report.md` + `DIR/report.json` comparing
  * every row with the study. Resumable: a row whose file already satisfies the request is skipped.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseNumber, readOptions, runMain, UsageError, type OptionKind } from './args.ts';
 import { openSession, type BrowserSession } from './browser.ts';
+import { prepareOutputFolder, writeAtomically } from './output.ts';
 import { ProgressPrinter } from './progress.ts';
 import { runConfig } from './run-config.ts';
 import { buildReport, reportMarkdown, summarize, type ExperimentFile } from './study-report.ts';
@@ -140,9 +141,7 @@ function fail(tag: string, e: Experiment, error: unknown): { id: string; error: 
 }
 
 function writeJson(path: string, value: unknown): void {
-  // Write then rename, so an interrupted write never leaves a file that looks finished.
-  writeFileSync(`${path}.tmp`, JSON.stringify(value, null, 2));
-  renameSync(`${path}.tmp`, path);
+  writeAtomically(path, JSON.stringify(value, null, 2));
 }
 
 /**
@@ -164,7 +163,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const { experiments, options, out, force } = command;
-  mkdirSync(out, { recursive: true });
+  prepareOutputFolder('out', out);
   if (command.reportOnly) {
     const rows = writeReport(out, []);
     console.log(`wrote ${join(out, 'report.md')} and report.json (${rows} of ${EXPERIMENTS.length} rows have results)`);

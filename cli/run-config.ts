@@ -1,3 +1,4 @@
+import type { Page } from 'playwright-core';
 import type { BrowserSession } from './browser.ts';
 import { ProgressPrinter } from './progress.ts';
 import type { TrainConfig } from '../src/train/config.ts';
@@ -17,6 +18,51 @@ export interface FileOptions {
   onCheckpoint?(bytes: Uint8Array, epoch: number): void;
   save?: boolean;
   destroyDeviceAfterSteps?: number;
+  stallAfterChunks?: number;
+}
+
+/**
+ * How long the page may say nothing (no progress, epoch or checkpoint) before a command gives up on it:
+ * room for SwiftShader to compile a CNN's pipelines and to evaluate the test set on a busy machine.
+ */
+const PAGE_SILENCE_S = Number(process.env.WGSL_NN_PAGE_TIMEOUT_S ?? 180);
+
+/** Rejects when the page crashes or closes, or says nothing for PAGE_SILENCE_S; `heard` restarts the clock. */
+class PageWatch {
+  readonly failed: Promise<never>;
+  private fail!: (error: Error) => void;
+  private timer: NodeJS.Timeout | undefined;
+  private last = 'nothing yet';
+  private readonly onCrash = () => this.fail(new Error('the browser page crashed'));
+  private readonly onClose = () => this.fail(new Error('the browser page closed'));
+
+  constructor(private readonly page: Page) {
+    this.failed = new Promise<never>((_, reject) => (this.fail = reject));
+    // Nobody may await `failed` once the work is done; its rejection then means nothing.
+    this.failed.catch(() => undefined);
+    page.on('crash', this.onCrash);
+    page.on('close', this.onClose);
+    this.heard('nothing yet');
+  }
+
+  heard(what: string): void {
+    this.last = what;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fail(new Error(`the page stopped answering: nothing from it for ${PAGE_SILENCE_S} s (last heard: ${this.last}); WGSL_NN_PAGE_TIMEOUT_S=SECONDS waits longer`)), PAGE_SILENCE_S * 1000);
+  }
+
+  /** `work`'s outcome, or the page's failure if that comes first. */
+  async race<T>(work: Promise<T>): Promise<T> {
+    // Given up on, `work` rejects when the browser closes: expected, not an unhandled rejection.
+    work.catch(() => undefined);
+    try {
+      return await Promise.race([work, this.failed]);
+    } finally {
+      clearTimeout(this.timer);
+      this.page.off('crash', this.onCrash);
+      this.page.off('close', this.onClose);
+    }
+  }
 }
 
 /** A run's result, with the final model's safetensors bytes when `save` was asked (or why not). */
@@ -27,10 +73,21 @@ export async function runConfig(session: BrowserSession, config: TrainConfig, pr
   const { page } = session;
   if (!bound.has(page)) {
     bound.add(page);
-    await page.exposeFunction('wgslnnProgress', (p: Parameters<ProgressPrinter['progress']>[0]) => current?.progress(p));
-    await page.exposeFunction('wgslnnEpoch', (e: Parameters<ProgressPrinter['epoch']>[0]) => current?.epoch(e, currentEpochs));
-    await page.exposeFunction('wgslnnCheckpoint', (checkpoint: string, epoch: number) => currentCheckpoint?.(Buffer.from(checkpoint, 'base64'), epoch));
+    await page.exposeFunction('wgslnnProgress', (p: Parameters<ProgressPrinter['progress']>[0]) => {
+      currentWatch?.heard(`epoch ${p.epoch}, step ${p.step} of ${p.steps}`);
+      current?.progress(p);
+    });
+    await page.exposeFunction('wgslnnEpoch', (e: Parameters<ProgressPrinter['epoch']>[0]) => {
+      currentWatch?.heard(`the end of epoch ${e.epoch}`);
+      current?.epoch(e, currentEpochs);
+    });
+    await page.exposeFunction('wgslnnCheckpoint', (checkpoint: string, epoch: number) => {
+      currentWatch?.heard(`the checkpoint of epoch ${epoch}`);
+      currentCheckpoint?.(Buffer.from(checkpoint, 'base64'), epoch);
+    });
   }
+  const watch = new PageWatch(page);
+  currentWatch = watch;
   current = printer;
   currentEpochs = config.epochs;
   currentCheckpoint = files.onCheckpoint ?? null;
@@ -39,10 +96,16 @@ export async function runConfig(session: BrowserSession, config: TrainConfig, pr
     save: files.save ?? false,
     ...(files.resume ? { resume: Buffer.from(files.resume.bytes).toString('base64'), resumeFile: files.resume.file } : {}),
     ...(files.destroyDeviceAfterSteps ? { destroyDeviceAfterSteps: files.destroyDeviceAfterSteps } : {}),
+    ...(files.stallAfterChunks ? { stallAfterChunks: files.stallAfterChunks } : {}),
   };
-  const result = await page.evaluate(([c, o]) => window.wgslnn.train(c, o), [config, options] as const);
-  current = null;
-  currentCheckpoint = null;
+  let result;
+  try {
+    result = await watch.race(page.evaluate(([c, o]) => window.wgslnn.train(c, o), [config, options] as const));
+  } finally {
+    current = null;
+    currentCheckpoint = null;
+    currentWatch = null;
+  }
   throwFailure(result);
   const { saved, ...rest } = result as Exclude<typeof result, RunnerFailure>;
   return { ...rest, ...(saved ? { saved: Buffer.from(saved, 'base64') } : {}) };
@@ -50,7 +113,8 @@ export async function runConfig(session: BrowserSession, config: TrainConfig, pr
 
 /** Evaluates a checkpoint's model on the test set in the session's page. */
 export async function evaluateInPage(session: BrowserSession, bytes: Uint8Array, file: string): Promise<EvaluationResult> {
-  const result = await session.page.evaluate(([b, f]) => window.wgslnn.evaluate(b, f), [Buffer.from(bytes).toString('base64'), file] as const);
+  const watch = new PageWatch(session.page);
+  const result = await watch.race(session.page.evaluate(([b, f]) => window.wgslnn.evaluate(b, f), [Buffer.from(bytes).toString('base64'), file] as const));
   throwFailure(result);
   return result as EvaluationResult;
 }
@@ -66,3 +130,4 @@ function throwFailure(result: object): void {
 let current: ProgressPrinter | null = null;
 let currentEpochs = 0;
 let currentCheckpoint: ((bytes: Uint8Array, epoch: number) => void) | null = null;
+let currentWatch: PageWatch | null = null;

@@ -23,6 +23,8 @@ export interface RunnerOptions {
   save?: boolean;
   /** Test-only fault injection (see RunOptions.destroyDeviceAfterSteps). */
   destroyDeviceAfterSteps?: number;
+  /** Test-only: after this many chunks of training steps (one step each with logEvery 1), the run waits forever, as on a GPU that never answers. */
+  stallAfterChunks?: number;
 }
 
 export type RunnerFailure = { error: string; kind: string };
@@ -58,12 +60,16 @@ window.wgslnn = {
     try {
       ready ??= setup();
       const { gpu, mnist, data } = await ready;
+      let chunks = 0;
+      const stall = options.stallAfterChunks;
       const outcome = await train(
         gpu, data, mnist, config,
         {
           onProgress: (p) => window.wgslnnProgress?.(p),
           onEpoch: (e) => window.wgslnnEpoch?.(e),
           onCheckpoint: (bytes, epoch) => window.wgslnnCheckpoint?.(toBase64(bytes), epoch),
+          // Asked once before each chunk is submitted.
+          ...(stall ? { shouldContinue: () => ++chunks <= stall || new Promise<boolean>(() => undefined) } : {}),
         },
         {
           checkpointEvery: options.checkpointEvery ?? 0,

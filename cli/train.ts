@@ -4,10 +4,10 @@
  * run cut short (device lost, non-finite loss) writes its partial JSON marked `interrupted` and exits 1.
  * `--save FILE` writes the model, `--checkpoint-every N` resumable checkpoints, `--resume FILE` continues one.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseTrainArgs, usage, UsageError, runMain } from './args.ts';
 import { openSession } from './browser.ts';
+import { prepareOutputFile, writeAtomically, writeOrKeep } from './output.ts';
 import { runConfig, type FileOptions } from './run-config.ts';
 import { classificationReport, formatReport } from '../src/metrics/report.ts';
 import { readFromDisk } from '../src/data/mnist-node.ts';
@@ -16,10 +16,13 @@ import { parseIdxLabels } from '../src/data/idx.ts';
 import { planSplits } from '../src/train/trainer.ts';
 import { readCheckpoint } from '../src/train/checkpoint.ts';
 import type { TrainConfig } from '../src/train/config.ts';
+import type { Throughput } from '../src/train/result.ts';
 import { CheckpointError, ConfigError } from '../src/errors.ts';
 
 /** Test-only: destroy the GPU device after this many training steps (tests/reliability-cli.spec.ts). */
 const DESTROY_AFTER = Number(process.env.WGSL_NN_TEST_DESTROY_AFTER_STEPS ?? 0);
+/** Test-only: the page stops answering after this many chunks of training steps (tests/cli.spec.ts). */
+const STALL_AFTER_CHUNKS = Number(process.env.WGSL_NN_TEST_STALL_AFTER_CHUNKS ?? 0);
 
 async function main(): Promise<number> {
   const command = parseTrainArgs(process.argv.slice(2));
@@ -46,11 +49,16 @@ async function main(): Promise<number> {
   }
   const out = command.out ?? `results/${config.preset}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
   const checkpointFile = command.checkpoint ?? `${out.replace(/\.json$/, '')}.checkpoint.safetensors`;
+  // Every file the run will write, before the browser starts: a result must not be lost to a bad path.
+  prepareOutputFile('out', out);
+  if (command.save) prepareOutputFile('save', command.save);
+  if (command.checkpointEvery > 0) prepareOutputFile('checkpoint', checkpointFile);
   if (command.checkpointEvery > 0) files.onCheckpoint = (bytes, epoch) => {
     writeAtomically(checkpointFile, bytes);
     console.log(`checkpoint after epoch ${epoch}: ${checkpointFile}`);
   };
   if (DESTROY_AFTER > 0) files.destroyDeviceAfterSteps = DESTROY_AFTER;
+  if (STALL_AFTER_CHUNKS > 0) files.stallAfterChunks = STALL_AFTER_CHUNKS;
 
   const session = await openSession('cli/runner.html');
   try {
@@ -58,17 +66,24 @@ async function main(): Promise<number> {
     const output = config.outputActivation === 'none' ? 'logits' : `${config.outputActivation} output`;
     console.log(`training ${config.preset} (${config.layers.length} layers, ${output}) on ${config.distribution} MNIST, ${config.epochs} epochs, batch ${config.batchSize}${resumed}`);
     const { saved, notSaved, ...result } = await runConfig(session, config, undefined, files);
-    writeAtomically(out, JSON.stringify(result, null, 2));
+    let failed = false;
+    const written = writeOrKeep(out, JSON.stringify(result, null, 2));
+    if (written.failure) {
+      console.error(`${written.failure}: the result is in ${written.written}`);
+      failed = true;
+    }
     if (result.test.perClass.length > 0) {
       console.log(`\ntest: loss ${result.test.loss.toFixed(4)}  accuracy ${(result.test.accuracy * 100).toFixed(2)}%  (best epoch ${result.bestEpoch}${result.stoppedEarly ? ', stopped early' : ''})`);
       console.log(formatReport(classificationReport(result.test.confusion)));
     }
-    console.log(`${result.throughput.msPerStep.toFixed(1)} ms/step, ${Math.round(result.throughput.trainSamplesPerSecond)} samples/s on ${result.adapter.vendor} ${result.adapter.architecture}`);
-    console.log(`wrote ${out}`);
+    console.log(speedLine(result.throughput, `${result.adapter.vendor} ${result.adapter.architecture}`));
+    if (!written.failure) console.log(`wrote ${out}`);
     if (command.save) {
       if (saved) {
-        writeAtomically(command.save, saved);
-        console.log(`saved the model to ${command.save}`);
+        const model = writeOrKeep(command.save, saved);
+        if (model.failure) console.error(`${model.failure}: the model is in ${model.written}`);
+        else console.log(`saved the model to ${command.save}`);
+        failed ||= model.failure !== undefined;
       } else {
         console.error(`not saved to ${command.save}: ${notSaved ?? 'no model'}`);
       }
@@ -77,10 +92,17 @@ async function main(): Promise<number> {
       console.error(`interrupted: ${result.interrupted}`);
       return 1;
     }
-    return 0;
+    return failed ? 1 : 0;
   } finally {
     await session.close();
   }
+}
+
+/** `step 9.8 ms, 6,531 samples/s (steady, 16 steps); set-up 3.2 s (…)`: the step without its one-off compilation. */
+function speedLine(t: Throughput, adapter: string): string {
+  const setup = `set-up ${(t.setupMs / 1000).toFixed(1)} s (building the model, compiling its pipelines, the first steps)`;
+  if (t.measuredSteps === 0) return `${setup}; too few steps after it to time a step, on ${adapter}`;
+  return `step ${t.stepMs.toFixed(1)} ms, ${Math.round(t.samplesPerSecond).toLocaleString('en-US')} samples/s (steady, over ${t.measuredSteps} steps); ${setup}, on ${adapter}`;
 }
 
 /** The checkpoint to resume, checked in Node (format, config, training state) before a browser starts. */
@@ -101,13 +123,6 @@ function readResume(file: string): { bytes: Uint8Array; config: TrainConfig; epo
     if (error instanceof CheckpointError) throw new UsageError(error.message);
     throw error;
   }
-}
-
-/** Writes to FILE.tmp then renames, so an interrupted write never leaves half a file behind. */
-function writeAtomically(file: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, data);
-  renameSync(`${file}.tmp`, file);
 }
 
 runMain(main);

@@ -25,8 +25,9 @@ export function metricsCsv(result: RunResult): Blob {
   const support = result.test.perClass.reduce((n, c) => n + c.support, 0);
   lines.push(['test', 'macro avg', result.test.macro.precision, result.test.macro.recall, result.test.macro.f1, support].join(','));
   lines.push(['test', 'weighted avg', result.test.weighted.precision, result.test.weighted.recall, result.test.weighted.f1, support].join(','));
-  lines.push('', 'section,accuracy,loss,best_epoch,stopped_early,samples_per_second');
-  lines.push(['test', result.test.accuracy, result.test.loss, result.bestEpoch, result.stoppedEarly, result.throughput.trainSamplesPerSecond.toFixed(1)].join(','));
+  lines.push('', 'section,accuracy,loss,best_epoch,stopped_early,step_ms,samples_per_second,setup_ms');
+  const speed = result.throughput;
+  lines.push(['test', result.test.accuracy, result.test.loss, result.bestEpoch, result.stoppedEarly, speed.stepMs.toFixed(2), speed.samplesPerSecond.toFixed(1), speed.setupMs.toFixed(0)].join(','));
   lines.push('', 'section,digit,roc_auc');
   result.test.rocAuc.forEach((auc, digit) => lines.push(['test', digit, auc].join(',')));
   return new Blob([lines.join('\n') + '\n'], { type: 'text/csv' });

@@ -215,7 +215,7 @@ export class NetworkPanel {
     const p = pending.progress;
     this.bar.style.width = `${((p.step / p.steps) * 100).toFixed(1)}%`;
     this.stats.epoch.textContent = `${p.epoch} / ${p.epochs}`;
-    this.stats.rate.textContent = fmt.rate(p.samplesPerSecond);
+    this.stats.rate.textContent = p.samplesPerSecond === null ? '–' : fmt.rate(p.samplesPerSecond);
     if (p.loss !== undefined) this.stats.loss.textContent = fmt.num(p.loss);
     if (p.accuracy !== undefined) this.stats.acc.textContent = fmt.pct(p.accuracy);
     if (this.state === 'training') this.statusLine.textContent = `Epoch ${p.epoch}, step ${p.step} of ${p.steps} · lr ${pending.lr.toExponential(1)}`;
@@ -270,7 +270,7 @@ export class NetworkPanel {
     if (tested) await this.showResults(outcome, config);
     this.setState(tested ? 'done' : result.interrupted ? 'error' : 'done');
     this.statusLine.textContent = tested
-      ? `Done: test accuracy ${fmt.pct(result.test.accuracy)} · ${fmt.rate(result.throughput.trainSamplesPerSecond)} samples/s`
+      ? `Done: test accuracy ${fmt.pct(result.test.accuracy)} · ${speedLine(result)}`
       : 'Stopped before any epoch finished';
     if (tested && !this.deviceLost) {
       this.predictor = new Predictor(this.context!.gpu, outcome.model);
@@ -371,6 +371,13 @@ export class NetworkPanel {
   private async saveBlob(png: Promise<Blob>, what: string): Promise<void> {
     download(`${this.fileStem()}-${what}.png`, await png);
   }
+}
+
+/** The same figures as the live "samples / s" (set-up apart), so the two agree. */
+function speedLine(result: RunResult): string {
+  const t = result.throughput;
+  const setup = `set-up ${(t.setupMs / 1000).toFixed(1)} s`;
+  return t.measuredSteps > 0 ? `${fmt.rate(t.samplesPerSecond)} samples/s (${t.stepMs.toFixed(1)} ms/step) · ${setup}` : setup;
 }
 
 /** Partial points on the curves: about ten readbacks per epoch (at least one step apart). */

@@ -1,19 +1,24 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import { parseTrainArgs } from '../cli/args.ts';
+import { parseTrainArgs, UsageError } from '../cli/args.ts';
+import { prepareOutputFile, prepareOutputFolder } from '../cli/output.ts';
 import { medianRound } from '../bench/report.ts';
 import type { BenchResult } from '../bench/workloads.ts';
 
 const run = promisify(execFile);
 
 /** Runs `npm run train -- args` as a user would (through tsx), returning exit code and output. */
-async function train(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function train(args: string[], env: Record<string, string> = {}, timeout = 170_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return command('cli/train.ts', args, env, timeout);
+}
+
+async function command(script: string, args: string[], env: Record<string, string> = {}, timeout = 170_000): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('npx', ['tsx', 'cli/train.ts', ...args], { env: { ...process.env, ...env }, timeout: 170_000 });
+    const { stdout, stderr } = await run('npx', ['tsx', script, ...args], { env: { ...process.env, ...env }, timeout });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -41,6 +46,7 @@ const badInputs: Array<[args: string[], message: RegExp]> = [
   [['--epochs'], /--epochs needs a value/],
   [['--dropout-last', '1'], /dropout last 1 is not allowed: a rate in \[0, 1\)/],
   [['--preset', 'cnn-arch4', '--train-limit', '100', '--batch-size', '90'], /batch size 90 is not allowed: at most the 80 training images/],
+  [['--preset', 'mlp-128-64', '--dropout-first', '0.5'], /^--dropout-first has no effect on mlp-128-64: it has no convolutions, and that dropout comes after the first conv block$/],
 ];
 
 test.describe('npm run train refuses bad input with exit code 2', () => {
@@ -94,6 +100,33 @@ test("a study preset's output sigmoid follows its activation unless the output i
   expect(output(['--activation', 'elu'])).toBe('none');
 });
 
+test('an option with no effect on the chosen model is refused, naming it and why', () => {
+  const refusal = (args: string[]) => {
+    try {
+      parseTrainArgs(args);
+      return null;
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageError);
+      return (error as Error).message;
+    }
+  };
+  expect(refusal(['--preset', 'mlp-128-64', '--conv-activation', 'relu'])).toBe('--conv-activation has no effect on mlp-128-64: it has no convolutions, so no conv block to activate');
+  expect(refusal(['--batchnorm'])).toBe('--batchnorm has no effect on the custom model: it has no convolutions, and batchnorm comes after each conv');
+  expect(refusal(['--momentum', '0.9'])).toBe('--momentum has no effect on the custom model: momentum is for SGD (--optimizer sgd); Adam keeps its own moments');
+  expect(refusal(['--optimizer', 'sgd', '--gamma', '0.5'])).toBe('--gamma has no effect on the custom model: the learning rate decays by gamma only with --step-size N');
+  expect(refusal(['--hidden', 'none', '--activation', 'elu'])).toBe('--activation has no effect on the custom model: it has no hidden dense layers for that activation to follow');
+  // The same options where they count.
+  expect(refusal(['--preset', 'cnn-arch1', '--dropout-first', '0.3', '--batchnorm', '--conv-activation', 'relu'])).toBeNull();
+  expect(refusal(['--optimizer', 'sgd', '--momentum', '0.9', '--step-size', '2', '--gamma', '0.5'])).toBeNull();
+  expect(refusal(['--preset', 'task1-best', '--gamma', '0.5'])).toBeNull(); // the preset decays every 5 epochs
+  expect(refusal(['--preset', 'mlp-192', '--hidden', 'none', '--activation', 'relu'])).toBeNull(); // it drops the study's output sigmoid
+});
+
+test('--keep adjusts the --distribution it is given with', () => {
+  expect(parseTrainArgs(['--distribution', 'study', '--keep', '3:0.5']).config.keep).toEqual([0.1, 1, 1, 0.5, 0.1, 1, 1, 0.1, 1, 1]);
+  expect(parseTrainArgs(['--keep', '3:0.5']).config.keep).toEqual([1, 1, 1, 0.5, 1, 1, 1, 1, 1, 1]);
+});
+
 test('a short run writes a JSON result with every field', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'wgsl-nn-')), 'run.json');
   const r = await train(['--preset', 'mlp-128-64', '--activation', 'relu', '--lr', '0.003', '--batch-size', '100', '--epochs', '2', '--train-limit', '2000', '--out', out]);
@@ -127,6 +160,88 @@ test('a short run writes a JSON result with every field', async () => {
   }
   expect(json.test.accuracy).toBeGreaterThan(0.6); // 32 steps of the study's sigmoid-output MLP: far above chance (0.1)
   expect(json.test.accuracy).toBeLessThanOrEqual(1);
-  expect(json.throughput.msPerStep).toBeGreaterThan(0);
-  expect(json.throughput.trainSamplesPerSecond).toBeGreaterThan(0);
+  // 16 steps per epoch: the first chunk (1 step, pipeline compilation) is set-up; the other 31 are timed.
+  const speed = json.throughput;
+  expect(speed.measuredSteps).toBe(31);
+  expect(speed.samplesPerSecond).toBeCloseTo((100 * 1000) / speed.stepMs, 0);
+  // A step of this MLP takes a few ms on SwiftShader; with the compilation counted in, a 1-step chunk read seconds.
+  expect(speed.setupMs).toBeGreaterThan(speed.stepMs * 5);
+  const printed = new RegExp(`^step ${speed.stepMs.toFixed(1)} ms, [\\d,]+ samples/s \\(steady, over 31 steps\\); set-up ${(speed.setupMs / 1000).toFixed(1)} s \\(building the model, compiling its pipelines, the first steps\\), on `, 'm');
+  expect(r.stdout).toMatch(printed);
+});
+
+// Node's mkdirSync({ recursive: true }) never returns under /proc: this path hung `npm run train` after its training.
+const unwritable = '/proc/no/such/dir/r.json';
+
+test('every output path is checked before any training: exit 2 with one line, in seconds', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wgsl-nn-out-'));
+  writeFileSync(join(dir, 'a-file'), '');
+  const cases: Array<[script: string, args: string[], message: RegExp]> = [
+    ['cli/train.ts', ['--out', unwritable], /^--out \/proc\/no\/such\/dir\/r\.json: cannot create the folder \/proc\/no \(ENOENT\): give a path in a folder that exists or can be created$/],
+    ['cli/train.ts', ['--out', join(dir, 'r.json'), '--save', '/proc/model.safetensors'], /^--save \/proc\/model\.safetensors: cannot write there \(\w+\)/],
+    ['cli/train.ts', ['--out', join(dir, 'r.json'), '--checkpoint-every', '1', '--checkpoint', join(dir, 'a-file', 'c.safetensors')], /^--checkpoint .*a-file\/c\.safetensors: .*a-file is a file, not a folder/],
+    ['cli/train.ts', ['--out', dir], /^--out .*: is a folder: give a file name$/],
+    ['cli/reproduce.ts', ['--out', '/proc/no/results'], /^--out \/proc\/no\/results: cannot create the folder \/proc\/no \(ENOENT\)/],
+    ['bench/run.ts', ['--json', unwritable], /^--json \/proc\/no\/such\/dir\/r\.json: cannot create the folder/],
+  ];
+  for (const [script, args, message] of cases) {
+    const started = Date.now();
+    const training = script === 'cli/train.ts' ? ['--train-limit', '500', '--batch-size', '50', '--epochs', '1'] : [];
+    const r = await command(script, [...args, ...training], {}, 60_000);
+    expect(r.code, `${script} ${args.join(' ')}: ${r.stderr}`).toBe(2);
+    expect(r.stderr.trim()).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(Date.now() - started, 'refused before a browser started').toBeLessThan(30_000);
+  }
+});
+
+test('an output folder that does not exist yet is made; one that cannot be is refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wgsl-nn-out-'));
+  prepareOutputFile('out', join(dir, 'new', 'deeper', 'r.json'));
+  expect(statSync(join(dir, 'new', 'deeper')).isDirectory()).toBe(true);
+  expect(existsSync(join(dir, 'new', 'deeper', 'r.json.tmp'))).toBe(false); // the write check leaves nothing
+  prepareOutputFolder('out', join(dir, 'reports'));
+  expect(statSync(join(dir, 'reports')).isDirectory()).toBe(true);
+  expect(() => prepareOutputFolder('out', join(dir, 'new', 'deeper', 'x', '..', '..', 'deeper'))).not.toThrow();
+  writeFileSync(join(dir, 'file'), '');
+  expect(() => prepareOutputFolder('out', join(dir, 'file'))).toThrow(new UsageError(`--out ${join(dir, 'file')}: is a file: give a folder`));
+  expect(() => prepareOutputFile('save', '/proc/no/m.safetensors')).toThrow(/^--save \/proc\/no\/m\.safetensors: cannot create the folder \/proc\/no \(ENOENT\)/);
+});
+
+test('a result that cannot be written at the end is kept elsewhere, and the command says where and exits 1', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wgsl-nn-out-'));
+  const out = join(dir, 'results', 'r.json');
+  const child = spawn('npx', ['tsx', 'cli/train.ts', '--hidden', '32', '--batch-size', '100', '--train-limit', '1000', '--epochs', '1', '--out', out], { env: process.env });
+  let stdout = '';
+  let stderr = '';
+  let swapped = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+    // The check passed and training began: now take the folder away (a file where it was), as a full disk or a cleanup job might.
+    if (!swapped && stdout.includes('training ')) {
+      swapped = true;
+      rmSync(join(dir, 'results'), { recursive: true });
+      writeFileSync(join(dir, 'results'), 'not a folder');
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect(swapped, stdout).toBe(true);
+  expect(code, stderr).toBe(1);
+  const kept = /^could not write .*results\/r\.json \(ENOTDIR\): the result is in (\S+)$/m.exec(stderr);
+  expect(kept, stderr).not.toBeNull();
+  const json = JSON.parse(readFileSync(kept![1]!, 'utf8'));
+  expect(json.test.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(10000);
+  expect(stdout).toMatch(/^test: loss \d\.\d{4} {2}accuracy/m); // the report is printed all the same
+  rmSync(kept![1]!);
+});
+
+test('a page that stops answering ends the command with the reason, within the watchdog time', async () => {
+  const started = Date.now();
+  // The planted fault: after 2 chunks of one step each the page waits forever, as on a hung GPU.
+  const r = await train(['--hidden', '32', '--batch-size', '100', '--train-limit', '1000', '--epochs', '2', '--log-every', '1', '--out', join(mkdtempSync(join(tmpdir(), 'wgsl-nn-')), 'r.json')],
+    { WGSL_NN_TEST_STALL_AFTER_CHUNKS: '2', WGSL_NN_PAGE_TIMEOUT_S: '30' }, 150_000);
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stderr).toMatch(/^error: the page stopped answering: nothing from it for 30 s \(last heard: epoch 1, step 2 of 8\); WGSL_NN_PAGE_TIMEOUT_S=SECONDS waits longer$/m);
+  expect(Date.now() - started).toBeLessThan(120_000);
 });

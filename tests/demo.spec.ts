@@ -216,3 +216,68 @@ test('a lost device keeps what the page had and says so', async ({ page }) => {
   expect(Number(await mlp.locator('.curves').getAttribute('data-epoch-points'))).toBeGreaterThanOrEqual(1);
   await expect(mlp.locator('.train')).toBeDisabled();
 });
+
+test('the demo survives stop, a preset change, pause and three runs in a row: pool and heap stay flat, each run shows only its own results', async ({ page }) => {
+  test.setTimeout(600_000);
+  await ready(page, '/?trainLimit=1000&epochs=2&batch=100');
+  const cdp = await page.context().newCDPSession(page);
+  /** The engine's live GPU buffers and bytes, and the JS heap after a full collection. */
+  const footprint = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+    const pool = await page.evaluate(() => window.wgslnnDemo!.gpu()!.buffers.stats());
+    return { ...pool, heap: usedSize };
+  };
+  const mlp = page.locator('#net-mlp');
+  const status = mlp.locator('[data-role="status"]');
+  const idle = (panel: Locator) => expect(panel).toHaveAttribute('data-state', /done|error|idle/, { timeout: 240_000 });
+  const lastResult = (i: number) => page.evaluate((n) => window.wgslnnDemo!.panels[n]!.lastResult, i);
+
+  // Stop mid-epoch, then another preset.
+  await mlp.locator('.train').click();
+  await expect(status).toHaveText(/^Epoch 1, step \d+ of \d+/, { timeout: 120_000 });
+  await mlp.getByRole('button', { name: 'Stop' }).click();
+  await idle(mlp);
+  await mlp.getByRole('button', { name: 'mlp-192' }).click();
+  await mlp.locator('.train').click();
+  await expect(mlp).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  const afterStop = await lastResult(0);
+  expect(afterStop!.preset).toBe('mlp-192');
+  expect(afterStop!.epochs).toHaveLength(2);
+  await expect(mlp.locator('[data-panel="report"]')).toHaveCount(1);
+
+  // Pause holds the run still; Resume finishes it.
+  await mlp.locator('.train').click();
+  await expect(status).toHaveText(/^Epoch \d, step \d+ of \d+/, { timeout: 120_000 });
+  await mlp.getByRole('button', { name: 'Pause' }).click();
+  await expect(mlp).toHaveAttribute('data-state', 'paused');
+  await page.waitForTimeout(1500); // chunks already in flight report in
+  const where = async () => `${await mlp.locator('[data-stat="epoch"]').textContent()} ${await mlp.locator('.progress > div').getAttribute('style')}`;
+  const held = await where();
+  await page.waitForTimeout(3000);
+  expect(await where()).toBe(held);
+  await mlp.getByRole('button', { name: 'Resume' }).click();
+  await expect(mlp).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+
+  // Both networks three times: after the first, nothing grows.
+  const footprints = [];
+  for (let run = 0; run < 3; run++) {
+    await page.locator('#train-both').click();
+    for (const panel of [mlp, page.locator('#net-cnn')]) await expect(panel).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+    await expect(page.locator('#train-both')).toBeEnabled({ timeout: 60_000 });
+    footprints.push(await footprint());
+    for (const [i, panel] of [mlp, page.locator('#net-cnn')].entries()) {
+      const result = (await lastResult(i))!;
+      // This run's figures, once each: the status line, one report and one confusion matrix.
+      await expect(panel.locator('[data-role="status"]')).toHaveText(new RegExp(`^Done: test accuracy ${(result.test.accuracy * 100).toFixed(1)}% · [\\d.k]+ samples/s \\([\\d.]+ ms/step\\) · set-up [\\d.]+ s$`));
+      await expect(panel.locator('[data-panel="report"]')).toHaveCount(1);
+      await expect(panel.locator('[data-panel="confusion"] canvas')).toHaveCount(1);
+    }
+  }
+  console.log(`footprint after each run of both: ${JSON.stringify(footprints)}`);
+  for (const later of footprints.slice(1)) {
+    expect(later.buffers).toBe(footprints[0]!.buffers);
+    expect(later.bytes).toBe(footprints[0]!.bytes);
+    expect(later.heap).toBeLessThan(footprints[0]!.heap + 1e6); // measured: +0.15 MB a run of both, GC noise and caches
+  }
+});

@@ -40,6 +40,21 @@ export interface TestReport {
   roc: { fpr: number[]; tpr: number[] }[];
 }
 
+/**
+ * Training speed as a user would time it by hand, set-up apart: the first chunk of steps a run submits
+ * waits for its pipelines to compile (seconds on SwiftShader), which no later step does.
+ */
+export interface Throughput {
+  /** Wall-clock ms per training step after the run's first chunk of steps (validation and test not included). */
+  stepMs: number;
+  /** Training samples per second at that pace. */
+  samplesPerSecond: number;
+  /** Steps those two are measured over; 0 when the run had none after its first chunk (both are 0 then). */
+  measuredSteps: number;
+  /** From the start of the run to the end of its first chunk of steps: buffers, pipelines and their compilation, those steps. */
+  setupMs: number;
+}
+
 export interface RunResult {
   preset: string;
   config: TrainConfig;
@@ -54,7 +69,7 @@ export interface RunResult {
   stoppedEarly: boolean;
   bestEpoch: number;
   test: TestReport;
-  throughput: { trainSamplesPerSecond: number; msPerStep: number };
+  throughput: Throughput;
   /** The layers with their output shapes (one sample) and parameter counts. */
   model: Array<{ index: number; kind: string; describe: string; outputShape: number[]; params: number }>;
   /** The first conv layer's learned kernels [out][in][k][k], for drawing; null without a conv layer or when the device was lost. */

@@ -25,7 +25,8 @@ export interface Progress {
   /** Training steps of this epoch finished on the GPU, of `steps`. */
   step: number;
   steps: number;
-  samplesPerSecond: number;
+  /** Training samples per second in this epoch, leaving out the run's first chunk (pipeline compilation); null until measurable. */
+  samplesPerSecond: number | null;
   /** Running mean loss / accuracy of this epoch so far (only when `logEvery` > 0). */
   loss?: number;
   accuracy?: number;
@@ -92,7 +93,9 @@ export async function train(gpu: Gpu, data: DeviceData, mnist: Mnist, config: Tr
   const resumed = options.resume ? readCheckpoint(options.resume, options.resumeFile ?? 'resume checkpoint') : null;
   if (resumed) checkResumeConfig(resumed, config, options.resumeFile ?? 'resume checkpoint');
   const splits = planSplits(mnist.train.labels, config);
+  const started = performance.now();
   const run = await createRun(gpu, data, config, splits);
+  run.startedAt = started;
   try {
     if (resumed) run.resume(resumed, options.resumeFile ?? 'resume checkpoint');
     return await run.execute(mnist, hooks, options);
@@ -180,6 +183,11 @@ class Run {
    */
   private readonly loop: TrainingState = { epoch: 0, optimizerStep: 0, history: [], bestEpoch: 0, bestScore: null, sinceBest: 0, trainMs: 0, trainSamples: 0 };
   private submittedSteps = 0;
+  /** When train() began building this run; set-up lasts until its first chunk of steps is done. */
+  startedAt = 0;
+  private setupMs: number | null = null;
+  /** Training after the run's first chunk: wall-clock ms, samples and steps (not checkpointed: a resumed run compiles again). */
+  private readonly steady = { ms: 0, samples: 0, steps: 0 };
 
   constructor(
     private readonly gpu: Gpu,
@@ -327,8 +335,10 @@ class Run {
       model: this.model.summary(),
       filters: canEvaluate ? await firstConvFilters(this.model) : null,
       throughput: {
-        trainSamplesPerSecond: loop.trainMs > 0 ? loop.trainSamples / (loop.trainMs / 1000) : 0,
-        msPerStep: loop.trainSamples > 0 ? loop.trainMs / ((loop.trainSamples / this.splits.train.length) * this.steps.train) : 0,
+        stepMs: this.steady.steps > 0 ? this.steady.ms / this.steady.steps : 0,
+        samplesPerSecond: this.steady.ms > 0 ? this.steady.samples / (this.steady.ms / 1000) : 0,
+        measuredSteps: this.steady.steps,
+        setupMs: this.setupMs ?? 0,
       },
       ...(interrupted ? { interrupted } : {}),
     };
@@ -417,7 +427,10 @@ class Run {
 
     const chunk = c.logEvery > 0 ? c.logEvery : Math.max(1, Math.ceil(this.steps.train / 20));
     const inFlight: Promise<unknown>[] = [];
-    const started = performance.now();
+    // The steady clock of this epoch: from its start, or in the run's first epoch from the end of the first chunk.
+    let steadyFrom: number | null = this.setupMs === null ? null : performance.now();
+    let steadyStep = 0;
+    let lastDone = steadyFrom;
     for (let first = 0; first < this.steps.train; first += chunk) {
       if (hooks.shouldContinue && !(await hooks.shouldContinue())) return true;
       this.gpu.assertAlive();
@@ -434,19 +447,32 @@ class Run {
       const seen = Math.min(last * B, n);
       const done = c.logEvery > 0 ? this.readTotals(this.totals.train) : this.gpu.device.queue.onSubmittedWorkDone().then(() => null);
       inFlight.push(
-        done.then((totals) =>
+        done.then((totals) => {
+          const now = performance.now();
+          if (steadyFrom === null) {
+            this.setupMs = now - this.startedAt;
+            steadyFrom = now;
+            steadyStep = last;
+          }
+          lastDone = now;
+          const steadySamples = seen - Math.min(steadyStep * B, n);
           hooks.onProgress?.({
             epoch, epochs: c.epochs, step: last, steps: this.steps.train,
-            samplesPerSecond: seen / ((performance.now() - started) / 1000),
+            samplesPerSecond: steadySamples > 0 && now > steadyFrom ? steadySamples / ((now - steadyFrom) / 1000) : null,
             ...(totals ? { loss: totals.lossSum / seen, accuracy: totals.correct / seen } : {}),
-          }),
-        ),
+          });
+        }),
       );
       // Two chunks in flight keep the GPU busy while letting pause/stop act within an epoch.
       if (inFlight.length >= 2) await inFlight[inFlight.length - 2];
     }
     await Promise.all(inFlight);
     await this.gpu.device.queue.onSubmittedWorkDone();
+    if (steadyFrom !== null && lastDone !== null && this.steps.train > steadyStep) {
+      this.steady.ms += lastDone - steadyFrom;
+      this.steady.samples += n - Math.min(steadyStep * B, n);
+      this.steady.steps += this.steps.train - steadyStep;
+    }
     return false;
   }
 
