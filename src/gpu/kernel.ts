@@ -1,5 +1,17 @@
-import type { Gpu } from './gpu.ts';
-import { shaderSource, specialise, type Defines } from './shaders.ts';
+import type { BufferPool } from './buffers.ts';
+import { expandIncludes, specialise, type Defines } from './shaders.ts';
+import type { Rung } from './target.ts';
+
+/**
+ * What kernel() and uniform() need of a device (src/gpu/gpu.ts's Gpu is one): declared here so that this
+ * file does not import gpu.ts, which runs its quad probe through kernel().
+ */
+export interface KernelDevice {
+  readonly device: GPUDevice;
+  readonly buffers: BufferPool;
+  /** The compute pipeline for `shaders/<shader>.wgsl` specialised by `defines`, created once. */
+  pipeline(shader: string, entryPoint: string, defines: Defines): GPUComputePipeline;
+}
 
 /** One recorded compute dispatch: what a plan replays every step. */
 export interface Dispatch {
@@ -7,6 +19,11 @@ export interface Dispatch {
   readonly label: string;
   /** The entry point that runs, where a label names several variants (dense's `forward` and `forward_wide`). */
   readonly entry: string;
+  /** The shader file (`shaders/<shader>.wgsl`) and every define it was built with, LEN_* included: `specialise(shader, defines)` is the WGSL that compiled. */
+  readonly shader: string;
+  readonly defines: Readonly<Defines>;
+  /** The rung of its op's ladder this kernel is; null for kernels without a ladder. */
+  readonly rung: Rung | null;
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
   readonly workgroups: readonly [number, number, number];
@@ -27,6 +44,8 @@ export interface KernelSpec {
   /** Shown in timings and the kernel view instead of `shader.entry` (e.g. `dense.backward_weights`). */
   label?: string;
   flops?: number;
+  /** The rung of its op's ladder (src/layers/ladders.ts), for kernels that have one. */
+  rung?: Rung;
 }
 
 const bindingIndexCache = new Map<string, Map<string, number>>();
@@ -44,7 +63,7 @@ function bindingIndices(shader: string, defines: Defines): Map<string, number> {
   return indices;
 }
 
-/** The arrays of each shader that take a LEN_ define, read from its text once. */
+/** The arrays of each shader that take a LEN_ define, read from its text (its includes pasted) once. */
 const lengthNameCache = new Map<string, string[]>();
 
 /**
@@ -59,7 +78,7 @@ const lengthNameCache = new Map<string, string[]>();
 function lengthDefines(shader: string, bind: Record<string, Binding>): Defines {
   let names = lengthNameCache.get(shader);
   if (!names) {
-    names = [...new Set(Array.from(shaderSource(shader).matchAll(/\$\{LEN_(\w+)\}/g), (match) => match[1]!))];
+    names = [...new Set(Array.from(expandIncludes(shader).matchAll(/\$\{LEN_(\w+)\}/g), (match) => match[1]!))];
     lengthNameCache.set(shader, names);
   }
   const defines: Defines = {};
@@ -72,7 +91,7 @@ function lengthDefines(shader: string, bind: Record<string, Binding>): Defines {
 }
 
 /** Builds a dispatch (pipeline from the cache, bind group made once) for a plan to replay. */
-export function kernel(gpu: Gpu, spec: KernelSpec): Dispatch {
+export function kernel(gpu: KernelDevice, spec: KernelSpec): Dispatch {
   const entry = spec.entry ?? 'main';
   const defines = { ...lengthDefines(spec.shader, spec.bind), ...spec.defines };
   const pipeline = gpu.pipeline(spec.shader, entry, defines);
@@ -85,7 +104,7 @@ export function kernel(gpu: Gpu, spec: KernelSpec): Dispatch {
   const label = spec.label ?? `${spec.shader}.${entry}`;
   const bindGroup = gpu.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
   const [x, y = 1, z = 1] = spec.workgroups;
-  return { label, entry, pipeline, bindGroup, workgroups: [x, y, z], flops: spec.flops ?? 0 };
+  return { label, entry, shader: spec.shader, defines, rung: spec.rung ?? null, pipeline, bindGroup, workgroups: [x, y, z], flops: spec.flops ?? 0 };
 }
 
 export function encode(pass: GPUComputePassEncoder, dispatches: readonly Dispatch[]): void {
@@ -102,8 +121,7 @@ const ELEMENTS_PER_INVOCATION = 16;
 /**
  * Workgroups for an elementwise kernel with a grid-stride loop (`for (i = id.x; i < count; i += groups.x·WG)`):
  * up to 256, enough to fill any GPU, and few enough that each invocation handles many elements, because a
- * CPU adapter (SwiftShader) pays a fixed cost per workgroup and per invocation — 9,000 short workgroups
- * measured ~10× slower, and Adam over 110k parameters took half the time at 16+ elements per invocation.
+ * CPU adapter (SwiftShader) pays a fixed cost per workgroup and per invocation (docs/perf/swiftshader.md).
  */
 export function strideGrid(count: number, workgroupSize: number): [number] {
   return [Math.max(1, Math.min(256, Math.ceil(count / (workgroupSize * ELEMENTS_PER_INVOCATION))))];
@@ -118,7 +136,7 @@ export function grid1d(count: number, workgroupSize: number): [number, number] {
 }
 
 /** A uniform buffer packed from `[type, value]` fields in declaration order (all 4-byte scalars). */
-export function uniform(gpu: Gpu, label: string, fields: ReadonlyArray<readonly ['u32' | 'f32' | 'i32', number]>): GPUBuffer {
+export function uniform(gpu: KernelDevice, label: string, fields: ReadonlyArray<readonly ['u32' | 'f32' | 'i32', number]>): GPUBuffer {
   const data = packFields(fields);
   const buffer = gpu.buffers.create(label, Math.max(16, data.byteLength), GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
   gpu.device.queue.writeBuffer(buffer, 0, data);
