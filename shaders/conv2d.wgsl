@@ -39,15 +39,15 @@ fn element(id: vec3u, groups: vec3u) -> u32 {
   return id.y * groups.x * WG + id.x;
 }
 
-fn xAt(n: u32, ci: u32, ih: u32, iw: u32) -> f32 {
+fn xElement(n: u32, ci: u32, ih: u32, iw: u32) -> f32 {
   return x[((n * CIN + ci) * IN_H + ih) * IN_W + iw];
 }
 
-fn weightAt(co: u32, ci: u32, kh: u32, kw: u32) -> f32 {
+fn weightElement(co: u32, ci: u32, kh: u32, kw: u32) -> f32 {
   return weight[((co * CIN + ci) * KSIZE + kh) * KSIZE + kw];
 }
 
-fn dyAt(n: u32, co: u32, oh: u32, ow: u32) -> f32 {
+fn dyElement(n: u32, co: u32, oh: u32, ow: u32) -> f32 {
   return dy[((n * COUT + co) * OUT_H + oh) * OUT_W + ow];
 }
 
@@ -61,7 +61,7 @@ fn xUnderTap(n: u32, ci: u32, oh: u32, ow: u32, kh: u32, kw: u32) -> f32 {
   let ih = inputCoord(oh, kh);
   let iw = inputCoord(ow, kw);
   if (ih < 0 || iw < 0 || ih >= i32(IN_H) || iw >= i32(IN_W)) { return 0.0; }
-  return xAt(n, ci, u32(ih), u32(iw));
+  return xElement(n, ci, u32(ih), u32(iw));
 }
 
 // The output coordinate o whose tap k reads input coordinate i (o·S − P + k = i), or −1 where there is
@@ -85,7 +85,7 @@ fn forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) gr
   for (var ci = 0u; ci < CIN; ci++) {
     for (var kh = 0u; kh < KSIZE; kh++) {
       for (var kw = 0u; kw < KSIZE; kw++) {
-        sum += weightAt(co, ci, kh, kw) * xUnderTap(n, ci, oh, ow, kh, kw);
+        sum += weightElement(co, ci, kh, kw) * xUnderTap(n, ci, oh, ow, kh, kw);
       }
     }
   }
@@ -108,7 +108,7 @@ fn backward_data(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgrou
         let oh = outputCoord(ih, kh, OUT_H);
         let ow = outputCoord(iw, kw, OUT_W);
         if (oh < 0 || ow < 0) { continue; }
-        sum += weightAt(co, ci, kh, kw) * dyAt(n, co, u32(oh), u32(ow));
+        sum += weightElement(co, ci, kh, kw) * dyElement(n, co, u32(oh), u32(ow));
       }
     }
   }
@@ -128,7 +128,7 @@ fn backward_filter(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgr
   for (var n = 0u; n < dims.batch; n++) {
     for (var oh = 0u; oh < OUT_H; oh++) {
       for (var ow = 0u; ow < OUT_W; ow++) {
-        sum += dyAt(n, co, oh, ow) * xUnderTap(n, ci, oh, ow, kh, kw);
+        sum += dyElement(n, co, oh, ow) * xUnderTap(n, ci, oh, ow, kh, kw);
       }
     }
   }
@@ -144,7 +144,7 @@ fn bias_grad(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) 
   for (var n = 0u; n < dims.batch; n++) {
     for (var oh = 0u; oh < OUT_H; oh++) {
       for (var ow = 0u; ow < OUT_W; ow++) {
-        sum += dyAt(n, co, oh, ow);
+        sum += dyElement(n, co, oh, ow);
       }
     }
   }

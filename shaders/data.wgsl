@@ -21,7 +21,7 @@ struct Dims {
   pixels: u32,
 }
 
-struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
+#include step
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<uniform> step: Step;

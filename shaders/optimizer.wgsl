@@ -25,7 +25,7 @@ struct Hyper {
   weightDecay: f32,
 }
 
-struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
+#include step
 
 @group(0) @binding(0) var<uniform> hyper: Hyper;
 @group(0) @binding(1) var<uniform> step: Step;
