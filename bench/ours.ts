@@ -56,7 +56,7 @@ export function readMnistFrom(load: () => Promise<Mnist>): void {
 }
 
 /**
- * `cpuTuned`: the kernel shapes to build the step with (Gpu.cpuTuned); the device's own when undefined.
+ * `cpuTuned`: the kernel shapes to build the step with (`--kernels cpu` or `gpu`); the device's own when undefined.
  * `profiling`: the page's device, made by its first step, takes timestamps inside passes (the bench
  * profiles in a page of its own, since the feature slows the step it would time).
  */
@@ -65,8 +65,8 @@ async function buildStep(workload: Workload, batch: number, cpuTuned?: boolean, 
     const gpu = await Gpu.create({ timestampsInPasses: profiling });
     return { gpu, data: uploadMnist(gpu, await loadData()) };
   })();
-  const { gpu, data } = await shared;
-  gpu.cpuTuned = cpuTuned ?? gpu.adapter.fallback;
+  const { gpu: device, data } = await shared;
+  const gpu = cpuTuned === undefined ? device : device.withTarget(cpuTuned ? 'cpu' : 'gpu');
   const stop = gpu.buffers.record();
   const order = gpu.buffers.upload('order', new Rng(1).shuffle(Uint32Array.from({ length: data.train.count }, (_, i) => i)));
   const { buffers, dispatches } = workloadStep(gpu, workload, batch, data.train, data.pixels, order);

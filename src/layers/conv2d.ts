@@ -5,7 +5,6 @@
 import { check, ShapeError } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
-import { makeTarget, type Target } from '../gpu/target.ts';
 import { uniformInit } from '../data/random.ts';
 import type { Activation, BuildArgs, Layer, LayerPlan, ParamSpec, Shape } from '../graph/layer.ts';
 import { binding, formatShape } from '../graph/tensor.ts';
@@ -16,22 +15,13 @@ import {
 
 export { convOutputSize, type ConvGeometry, type ConvSizes } from './conv2d-policy.ts';
 
-/** Until Gpu carries its target (issue 17's Kernel target commit): the one its mutable fields describe. */
-function targetOf(gpu: Gpu): Target {
-  const facts = {
-    fallback: gpu.adapter.fallback, subgroups: gpu.useSubgroups, quadsAligned: gpu.quadsAligned, cores: 2,
-    maxStorageBufferBindingSize: 0, maxComputeInvocationsPerWorkgroup: 0, maxComputeWorkgroupsPerDimension: 0,
-  };
-  return makeTarget(facts, gpu.cpuTuned ? 'cpu' : 'gpu');
-}
-
 function dims(gpu: Gpu, rows: number, splitDepth = 0, splits = 1): GPUBuffer {
   return uniform(gpu, 'conv2d.dims', [['u32', rows], ['u32', splitDepth], ['u32', splits]]);
 }
 
 /** A dispatch of a plan's kernel, labelled `conv2d.<entry>` whichever rung it is. */
 function dispatch(gpu: Gpu, k: ConvKernel, bind: Record<string, Binding>, flops: number): Dispatch {
-  return kernel(gpu, { shader: k.shader, entry: k.entry, label: `conv2d.${k.entry}`, defines: k.defines, bind, workgroups: k.workgroups, flops });
+  return kernel(gpu, { shader: k.shader, entry: k.entry, label: `conv2d.${k.entry}`, defines: k.defines, rung: k.rung, bind, workgroups: k.workgroups, flops });
 }
 
 /** Useful multiply-adds ×2 of each of the three products (taps that land in the padding included). */
@@ -44,7 +34,7 @@ function convFlops(a: ConvSizes): number {
  * f the fused activation or the identity
  */
 export function conv2dForward(gpu: Gpu, a: ConvSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding; activation?: Activation | null }): Dispatch {
-  const plan = conv2dForwardPlan(a, targetOf(gpu), a.activation ?? null);
+  const plan = conv2dForwardPlan(a, gpu.target, a.activation ?? null);
   return dispatch(gpu, plan, { dims: dims(gpu, a.rows), x: a.x, weight: a.weight, bias: a.bias, y: a.y }, convFlops(a));
 }
 
@@ -56,7 +46,7 @@ export function conv2dBackwardData(
   gpu: Gpu,
   a: ConvSizes & { dy: Binding; weight: Binding; dx: Binding; inputActivation?: { activation: Activation; x: Binding } | null },
 ): Dispatch {
-  const plan = conv2dBackwardDataPlan(a, targetOf(gpu), a.inputActivation?.activation ?? null);
+  const plan = conv2dBackwardDataPlan(a, gpu.target, a.inputActivation?.activation ?? null);
   const bind = { dims: dims(gpu, a.rows), dy: a.dy, weight: a.weight, dx: a.dx, ...(a.inputActivation && { x: a.inputActivation.x }) };
   return dispatch(gpu, plan, bind, convFlops(a));
 }
@@ -67,7 +57,7 @@ export function conv2dBackwardData(
  * dispatch adds them up.
  */
 export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: Binding; dWeight: Binding }): Dispatch[] {
-  const plan = conv2dBackwardFilterPlan(a, targetOf(gpu));
+  const plan = conv2dBackwardFilterPlan(a, gpu.target);
   const uniforms = dims(gpu, a.rows, plan.splitDepth, plan.splits);
   // Rung 0 writes dWeight; the split rungs their partial sums, straight into dWeight when there is one split.
   const partials = plan.partialFloats > 0 ? gpu.buffers.create('conv2d.dWeightSplits', plan.partialFloats * 4, GPUBufferUsage.STORAGE) : a.dWeight;
@@ -82,7 +72,7 @@ export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: 
  * invocations write partial sums to a buffer made here and a second dispatch adds them up.
  */
 export function conv2dBiasGrad(gpu: Gpu, a: ConvSizes & { dy: Binding; dBias: Binding }): Dispatch[] {
-  const plan = conv2dBiasGradPlan(a, targetOf(gpu));
+  const plan = conv2dBiasGradPlan(a, gpu.target);
   const uniforms = dims(gpu, a.rows, plan.splitDepth, plan.splits);
   const terms = a.rows * convOutputSize(a.height, a.kernel, a.stride, a.padding) * convOutputSize(a.width, a.kernel, a.stride, a.padding) * a.outChannels;
   if (!plan.reduce) return [dispatch(gpu, plan.sum, { dims: uniforms, dy: a.dy, dBias: a.dBias }, terms)];
