@@ -5,6 +5,9 @@ import { conv2d, type ConvSizes } from '../src/layers/conv2d.ts';
 import { expect, inPage, test, type Closeness } from './support/fixtures.ts';
 import type { ConvKernels, RungsRan } from './browser/conv2d.ts';
 
+// No preset has it: 3 channels, a non-square 11×9 input, an even kernel, stride 2 with padding, 5 outputs.
+const unusual: ConvSizes = { rows: 3, inChannels: 3, height: 11, width: 9, outChannels: 5, kernel: 4, stride: 2, padding: 1 };
+
 // Stride 1 and 2, padding 0 and 1, odd sizes, channels 1/3/5/8/16, kernels 1…5, and the MNIST layers.
 const cases: ConvSizes[] = [
   { rows: 2, inChannels: 1, height: 28, width: 28, outChannels: 16, kernel: 5, stride: 2, padding: 0 },
@@ -15,8 +18,7 @@ const cases: ConvSizes[] = [
   { rows: 2, inChannels: 1, height: 5, width: 5, outChannels: 16, kernel: 5, stride: 1, padding: 2 },
   { rows: 3, inChannels: 8, height: 11, width: 11, outChannels: 16, kernel: 4, stride: 3, padding: 1 },
   { rows: 2, inChannels: 16, height: 8, width: 8, outChannels: 16, kernel: 2, stride: 2, padding: 0 },
-  // No preset has it: 3 channels, a non-square 11×9 input, an even kernel, stride 2 with padding, 5 outputs.
-  { rows: 3, inChannels: 3, height: 11, width: 9, outChannels: 5, kernel: 4, stride: 2, padding: 1 },
+  unusual,
   // Enough positions (121 images × 144) for the bias gradient to split the batch: 61 + 60 images per channel.
   { rows: 121, inChannels: 1, height: 28, width: 28, outChannels: 2, kernel: 5, stride: 2, padding: 0 },
 ];
@@ -52,6 +54,16 @@ for (const [variant, k] of variants) {
       );
       for (const r of results) expect(r.ok, r.message).toBe(true);
       expectRungs(rungs, k, subgroups);
+    });
+  }
+}
+
+// The activations fused into forward's and backward-data's stores, at every rung, on the shape no preset has.
+for (const [variant, k] of variants) {
+  for (const kind of ['elu', 'sigmoid'] as const) {
+    test(`${title(unusual, variant)}: ${kind} fused into forward and backward-data matches the reference`, async ({ gpuPage }) => {
+      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dFusedVsReference', unusual, k, kind);
+      for (const r of results) expect(r.ok, r.message).toBe(true);
     });
   }
 }

@@ -1,4 +1,6 @@
 import * as ref from '../../src/reference/conv2d.ts';
+import { activate, slope } from '../../src/reference/activation.ts';
+import type { ActivationKind } from '../../src/train/config.ts';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dBiasGrad, conv2dForward, convOutputSize, type ConvSizes } from '../../src/layers/conv2d.ts';
 import type { Dispatch } from '../../src/gpu/kernel.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
@@ -67,6 +69,36 @@ export async function conv2dVsReference(g: ConvSizes, k: ConvKernels): Promise<{
     compare('db', gpu.dBias, grads.dBias, atol(positions)),
   ];
   return { results, rungs: gpu.rungs, subgroups: (await testGpu()).facts.subgroups };
+}
+
+/**
+ * The activations fused into the kernels (src/graph/sequential.ts "Fusion"): forward stores f(y) for the
+ * activation `kind` that follows the layer, and backward-data stores dx · f'(v) for the one that produced x
+ * = f(v), f' worked out from x alone. Against the float64 reference of the convolution and activation.
+ */
+export async function conv2dFusedVsReference(g: ConvSizes, k: ConvKernels, kind: ActivationKind): Promise<Closeness[]> {
+  const gpu = (await testGpu()).withTarget(k.kernels, k.ceiling === undefined ? {} : { conv2d: k.ceiling });
+  const activation = { kind, alpha: 1 };
+  const preActivation = randomArray(g.rows * g.inChannels * g.height * g.width, 6, -2, 2);
+  const x = Float32Array.from(preActivation, (v) => activate(kind, 1, v));
+  const w = randomArray(g.outChannels * g.inChannels * g.kernel ** 2, 7);
+  const b = randomArray(g.outChannels, 8);
+  const dy = randomArray(outputLength(g), 9);
+  const buf = { x: storage(gpu, 'x', x), weight: storage(gpu, 'w', w), bias: storage(gpu, 'b', b), dy: storage(gpu, 'dy', dy), y: empty(gpu, 'y', dy.length), dx: empty(gpu, 'dx', x.length) };
+  await run(gpu, [
+    conv2dForward(gpu, { ...g, ...buf, activation }),
+    conv2dBackwardData(gpu, { ...g, ...buf, inputActivation: { activation, x: buf.x } }),
+  ]);
+  const y = await readF32(gpu, buf.y);
+  const dx = await readF32(gpu, buf.dx);
+  for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
+  const yRef = ref.conv2dForward(x, w, b, g).map((v) => activate(kind, 1, v));
+  const dxRef = ref.conv2dBackward(dy, x, w, g).dx.map((v, i) => v * slope(kind, 1, preActivation[i]!));
+  const atol = (terms: number) => 4e-6 * Math.sqrt(terms);
+  return [
+    compare(`y = ${kind}(conv)`, y, yRef, atol(g.inChannels * g.kernel ** 2)),
+    compare(`dx · ${kind}'`, dx, dxRef, atol(g.outChannels * g.kernel ** 2)),
+  ];
 }
 
 /**
