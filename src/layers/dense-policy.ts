@@ -184,7 +184,7 @@ function productPlan(
   const tile = tiling(p.columns, p.rows, rung === WIDE ? p.wideBlock : null);
   const splits = rung === WIDE || !p.splittable ? 1 : splitsOf(target, tile, p.terms, p.columns * p.rows);
   const defines: Defines = {
-    SUBGROUPS: rung >= QUADS, TILE_X: tile.across, INVOCATIONS: tile.invocations, ...biasShape(target),
+    TILE_X: tile.across, INVOCATIONS: tile.invocations, ...biasShape(target),
     X_BYTES: p.xBytes, SPLITS: splits, FORWARD_SPLIT: product === 'forward' && splits > 1,
   };
   const entry = rung === WIDE ? `${product}_wide` : product;
@@ -199,13 +199,9 @@ function tilesLayout(product: Product): Defines {
 
 function plan(index: number, entry: string, defines: Defines, workgroups: readonly [number, number, number], splits: number, reduce: DensePlan['reduce']): DensePlan {
   const rung = DENSE_RUNGS[index]!;
-  return { rung, shader: shaderOf(index), entry, defines, workgroups, splits, reduce };
+  return { rung, shader: rung.file, entry, defines, workgroups, splits, reduce };
 }
 
-/** Until rungs 3 and 4 move to files of their own, they are variants of shaders/dense_2_blocks.wgsl (SUBGROUPS). */
-function shaderOf(index: number): string {
-  return DENSE_RUNGS[Math.min(index, BLOCKS)]!.file;
-}
 
 /** Workgroup counts that cover `count` invocations of `workgroupSize`, folded into y past 65,535 (as kernel.ts's grid1d). */
 function grid1d(count: number, workgroupSize: number): [number, number] {
@@ -234,6 +230,6 @@ export function denseBackwardWeightsPlan(s: DenseShape, target: Target, xBytes =
 export function denseBiasPlan(s: Pick<DenseShape, 'rows' | 'outFeatures'>, target: Target): DensePlan {
   if (!rungAllowed(target, 'dense', BLOCKS)) return plan(TEXTBOOK, 'bias_grad', {}, [...grid1d(s.outFeatures, TEXTBOOK_INVOCATIONS), 1], 1, null);
   const bias = biasShape(target);
-  const defines: Defines = { SUBGROUPS: false, TILE_X: 8, INVOCATIONS: 64, ...bias, X_BYTES: false, SPLITS: 1, FORWARD_SPLIT: false };
+  const defines: Defines = { TILE_X: 8, INVOCATIONS: 64, ...bias, X_BYTES: false, SPLITS: 1, FORWARD_SPLIT: false };
   return plan(BLOCKS, 'bias_grad', defines, [Math.ceil(s.outFeatures / (bias.BIAS_OUTS as number)), 1, 1], 1, null);
 }
