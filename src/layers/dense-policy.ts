@@ -62,7 +62,7 @@ function quadsApply(target: Target): boolean {
  * the layer as a whole does: 0 (textbook) under `plain`, 1 (tiles) when `in` is no multiple of 4 or the
  * ceiling stops there, 2 (register blocks) otherwise. Quads and wide blocks refine it per product.
  */
-export function denseBaseRung(inFeatures: number, target: Target): number {
+function denseBaseRung(inFeatures: number, target: Target): number {
   if (!rungAllowed(target, 'dense', TILES)) return TEXTBOOK;
   return blocksApply(inFeatures) && rungAllowed(target, 'dense', BLOCKS) ? BLOCKS : TILES;
 }
@@ -83,15 +83,7 @@ function blockedRung(target: Target, square: boolean): number {
   return square && suits(target, WIDE) && rungAllowed(target, 'dense', WIDE) ? WIDE : QUADS;
 }
 
-/**
- * The workgroup tile of the blocked rungs (64 invocations × 8×8 outputs each) for a product of `columns` ×
- * `rows` outputs: TILE_X blocks across, 64 / TILE_X down; narrow for products at most 16 columns wide (a
- * 10-class layer's forward), flat for those at most 16 rows tall (its dW), square otherwise, so that a
- * 10-class layer does not compute 3 blocks past its last output for every one it needs. A narrow product at
- * most 64 rows tall takes 16 invocations (16×64 outputs), a flat one at most 64 columns wide likewise 64×16,
- * rather than leave most of one workgroup past the edge. Wide blocks (`wideBlock`, columns × rows) take
- * 8 invocations per WIDE_TILE × WIDE_TILE outputs, the same grid as the 8×8 blocks'.
- */
+/** A blocked product's workgroup tile and grid. */
 interface Tiling {
   /** TILE_X: blocks across a workgroup's tile */
   across: number;
@@ -106,6 +98,15 @@ function shapeOf(columns: number, rows: number): { narrow: boolean; flat: boolea
   return { narrow, flat, square: !narrow && !flat };
 }
 
+/**
+ * The workgroup tile of the blocked rungs (64 invocations × 8×8 outputs each) for a product of `columns` ×
+ * `rows` outputs: TILE_X blocks across, 64 / TILE_X down; narrow for products at most 16 columns wide (a
+ * 10-class layer's forward), flat for those at most 16 rows tall (its dW), square otherwise, so that a
+ * 10-class layer does not compute 3 blocks past its last output for every one it needs. A narrow product at
+ * most 64 rows tall takes 16 invocations (16×64 outputs), a flat one at most 64 columns wide likewise 64×16,
+ * rather than leave most of one workgroup past the edge. Wide blocks (`wideBlock`, columns × rows) take
+ * 8 invocations per WIDE_TILE × WIDE_TILE outputs, the same grid as the 8×8 blocks'.
+ */
 function tiling(columns: number, rows: number, wideBlock: readonly [columns: number, rows: number] | null): Tiling {
   if (wideBlock) {
     const across = WIDE_TILE / wideBlock[0];
@@ -161,7 +162,7 @@ function biasShape(target: Target): Defines {
 /** Invocations per workgroup of rung 0 (one per output) and its bias gradient. */
 const TEXTBOOK_INVOCATIONS = 64;
 /** Rung 1's tile: 32×32 outputs per workgroup (64 invocations × 4×4), the sum in steps of 16. */
-export const TILES_DEFINES = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
+const TILES_DEFINES = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
 
 type Product = 'forward' | 'backward_data' | 'backward_weights';
 
