@@ -18,12 +18,9 @@ struct Dims {
   classes: u32,
 }
 
-struct Totals {
-  lossSum: f32,
-  correct: u32,
-}
+#include totals
 
-struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
+#include step
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> logits: array<f32, ${LEN_logits}u>;
@@ -38,8 +35,8 @@ struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
 #endif
 
 // Invocations (src/train/loss.ts): 64 on a CPU adapter, where each tree step below is a barrier paid for
-// in every SIMD group of the workgroup (64 instead of 256 took 6.5× less CPU at batch 64 and 2× less at
-// 1000 on SwiftShader); 256 on a GPU, where walking 16 rows each instead of 4 is what costs.
+// in every SIMD group of the workgroup; 256 on a GPU, where walking 16 rows each instead of 4 is what
+// costs (docs/perf/loss.md).
 const WG: u32 = ${WG}u;
 
 var<workgroup> lossParts: array<f32, WG>;
