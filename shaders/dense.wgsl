@@ -18,11 +18,7 @@
 
 #include activate
 
-struct Dims {
-  rows: u32,
-  inFeatures: u32,
-  outFeatures: u32,
-}
+#include dense_dims
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> x: array<f32>;

@@ -7,11 +7,7 @@
 // `in` must be a multiple of 4 (vec4 loads along it); rows and `out` may be any count: rows and outputs past
 // the end are clamped on load (their results are never stored) and, where they are summed over, multiplied by 0.
 
-struct Dims {
-  rows: u32,
-  inFeatures: u32,
-  outFeatures: u32,
-}
+#include dense_dims
 
 // The arrays' lengths are those of the bound buffers, compiled in (LEN_x …, see kernel() in
 // src/gpu/kernel.ts): the bounds checks then clamp against constants instead of SwiftShader's per-lane
