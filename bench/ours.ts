@@ -7,6 +7,7 @@
 import { fetchFromServer, loadMnist, type Mnist } from '../src/data/mnist.ts';
 import { Rng } from '../src/data/random.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
+import type { KernelChoice } from '../src/gpu/target.ts';
 import { encode, type Dispatch } from '../src/gpu/kernel.ts';
 import { GpuTimer } from '../src/gpu/timer.ts';
 import { buildLayers } from '../src/graph/build.ts';
@@ -56,17 +57,17 @@ export function readMnistFrom(load: () => Promise<Mnist>): void {
 }
 
 /**
- * `cpuTuned`: the kernel shapes to build the step with (Gpu.cpuTuned); the device's own when undefined.
+ * `kernels`: the kernels to build the step with (`--kernels`), through a view of the page's device.
  * `profiling`: the page's device, made by its first step, takes timestamps inside passes (the bench
  * profiles in a page of its own, since the feature slows the step it would time).
  */
-async function buildStep(workload: Workload, batch: number, cpuTuned?: boolean, profiling = false): Promise<OurStep> {
+async function buildStep(workload: Workload, batch: number, kernels: KernelChoice = 'auto', profiling = false): Promise<OurStep> {
   shared ??= (async () => {
     const gpu = await Gpu.create({ timestampsInPasses: profiling });
     return { gpu, data: uploadMnist(gpu, await loadData()) };
   })();
-  const { gpu, data } = await shared;
-  gpu.cpuTuned = cpuTuned ?? gpu.adapter.fallback;
+  const { gpu: device, data } = await shared;
+  const gpu = device.withTarget(kernels);
   const stop = gpu.buffers.record();
   const order = gpu.buffers.upload('order', new Rng(1).shuffle(Uint32Array.from({ length: data.train.count }, (_, i) => i)));
   const { buffers, dispatches } = workloadStep(gpu, workload, batch, data.train, data.pixels, order);
@@ -100,9 +101,9 @@ async function buildStep(workload: Workload, batch: number, cpuTuned?: boolean, 
   };
 }
 
-/** Times our training step; `options.steps` is the number of timed steps (after `options.warmup`). `cpuTuned`: see buildStep. */
-export async function benchOurs(workload: Workload, batch: number, options: MeasureOptions, cpuTuned?: boolean): Promise<Measurement> {
-  const step = await buildStep(workload, batch, cpuTuned);
+/** Times our training step; `options.steps` is the number of timed steps (after `options.warmup`). `kernels`: see buildStep. */
+export async function benchOurs(workload: Workload, batch: number, options: MeasureOptions, kernels: KernelChoice = 'auto'): Promise<Measurement> {
+  const step = await buildStep(workload, batch, kernels);
   const trainer: StepTrainer = {
     step: () => step.issue(1),
     steps: async (k) => step.issue(k),
@@ -126,8 +127,8 @@ export interface KernelProfile {
 }
 
 /** Per-kernel GPU time of one step (timestamp queries: GpuTimer), averaged over `repeats` steps (a few steps swing ±30% on a shared machine). */
-export async function profileOurs([workload, batch, repeats = 10, cpuTuned]: [Workload, number, number?, boolean?]): Promise<KernelProfile[]> {
-  const step = await buildStep(workload, batch, cpuTuned, true);
+export async function profileOurs([workload, batch, repeats = 10, kernels = 'auto']: [Workload, number, number?, KernelChoice?]): Promise<KernelProfile[]> {
+  const step = await buildStep(workload, batch, kernels, true);
   const { gpu } = step;
   if (!gpu.hasTimestamps) throw new Error('this adapter has no timestamp-query: per-kernel timings are unavailable');
   step.issue(3); // warm-up, as measure() does: pipelines compiled, caches settled

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { readOptions, UsageError, runMain } from './args.ts';
+import { describeKernels, kernelsOption, parseKernels, readOptions, UsageError, runMain } from './args.ts';
 import { openSession } from './browser.ts';
 import { evaluateInPage } from './run-config.ts';
 import { classificationReport, formatReport } from '../src/metrics/report.ts';
@@ -15,11 +15,12 @@ import { CheckpointError } from '../src/errors.ts';
 const OPTIONS = {
   load: { kind: 'string' as const, help: 'the .safetensors model to evaluate (required)' },
   out: { kind: 'string' as const, help: 'result JSON file (default results/eval-<preset>-<time>.json)' },
+  kernels: kernelsOption(),
   help: { kind: 'flag' as const, help: 'show this help' },
 };
 
 function usage(): string {
-  return `usage: npm run evaluate -- --load FILE [--out FILE]\n${Object.entries(OPTIONS).map(([n, o]) => `  --${n}${o.kind === 'flag' ? '' : ' X'}`.padEnd(26) + o.help).join('\n')}`;
+  return `usage: npm run evaluate -- --load FILE [--out FILE] [--kernels auto|plain|gpu|cpu]\n${Object.entries(OPTIONS).map(([n, o]) => `  --${n}${o.kind === 'flag' ? '' : ' X'}`.padEnd(26) + o.help).join('\n')}`;
 }
 
 async function main(): Promise<number> {
@@ -28,6 +29,7 @@ async function main(): Promise<number> {
     console.log(usage());
     return 0;
   }
+  const kernels = parseKernels(o.get('kernels'));
   const file = o.get('load');
   if (!file) throw new UsageError('--load FILE is required: the .safetensors model to evaluate');
   let bytes: Uint8Array;
@@ -46,10 +48,10 @@ async function main(): Promise<number> {
   const out = o.get('out') ?? `results/eval-${preset}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
   const session = await openSession('cli/runner.html');
   try {
-    const result = await evaluateInPage(session, bytes, file);
+    const result = await evaluateInPage(session, bytes, file, kernels);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify({ ...result, checkpoint: file }, null, 2));
-    console.log(`test: loss ${result.test.loss.toFixed(4)}  accuracy ${(result.test.accuracy * 100).toFixed(2)}%  (${file}, ${result.preset})`);
+    console.log(`test: loss ${result.test.loss.toFixed(4)}  accuracy ${(result.test.accuracy * 100).toFixed(2)}%  (${file}, ${result.preset}, ${describeKernels(result.kernels)})`);
     console.log(formatReport(classificationReport(result.test.confusion)));
     console.log(`wrote ${out}`);
     return 0;

@@ -1,5 +1,6 @@
 import type { BrowserSession } from './browser.ts';
 import { ProgressPrinter } from './progress.ts';
+import type { KernelChoice } from '../src/gpu/target.ts';
 import type { TrainConfig } from '../src/train/config.ts';
 import type { RunResult } from '../src/train/result.ts';
 import type { EvaluationResult } from '../src/train/trainer.ts';
@@ -17,6 +18,8 @@ export interface FileOptions {
   onCheckpoint?(bytes: Uint8Array, epoch: number): void;
   save?: boolean;
   destroyDeviceAfterSteps?: number;
+  /** The kernels the run asks for (`--kernels`); auto when absent. */
+  kernels?: KernelChoice;
 }
 
 /** A run's result, with the final model's safetensors bytes when `save` was asked (or why not). */
@@ -39,6 +42,7 @@ export async function runConfig(session: BrowserSession, config: TrainConfig, pr
     save: files.save ?? false,
     ...(files.resume ? { resume: Buffer.from(files.resume.bytes).toString('base64'), resumeFile: files.resume.file } : {}),
     ...(files.destroyDeviceAfterSteps ? { destroyDeviceAfterSteps: files.destroyDeviceAfterSteps } : {}),
+    ...(files.kernels ? { kernels: files.kernels } : {}),
   };
   const result = await page.evaluate(([c, o]) => window.wgslnn.train(c, o), [config, options] as const);
   current = null;
@@ -49,8 +53,8 @@ export async function runConfig(session: BrowserSession, config: TrainConfig, pr
 }
 
 /** Evaluates a checkpoint's model on the test set in the session's page. */
-export async function evaluateInPage(session: BrowserSession, bytes: Uint8Array, file: string): Promise<EvaluationResult> {
-  const result = await session.page.evaluate(([b, f]) => window.wgslnn.evaluate(b, f), [Buffer.from(bytes).toString('base64'), file] as const);
+export async function evaluateInPage(session: BrowserSession, bytes: Uint8Array, file: string, kernels: KernelChoice = 'auto'): Promise<EvaluationResult> {
+  const result = await session.page.evaluate(([b, f, k]) => window.wgslnn.evaluate(b, f, k), [Buffer.from(bytes).toString('base64'), file, kernels] as const);
   throwFailure(result);
   return result as EvaluationResult;
 }

@@ -4,6 +4,7 @@
  * Checkpoints cross the page boundary as base64 strings.
  */
 import { Gpu } from '../src/gpu/gpu.ts';
+import type { KernelChoice } from '../src/gpu/target.ts';
 import { fetchFromServer, loadMnist, type Mnist } from '../src/data/mnist.ts';
 import { uploadMnist, type DeviceData } from '../src/train/device-data.ts';
 import { evaluateCheckpoint, train, type EvaluationResult, type Progress } from '../src/train/trainer.ts';
@@ -23,6 +24,8 @@ export interface RunnerOptions {
   save?: boolean;
   /** Test-only fault injection (see RunOptions.destroyDeviceAfterSteps). */
   destroyDeviceAfterSteps?: number;
+  /** The kernels to run (`--kernels`); auto when absent. */
+  kernels?: KernelChoice;
 }
 
 export type RunnerFailure = { error: string; kind: string };
@@ -32,7 +35,7 @@ declare global {
   interface Window {
     wgslnn: {
       train(config: TrainConfig, options?: RunnerOptions): Promise<RunnerResult | RunnerFailure>;
-      evaluate(checkpoint: string, file: string): Promise<EvaluationResult | RunnerFailure>;
+      evaluate(checkpoint: string, file: string, kernels?: KernelChoice): Promise<EvaluationResult | RunnerFailure>;
     };
     wgslnnProgress?(progress: Progress): void;
     wgslnnEpoch?(record: EpochRecord): void;
@@ -42,10 +45,18 @@ declare global {
 
 let ready: Promise<{ gpu: Gpu; mnist: Mnist; data: DeviceData }> | null = null;
 
-async function setup() {
-  const gpu = await Gpu.create();
-  const mnist = await loadMnist(fetchFromServer('/mnist/'));
-  return { gpu, mnist, data: uploadMnist(gpu, mnist) };
+/**
+ * The page's device, made with the first run's kernel choice, and MNIST on it. A later run that asks for
+ * other kernels (none of the commands does) gets a view of the same device with its own target.
+ */
+async function setup(kernels: KernelChoice) {
+  ready ??= (async () => {
+    const gpu = await Gpu.create({ kernels });
+    const mnist = await loadMnist(fetchFromServer('/mnist/'));
+    return { gpu, mnist, data: uploadMnist(gpu, mnist) };
+  })();
+  const { gpu, mnist, data } = await ready;
+  return { gpu: gpu.target.choice === kernels ? gpu : gpu.withTarget(kernels), mnist, data };
 }
 
 function failure(error: unknown): RunnerFailure {
@@ -56,8 +67,7 @@ function failure(error: unknown): RunnerFailure {
 window.wgslnn = {
   async train(config, options = {}) {
     try {
-      ready ??= setup();
-      const { gpu, mnist, data } = await ready;
+      const { gpu, mnist, data } = await setup(options.kernels ?? 'auto');
       const outcome = await train(
         gpu, data, mnist, config,
         {
@@ -87,10 +97,9 @@ window.wgslnn = {
     }
   },
 
-  async evaluate(checkpoint, file) {
+  async evaluate(checkpoint, file, kernels = 'auto') {
     try {
-      ready ??= setup();
-      const { gpu, mnist, data } = await ready;
+      const { gpu, mnist, data } = await setup(kernels);
       return await evaluateCheckpoint(gpu, data, mnist, fromBase64(checkpoint), file);
     } catch (error) {
       return failure(error);

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseTrainArgs, usage, UsageError, runMain } from './args.ts';
+import { describeKernels, parseTrainArgs, usage, UsageError, runMain } from './args.ts';
 import { openSession } from './browser.ts';
 import { runConfig, type FileOptions } from './run-config.ts';
 import { classificationReport, formatReport } from '../src/metrics/report.ts';
@@ -27,7 +27,7 @@ async function main(): Promise<number> {
     console.log(usage());
     return 0;
   }
-  const files: FileOptions = { checkpointEvery: command.checkpointEvery, save: command.save !== null };
+  const files: FileOptions = { checkpointEvery: command.checkpointEvery, save: command.save !== null, kernels: command.kernels };
   let config = command.config;
   if (command.resume) {
     const resume = readResume(command.resume);
@@ -63,7 +63,7 @@ async function main(): Promise<number> {
       console.log(`\ntest: loss ${result.test.loss.toFixed(4)}  accuracy ${(result.test.accuracy * 100).toFixed(2)}%  (best epoch ${result.bestEpoch}${result.stoppedEarly ? ', stopped early' : ''})`);
       console.log(formatReport(classificationReport(result.test.confusion)));
     }
-    console.log(`${result.throughput.msPerStep.toFixed(1)} ms/step, ${Math.round(result.throughput.trainSamplesPerSecond)} samples/s on ${result.adapter.vendor} ${result.adapter.architecture}`);
+    console.log(`${result.throughput.msPerStep.toFixed(1)} ms/step, ${Math.round(result.throughput.trainSamplesPerSecond)} samples/s on ${result.adapter.vendor} ${result.adapter.architecture}, ${describeKernels(result.kernels)}`);
     console.log(`wrote ${out}`);
     if (command.save) {
       if (saved) {
