@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import { parseTrainArgs } from '../cli/args.ts';
+import { describeKernels, parseTrainArgs } from '../cli/args.ts';
+import { KERNEL_CHOICE_HELP } from '../src/gpu/target.ts';
 import { medianRound } from '../bench/report.ts';
 import type { BenchResult } from '../bench/workloads.ts';
 
@@ -41,6 +42,7 @@ const badInputs: Array<[args: string[], message: RegExp]> = [
   [['--epochs'], /--epochs needs a value/],
   [['--dropout-last', '1'], /dropout last 1 is not allowed: a rate in \[0, 1\)/],
   [['--preset', 'cnn-arch4', '--train-limit', '100', '--batch-size', '90'], /batch size 90 is not allowed: at most the 80 training images/],
+  [['--kernels', 'fast'], /^--kernels "fast" is not allowed: one of auto, plain, gpu, cpu$/],
 ];
 
 test.describe('npm run train refuses bad input with exit code 2', () => {
@@ -68,10 +70,26 @@ test('npm run bench refuses bad options with exit code 2 before starting a brows
     [['--peers', 'ours,pytorch'], /--peers: "pytorch" is not a peer: one of ours, jax/],
     [['--only', 'rnn'], /--only "rnn" is not allowed: mlp or cnn/],
     [['--rounds', '0'], /--rounds "0" is not allowed: a whole number ≥ 1/],
+    [['--kernels', 'gpus'], /^--kernels "gpus" is not allowed: one of auto, plain, gpu, cpu$/],
   ] as const) {
     const r = await run('npx', ['tsx', 'bench/run.ts', ...args]).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
     expect(r.code, args.join(' ')).toBe(2);
     expect(r.stderr.trim()).toMatch(message);
+  }
+});
+
+test('evaluate and reproduce refuse a bad --kernels with exit code 2; every command lists the choices in --help', async () => {
+  const command = (script: string, args: string[]) =>
+    run('npx', ['tsx', script, ...args]).then(({ stdout }) => ({ code: 0, stdout, stderr: '' }), (e: { code: number; stdout: string; stderr: string }) => e);
+  for (const script of ['cli/evaluate.ts', 'cli/reproduce.ts']) {
+    const r = await command(script, ['--kernels', 'CPU']);
+    expect(r.code, script).toBe(2);
+    expect(r.stderr.trim(), script).toMatch(/^--kernels "CPU" is not allowed: one of auto, plain, gpu, cpu$/);
+  }
+  for (const script of ['cli/train.ts', 'cli/evaluate.ts', 'cli/reproduce.ts', 'bench/run.ts']) {
+    const { stdout } = await command(script, ['--help']);
+    expect(stdout, script).toMatch(/--kernels/);
+    for (const [choice, help] of Object.entries(KERNEL_CHOICE_HELP)) expect(stdout, script).toContain(`${choice.padEnd(6)} ${help}`);
   }
 });
 
@@ -96,11 +114,16 @@ test("a study preset's output sigmoid follows its activation unless the output i
 
 test('a short run writes a JSON result with every field', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'wgsl-nn-')), 'run.json');
-  const r = await train(['--preset', 'mlp-128-64', '--activation', 'relu', '--lr', '0.003', '--batch-size', '100', '--epochs', '2', '--train-limit', '2000', '--out', out]);
+  // --kernels gpu: the shapes a discrete GPU gets, on SwiftShader, recorded in the JSON.
+  const r = await train(['--preset', 'mlp-128-64', '--activation', 'relu', '--lr', '0.003', '--batch-size', '100', '--epochs', '2', '--train-limit', '2000', '--kernels', 'gpu', '--out', out]);
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/epoch 1\/2 {2}loss \d\.\d{3} {2}acc \d\.\d{3} {2}val_loss \d\.\d{3} {2}val_acc \d\.\d{3} {2}lr 0\.003 {2}\d+\.\ds/);
   const json = JSON.parse(readFileSync(out, 'utf8'));
-  expect(Object.keys(json)).toEqual(expect.arrayContaining(['preset', 'config', 'adapter', 'data', 'epochs', 'stoppedEarly', 'bestEpoch', 'test', 'throughput', 'model', 'filters']));
+  expect(json.kernels).toMatchObject({ choice: 'gpu', shape: 'gpu', rungCeiling: {} });
+  expect(json.kernels.rungs.dense.length).toBeGreaterThan(0);
+  expect(r.stdout).toContain(describeKernels(json.kernels));
+  expect(r.stdout).toMatch(/kernels gpu \(gpu shapes; dense rungs? [\d, ]+\)/);
+  expect(Object.keys(json)).toEqual(expect.arrayContaining(['kernels', 'preset', 'config', 'adapter', 'data', 'epochs', 'stoppedEarly', 'bestEpoch', 'test', 'throughput', 'model', 'filters']));
   expect(json.filters).toBeNull(); // an MLP has no conv layer
   // --activation relu replaces the study's sigmoid-everywhere, so the output gives plain logits.
   expect(json.model.map((l: { kind: string }) => l.kind)).toEqual(['flatten', 'dense', 'relu', 'dense', 'relu', 'dense']);
