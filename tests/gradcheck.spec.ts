@@ -1,5 +1,5 @@
 import type { LayerSpec } from '../src/train/config.ts';
-import { expect, inPage, test, type Closeness } from './support/fixtures.ts';
+import { expect, inPage, KERNEL_RUNS, test, type Closeness } from './support/fixtures.ts';
 
 const mlp = (kind: string, hidden: readonly [number, number]): LayerSpec[] => [
   { type: 'flatten' },
@@ -59,3 +59,20 @@ test('a model reading its input batch as bytes trains as it does on byte / 255 i
   for (const r of results) expect(r.ok, r.message).toBe(true);
   expect(granted).toEqual({ bytes: true, floats: false, convFirst: false, withInputGradient: false });
 });
+
+// The whole chain through Sequential under each kernel choice: conv2d → batchnorm → elu → dropout → conv2d,
+// then a dense layer of 128 inputs with its elu fused, whose forward the GPU shapes split into slices
+// (reduce_splits applying the bias and the activation), and the output layer.
+const cnn: LayerSpec[] = [
+  { type: 'conv2d', out: 3, kernel: 3, stride: 2, padding: 1 }, { type: 'batchnorm' }, { type: 'activation', kind: 'elu' },
+  { type: 'dropout', rate: 0.25 }, { type: 'conv2d', out: 8, kernel: 2 }, { type: 'flatten' },
+  { type: 'dense', out: 6 }, { type: 'activation', kind: 'elu' }, { type: 'dense', out: 4 },
+];
+
+for (const kernels of KERNEL_RUNS) {
+  test(`finite differences agree with backward through a CNN with batchnorm and dropout (kernels ${kernels})`, async ({ gpuPage }) => {
+    const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/gradcheck.ts', 'gradCheck', cnn, [2, 10, 10], 5, 3, 1e-2, 24, kernels);
+    expect(results.length).toBe(11); // 2 conv weights and biases, γ and β, 2 dense weights and biases, the input
+    for (const r of results) expect(r.ok, r.message).toBe(true);
+  });
+}
