@@ -369,13 +369,23 @@ export class KernelView {
     }
   }
 
-  /** Profiles the chosen network with `op` capped at `index` (leaving plain, which would ignore it). */
+  /**
+   * Profiles a network that has `op` (the chosen one where it does) with `op` capped at `index`, leaving
+   * plain, which would ignore the ceiling.
+   */
   private profileAtRung(op: OpFamily, index: number): void {
     const c = this.control;
+    const hasOp = (network: string) => this.trained.get(network)?.config.layers.some((layer) => layer.type === op) ?? false;
+    const network = hasOp(c.network.value) ? c.network.value : [...this.trained.keys()].find(hasOp);
+    if (!network) {
+      c.status.textContent = `No trained network has a ${op} layer yet.`;
+      return;
+    }
+    c.network.value = network;
     if (c.kernels.value === 'plain') c.kernels.value = 'auto';
     c.ceilings[op].value = String(index);
     this.updateControl();
-    void this.rerun(c.network.value, this.chosenSetting());
+    void this.rerun(network, this.chosenSetting());
   }
 }
 

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { describeKernels, parseTrainArgs } from '../cli/args.ts';
-import { KERNEL_CHOICE_HELP } from '../src/gpu/target.ts';
+import type { Dispatch } from '../src/gpu/kernel.ts';
+import { KERNEL_CHOICE_HELP, makeTarget } from '../src/gpu/target.ts';
+import { kernelsRan } from '../src/train/result.ts';
 import { medianRound } from '../bench/report.ts';
 import type { BenchResult } from '../bench/workloads.ts';
 
@@ -91,6 +93,14 @@ test('evaluate and reproduce refuse a bad --kernels with exit code 2; every comm
     expect(stdout, script).toMatch(/--kernels/);
     for (const [choice, help] of Object.entries(KERNEL_CHOICE_HELP)) expect(stdout, script).toContain(`${choice.padEnd(6)} ${help}`);
   }
+});
+
+test('a run names its kernels in one line: the choice, the shapes and the rungs of each ladder that ran', () => {
+  const target = makeTarget({ fallback: true, subgroups: true, quadsAligned: true, cores: 2, maxStorageBufferBindingSize: 1 << 27, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupsPerDimension: 65535 }, 'auto', { conv2d: 1 });
+  const rung = (op: 'dense' | 'conv2d', index: number) => ({ rung: { op, index, name: 'r', file: 'f', suits: 'any' as const } }) as unknown as Dispatch;
+  const ran = kernelsRan(target, [rung('dense', 4), rung('conv2d', 1), { rung: null } as unknown as Dispatch, rung('dense', 1), rung('dense', 4)]);
+  expect(ran).toEqual({ choice: 'auto', shape: 'cpu', subgroups: true, rungCeiling: { conv2d: 1 }, rungs: { dense: [1, 4], conv2d: [1] } });
+  expect(describeKernels(ran)).toBe('kernels auto (cpu shapes; dense rungs 1, 4; conv2d rung 1)');
 });
 
 test('bench --rounds reports each peer by its median round, every round kept', () => {
