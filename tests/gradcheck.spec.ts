@@ -1,5 +1,6 @@
 import type { LayerSpec } from '../src/train/config.ts';
-import { expect, inPage, KERNEL_RUNS, test, type Closeness } from './support/fixtures.ts';
+import { expect, inPage, test, type Closeness } from './support/fixtures.ts';
+import { KERNEL_RUNS } from './support/kernel-runs.ts';
 
 const mlp = (kind: string, hidden: readonly [number, number]): LayerSpec[] => [
   { type: 'flatten' },

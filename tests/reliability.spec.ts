@@ -2,7 +2,8 @@
  * Reliability of training on the GPU (browser): checkpoints and resume, device loss, the NaN guard,
  * determinism, no buffer growth or leaks, and refusals of what the adapter cannot hold.
  */
-import { expect, inPage, KERNEL_RUNS, test } from './support/fixtures.ts';
+import { expect, inPage, test } from './support/fixtures.ts';
+import { KERNEL_RUNS } from './support/kernel-runs.ts';
 
 const module = 'tests/browser/reliability.ts';
 const call = <T>(page: Parameters<typeof inPage>[0], fn: string, ...args: unknown[]) => inPage<T>(page, module, fn, ...args);

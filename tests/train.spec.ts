@@ -1,4 +1,5 @@
-import { expect, inPage, KERNEL_RUNS, test } from './support/fixtures.ts';
+import { expect, inPage, test } from './support/fixtures.ts';
+import { KERNEL_RUNS } from './support/kernel-runs.ts';
 import type { RunResult } from '../src/train/result.ts';
 
 type Trained = RunResult & { liveBuffers: number[] };

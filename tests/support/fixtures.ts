@@ -45,13 +45,6 @@ export async function inPage<T>(page: Page, module: string, fn: string, ...args:
   ) as Promise<T>;
 }
 
-/**
- * The kernel choices the whole-model tests (training, the gradient check through a CNN, bit-identical
- * reruns) run under: SwiftShader's own (auto, the CPU-adapter shapes), the shapes a discrete GPU gets,
- * and rung 0 of every op. `cpu` is what auto resolves to here, so it would repeat auto.
- */
-export const KERNEL_RUNS = ['auto', 'gpu', 'plain'] as const;
-
 /** A closeness report produced by tests/browser/util.ts `compare`. */
 export interface Closeness {
   ok: boolean;
