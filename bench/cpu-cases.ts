@@ -101,7 +101,7 @@ const RELU = { kind: 'relu', alpha: 0 } as const;
 
 /** A layer's buffers with its dx fused with the backward of the ReLU that produced x. */
 function reluInput<T extends { x: GPUBuffer }>(buffers: T) {
-  return { ...buffers, inputActivation: { activation: RELU, x: buffers.x } };
+  return { ...buffers, inputActivation: RELU };
 }
 
 function denseBuffers(gpu: Gpu, rows: number, { inFeatures, outFeatures } = DENSE1) {

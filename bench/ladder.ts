@@ -1,7 +1,7 @@
 /** Times matmul variants of y = x·Wᵀ at MNIST sizes with timestamp queries: which formulation suits this adapter. */
 import { Gpu } from '../src/gpu/gpu.ts';
 import { GpuTimer } from '../src/gpu/timer.ts';
-import { matmul } from '../src/layers/dense.ts';
+import { denseForward } from '../src/layers/dense.ts';
 import type { Dispatch } from '../src/gpu/kernel.ts';
 
 function regKernel(BM: number, BN: number, wx: number, wy: number, scalar = false): string {
@@ -49,14 +49,14 @@ export async function runLadder([M, N, K]: [number, number, number]): Promise<Re
   const dims = gpu.buffers.create('dims', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
   gpu.device.queue.writeBuffer(dims, 0, new Uint32Array([M, N, K, 0]));
   const variants: Record<string, Dispatch> = {
-    tiled: matmul(gpu, { label: 'tiled', a: x, b: w, c: y, M, N, K, aTransposed: false, bTransposed: true }),
+    tiled: denseForward(gpu.withTarget('auto', { dense: 1 }), { rows: M, inFeatures: K, outFeatures: N, x, weight: w, bias: gpu.buffers.create('b', N * 4, usage), y })[0]!,
   };
   for (const [BM, BN, wx, wy, sc] of [[4, 4, 8, 8, 0], [8, 8, 8, 8, 0], [4, 4, 8, 8, 1], [8, 8, 8, 8, 1], [8, 8, 4, 4, 0], [8, 8, 16, 4, 0]]) {
     const code = regKernel(BM!, BN!, wx!, wy!, sc === 1);
     const module = gpu.device.createShaderModule({ code });
     const pipeline = gpu.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
     const bindGroup = gpu.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [dims, x, w, y].map((buffer, binding) => ({ binding, resource: { buffer } })) });
-    variants[`reg${BM}x${BN}${sc ? 's' : ''} wg${wx}x${wy}`] = { label: 'r', entry: 'main', pipeline, bindGroup, workgroups: [Math.ceil(N / BN! / wx!), Math.ceil(M / BM! / wy!), 1], flops: 0 };
+    variants[`reg${BM}x${BN}${sc ? 's' : ''} wg${wx}x${wy}`] = { label: 'r', entry: 'main', shader: 'bench/ladder.ts (inline WGSL)', defines: {}, rung: null, pipeline, bindGroup, workgroups: [Math.ceil(N / BN! / wx!), Math.ceil(M / BM! / wy!), 1], flops: 0 };
   }
   const out: Record<string, number> = {};
   for (const [name, d] of Object.entries(variants)) {

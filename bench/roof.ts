@@ -23,7 +23,7 @@ function dispatch(gpu: Gpu, module: GPUShaderModule, entry: string, bind: Record
   const pipeline = gpu.device.createComputePipeline({ label: `roof.${entry}`, layout: 'auto', compute: { module, entryPoint: entry } });
   const entries = Object.entries(bind).map(([binding, buffer]) => ({ binding: Number(binding), resource: { buffer } }));
   const bindGroup = gpu.device.createBindGroup({ label: `roof.${entry}`, layout: pipeline.getBindGroupLayout(0), entries });
-  return { label: `roof.${entry}`, entry, pipeline, bindGroup, workgroups: [workgroups[0]!, workgroups[1] ?? 1, workgroups[2] ?? 1], flops: 0 };
+  return { label: `roof.${entry}`, entry, shader: 'bench/roof.ts (inline WGSL)', defines: {}, rung: null, pipeline, bindGroup, workgroups: [workgroups[0]!, workgroups[1] ?? 1, workgroups[2] ?? 1], flops: 0 };
 }
 
 /**

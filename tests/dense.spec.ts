@@ -1,8 +1,8 @@
-import { expect, inPage, test, type Closeness } from './support/fixtures.ts';
-import type { DenseRun } from './browser/dense.ts';
+import { expect, inPage, test } from './support/fixtures.ts';
+import type { DenseRun, DenseVariant } from './browser/dense.ts';
 
-// Input counts that are multiples of 4 take the register-blocked kernels (shaders/dense.wgsl, any output
-// count), the others the tiled one (shaders/matmul_tiled.wgsl); sizes on and off the 8×8 / 64×64 / 32×32
+// Input counts that are multiples of 4 take the register-blocked rungs (shaders/dense_2_blocks.wgsl and above, any
+// output count), the others the tiled one (shaders/dense_1_tiles.wgsl), and rung 0 (shaders/dense.wgsl) takes all; sizes on and off the 8×8 / 64×64 / 32×32
 // tiles, the MNIST ones included, output counts off the vec4 grid (10, 3), odd batch sizes (summed over in dW),
 // products at most 16 wide or tall (their workgroups take 16×256 and 256×16 tiles: [1000, 64, 10]'s forward,
 // [64, 800, 10]'s dW; 16 invocations and 16×64 when at most 16 wide and 64 tall: cnn-arch1's [64, 800, 10], [13, 8, 3];
@@ -33,31 +33,47 @@ const SPLIT: Record<string, number> = {
 // (800 inputs) and the flat dW of a 10-output layer over 1,000 rows.
 const CPU_SPLIT: Record<string, number> = { '64,800,10': 1, '66,800,10': 1, '1000,64,10': 1 };
 
-// Every variant of shaders/dense.wgsl: with subgroups (where the device has the feature, as SwiftShader does)
-// and 32×16 blocks where a shape takes them (a fallback adapter's choice), with subgroups and 8×8 blocks only
-// (a GPU's), and the plain kernels that devices without subgroups get.
-for (const variant of ['wide', 'quads', 'plain'] as const) {
+// The rung each product takes under a variant (tests/browser/dense.ts DenseVariant), bias gradient last: the
+// textbook kernels everywhere; the tiled one (its bias gradient rung 0's); the blocked rungs for `in` a multiple
+// of 4 (bias gradient: rung 2's), the tiled one otherwise.
+function expectedRungs(variant: DenseVariant, inF: number, entries: string[]): number[] {
+  return entries.map((entry) => {
+    if (variant === 'textbook') return 0;
+    if (entry === 'bias_grad') return variant === 'tiles' ? 0 : 2;
+    if (variant === 'tiles' || inF % 4 !== 0) return 1;
+    if (variant === 'blocks') return 2;
+    return entry.endsWith('_wide') ? 4 : 3;
+  });
+}
+
+// Every rung of dense: with subgroups (where the device has the feature, as SwiftShader does) and 32×16 blocks
+// where a shape takes them (a fallback adapter's choice), with subgroups and 8×8 blocks only (a GPU's), the
+// register blocks that devices without subgroups get, the tiled kernel, and rung 0.
+for (const variant of ['wide', 'quads', 'blocks', 'tiles', 'textbook'] as const) {
   for (const [rows, inF, outF] of shapes) {
     test(`dense ${rows}×${inF} → ${outF}, ${variant}: forward, dx, dW, db match the float64 reference`, async ({ gpuPage }) => {
       const run = await inPage<DenseRun>(gpuPage, 'tests/browser/dense.ts', 'denseVsReference', rows, inF, outF, variant);
       for (const r of run.results) expect(r.ok, r.message).toBe(true);
-      expect(run.quads).toBe(variant !== 'plain');
+      expect(run.rungs).toEqual(expectedRungs(variant, inF, run.entries));
+      expect(run.quads).toBe((variant === 'wide' || variant === 'quads') && inF % 4 === 0);
       // The shapes above that should take 32×16 blocks do: else the wide kernels would go untested.
       const wide = variant === 'wide' ? WIDE[`${rows},${inF},${outF}`] ?? [] : [];
       expect(run.entries.filter((e) => e.endsWith('_wide'))).toEqual(wide);
-      const splits = (variant === 'wide' ? CPU_SPLIT : SPLIT)[`${rows},${inF},${outF}`] ?? 0;
+      const splits = variant === 'tiles' || variant === 'textbook' ? 0 : (variant === 'wide' ? CPU_SPLIT : SPLIT)[`${rows},${inF},${outF}`] ?? 0;
       expect(run.entries.filter((e) => e === 'reduce_splits').length).toBe(splits);
     });
   }
 }
 
-// x as bytes (a model's first layer on images): the forward and dW on and off the tiles, MNIST's 784 inputs.
-for (const variant of ['wide', 'quads', 'plain'] as const) {
+// x as bytes (a model's first layer on images): the forward and dW on and off the tiles, MNIST's 784 inputs, on
+// every rung that reads bytes (the blocked ones).
+for (const variant of ['wide', 'quads', 'blocks'] as const) {
   for (const [rows, inF, outF] of [[64, 784, 128], [1000, 784, 128], [37, 12, 20], [13, 8, 3], [9, 40, 24]] as const) {
     test(`dense ${rows}×${inF} → ${outF}, ${variant}, x as bytes: forward and dW match the float64 reference`, async ({ gpuPage }) => {
       const run = await inPage<DenseRun>(gpuPage, 'tests/browser/dense.ts', 'denseBytesVsReference', rows, inF, outF, variant);
       for (const r of run.results) expect(r.ok, r.message).toBe(true);
-      expect(run.quads).toBe(variant !== 'plain');
+      expect(run.rungs).toEqual(expectedRungs(variant, inF, run.entries));
+      expect(run.quads).toBe(variant !== 'blocks');
       const wide = variant === 'wide' ? (WIDE[`${rows},${inF},${outF}`] ?? []).filter((e) => e !== 'backward_data_wide') : [];
       expect(run.entries.filter((e) => e.endsWith('_wide'))).toEqual(wide);
     });
@@ -71,9 +87,4 @@ test('the quad probe finds quads aligned in workgroups of 8, 16 and 64 invocatio
   expect(await inPage<boolean>(gpuPage, 'tests/browser/dense.ts', 'quadsAlignedIn', [8, 16, 64])).toBe(true);
   expect(await inPage<boolean>(gpuPage, 'tests/browser/dense.ts', 'quadsAlignedIn', [6])).toBe(false);
   expect(await inPage<boolean>(gpuPage, 'tests/browser/dense.ts', 'quadsAlignedIn', [64, 6])).toBe(false);
-});
-
-test('the tiled kernel matches the reference on shapes the blocked kernel would take', async ({ gpuPage }) => {
-  const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/dense.ts', 'tiledVsReference', 70, 96, 40);
-  for (const r of results) expect(r.ok, r.message).toBe(true);
 });

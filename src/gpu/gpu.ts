@@ -2,6 +2,7 @@ import { DeviceError } from '../errors.ts';
 import { BufferPool } from './buffers.ts';
 import { encode, kernel } from './kernel.ts';
 import { specialise, type Defines } from './shaders.ts';
+import { makeTarget, type DeviceFacts, type KernelChoice, type OpFamily, type Target } from './target.ts';
 
 /** Chromium's feature for timestamps between the dispatches of a pass (Gpu.hasTimestampsInPasses). */
 const TIMESTAMPS_IN_PASSES = 'chromium-experimental-timestamp-query-inside-passes' as GPUFeatureName;
@@ -18,17 +19,67 @@ export interface AdapterFacts {
 }
 
 /**
+ * What every view of one device shares (Gpu.withTarget): the device, its buffers, its caches and its
+ * error state.
+ */
+interface Shared {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterFacts;
+  readonly buffers: BufferPool;
+  readonly lost: Promise<string>;
+  /** Set as soon as the device is lost. */
+  lostReason: string | null;
+  readonly errors: string[];
+  readonly pipelines: Map<string, GPUComputePipeline>;
+  readonly modules: Map<string, GPUShaderModule>;
+  /**
+   * Idle MAP_READ staging buffers of up to READBACK_KEEP_BYTES, by size: the small reads that repeat
+   * (loss/accuracy totals every epoch or every --log-every steps) reuse them instead of allocating.
+   */
+  readonly idleStaging: Map<number, GPUBuffer[]>;
+}
+
+function share(device: GPUDevice, adapter: AdapterFacts): Shared {
+  const shared: Shared = {
+    device, adapter, buffers: new BufferPool(device), lostReason: null, errors: [],
+    pipelines: new Map(), modules: new Map(), idleStaging: new Map(),
+    lost: device.lost.then((info) => {
+      shared.lostReason = `${info.reason === 'destroyed' ? 'device destroyed' : 'device lost'}: ${info.message || info.reason}`;
+      return shared.lostReason;
+    }),
+  };
+  device.addEventListener('uncapturederror', (event) => {
+    const message = (event as GPUUncapturedErrorEvent).error.message;
+    shared.errors.push(message);
+    console.error(`WebGPU error: ${message}`);
+  });
+  return shared;
+}
+
+/** Gpu.create's options. */
+export interface GpuOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Ask for timestamps inside passes (Gpu.hasTimestampsInPasses), for a device that profiles. */
+  timestampsInPasses?: boolean;
+  /** The kernels to run (`--kernels`): gpu.target's choice; `auto` by default. */
+  kernels?: KernelChoice;
+  /** The highest rung each op family may take (the kernel view's ladder control); none by default. */
+  rungCeiling?: Partial<Record<OpFamily, number>>;
+}
+
+/**
  * The device, its limits, and caches keyed by what makes a pipeline unique. One `Gpu` owns every
- * buffer and pipeline of a run; `destroy()` releases them all.
+ * buffer and pipeline of a run; `destroy()` releases them all. Which kernels run is `target`, fixed when
+ * the Gpu is made; `withTarget` gives a view of the same device with another.
  */
 export class Gpu {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterFacts;
   readonly buffers: BufferPool;
   /** Resolves with the reason once the device is lost (destroyed, driver reset, out of memory). */
   readonly lost: Promise<string>;
-  /** Set as soon as the device is lost; checked by the trainer between submissions. */
-  lostReason: string | null = null;
   /** Uncaptured validation / out-of-memory errors, kept so a run can stop and report them. */
-  readonly errors: string[] = [];
+  readonly errors: string[];
   readonly hasTimestamps: boolean;
   /**
    * Timestamps may also be written between the dispatches of one pass (Chromium's
@@ -38,62 +89,32 @@ export class Gpu {
   readonly hasTimestampsInPasses: boolean;
   /** The device has the `subgroups` feature (requested whenever the adapter offers it). */
   readonly hasSubgroups: boolean;
-  /**
-   * Whether kernels that have a subgroup variant use it (SUBGROUPS in shaders/dense.wgsl, conv2d.wgsl): hasSubgroups,
-   * unless turned off to run the plain kernels (tests check both).
-   */
-  useSubgroups: boolean;
-  /**
-   * Whether, in workgroups of 8, 16 and 64 invocations, every quad of subgroup lanes (4q … 4q+3) is complete
-   * and is local invocations 4m … 4m+3 in order, as shaders/dense.wgsl's kernels that swap operands within
-   * quads need (they are built only then, the plain ones otherwise). WGSL does not promise it, so `create`
-   * asks the device once (shaders/quad_probe.wgsl); false without subgroups.
-   */
-  quadsAligned = false;
-  /**
-   * Whether kernels take the shapes that suit a CPU adapter (a fallback adapter: SwiftShader runs
-   * invocations as the SIMD lanes of a few cores) rather than a GPU's thousands of threads:
-   * - dense's forward, dx and dW take 32×16 outputs per invocation wherever the tile is square
-   *   (shaders/dense.wgsl, Wide): a spilled accumulator costs a CPU less than the loads it saves; a GPU keeps 8×8,
-   *   and splits the sums of products with few outputs into slices (SPLITS), which a CPU does only for a
-   *   product of one workgroup (one slice per core);
-   * - reductions over the batch (dense's bias gradient, the loss, conv2d's splits of the batch and the
-   *   sums of their pieces) use few invocations, each walking many rows: a CPU pays for every barrier
-   *   in every SIMD group, a GPU wants many short walks.
-   * = adapter.fallback; tests flip it to check both shapes.
-   */
-  cpuTuned: boolean;
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
-  private readonly modules = new Map<string, GPUShaderModule>();
 
   private constructor(
-    readonly device: GPUDevice,
-    readonly adapter: AdapterFacts,
+    private readonly shared: Shared,
+    /** What the device is, measured once in `create` (the quad probe included). */
+    readonly facts: DeviceFacts,
+    /** Which kernels run: every op's policy reads it when a plan is recorded. */
+    readonly target: Target,
   ) {
-    this.buffers = new BufferPool(device);
-    this.hasTimestamps = device.features.has('timestamp-query');
-    this.hasTimestampsInPasses = this.hasTimestamps && device.features.has(TIMESTAMPS_IN_PASSES);
-    this.hasSubgroups = device.features.has('subgroups');
-    this.useSubgroups = this.hasSubgroups;
-    this.cpuTuned = adapter.fallback;
-    this.lost = device.lost.then((info) => {
-      this.lostReason = `${info.reason === 'destroyed' ? 'device destroyed' : 'device lost'}: ${info.message || info.reason}`;
-      return this.lostReason;
-    });
-    device.addEventListener('uncapturederror', (event) => {
-      const message = (event as GPUUncapturedErrorEvent).error.message;
-      this.errors.push(message);
-      console.error(`WebGPU error: ${message}`);
-    });
+    ({ device: this.device, adapter: this.adapter, buffers: this.buffers, lost: this.lost, errors: this.errors } = shared);
+    this.hasTimestamps = this.device.features.has('timestamp-query');
+    this.hasTimestampsInPasses = this.hasTimestamps && this.device.features.has(TIMESTAMPS_IN_PASSES);
+    this.hasSubgroups = this.device.features.has('subgroups');
+  }
+
+  /** Set as soon as the device is lost; checked by the trainer between submissions. */
+  get lostReason(): string | null {
+    return this.shared.lostReason;
   }
 
   /**
-   * Requests the adapter and a device with the adapter's full buffer limits. `timestampsInPasses` asks for
-   * timestamps inside passes too, for a device that profiles: a device that trains does without, since the
-   * MLP's step at batch 64 measured slower with the feature on (median of 5 alternating runs on SwiftShader
-   * 15.8 ms against 14.3; the fastest 12.5 against 10.1).
+   * Requests the adapter and a device with the adapter's full buffer limits, measures its facts (running
+   * the quad probe) and fixes the target. `timestampsInPasses` asks for timestamps inside passes too, for
+   * a device that profiles: a device that trains does without, since the feature slows the step
+   * (docs/perf/gpu.md).
    */
-  static async create(options: { powerPreference?: GPUPowerPreference; timestampsInPasses?: boolean } = {}): Promise<Gpu> {
+  static async create(options: GpuOptions = {}): Promise<Gpu> {
     const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
     if (!gpu) {
       throw new DeviceError(
@@ -122,15 +143,36 @@ export class Gpu {
       },
     });
     const info = adapter.info;
-    const created = new Gpu(device, {
+    const shared = share(device, {
       vendor: info.vendor,
       architecture: info.architecture,
       description: info.description,
       // Chrome ≥ 125 has it in GPUAdapterInfo; older browsers only on the adapter (since deprecated).
       fallback: info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
     });
-    created.quadsAligned = created.hasSubgroups && (await probeQuads(created));
-    return created;
+    const subgroups = device.features.has('subgroups');
+    const unprobed: DeviceFacts = {
+      fallback: shared.adapter.fallback,
+      subgroups,
+      quadsAligned: false,
+      cores: (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 2,
+      maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+      maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+    };
+    // The probe is a kernel like any other, so it runs on a provisional view; its pipeline stays cached.
+    const quadsAligned = subgroups && (await probeQuads(new Gpu(shared, unprobed, makeTarget(unprobed))));
+    const facts: DeviceFacts = Object.freeze({ ...unprobed, quadsAligned });
+    return new Gpu(shared, facts, makeTarget(facts, options.kernels, options.rungCeiling));
+  }
+
+  /**
+   * A view of this device whose kernels follow another choice and rung ceilings: it shares the device,
+   * buffer pool, pipeline and module caches, `lost` and `errors`, so `destroy()` on a view destroys the
+   * one device every view shares.
+   */
+  withTarget(kernels: KernelChoice, rungCeiling: Partial<Record<OpFamily, number>> = {}): Gpu {
+    return new Gpu(this.shared, this.facts, makeTarget(this.facts, kernels, rungCeiling));
   }
 
   get limits(): GPUSupportedLimits {
@@ -141,19 +183,19 @@ export class Gpu {
   pipeline(shader: string, entryPoint: string, defines: Defines = {}): GPUComputePipeline {
     const moduleKey = `${shader}|${JSON.stringify(defines)}`;
     const key = `${moduleKey}|${entryPoint}`;
-    let pipeline = this.pipelines.get(key);
+    let pipeline = this.shared.pipelines.get(key);
     if (!pipeline) {
-      let module = this.modules.get(moduleKey);
+      let module = this.shared.modules.get(moduleKey);
       if (!module) {
         module = this.device.createShaderModule({ label: shader, code: specialise(shader, defines) });
-        this.modules.set(moduleKey, module);
+        this.shared.modules.set(moduleKey, module);
       }
       pipeline = this.device.createComputePipeline({
         label: `${shader}.${entryPoint}`,
         layout: 'auto',
         compute: { module, entryPoint },
       });
-      this.pipelines.set(key, pipeline);
+      this.shared.pipelines.set(key, pipeline);
     }
     return pipeline;
   }
@@ -163,17 +205,11 @@ export class Gpu {
     if (this.lostReason) throw new DeviceError(this.lostReason);
   }
 
-  /**
-   * Idle MAP_READ staging buffers of up to READBACK_KEEP_BYTES, by size: the small reads that repeat
-   * (loss/accuracy totals every epoch or every --log-every steps) reuse them instead of allocating.
-   */
-  private readonly idleStaging = new Map<number, GPUBuffer[]>();
-
   /** Copies `bytes` from a GPU buffer to the CPU through a staging buffer. */
   async read(source: GPUBuffer, bytes = source.size, offset = 0): Promise<ArrayBuffer> {
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     const reuse = size <= READBACK_KEEP_BYTES;
-    const staging = (reuse ? this.idleStaging.get(size)?.pop() : undefined)
+    const staging = (reuse ? this.shared.idleStaging.get(size)?.pop() : undefined)
       ?? this.device.createBuffer({ label: 'readback', size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const encoder = this.device.createCommandEncoder({ label: 'readback' });
     encoder.copyBufferToBuffer(source, offset, staging, 0, size);
@@ -187,24 +223,24 @@ export class Gpu {
     const copy = staging.getMappedRange(0, size).slice(0, bytes);
     staging.unmap();
     if (!reuse) staging.destroy();
-    else if (this.idleStaging.has(size)) this.idleStaging.get(size)!.push(staging);
-    else this.idleStaging.set(size, [staging]);
+    else if (this.shared.idleStaging.has(size)) this.shared.idleStaging.get(size)!.push(staging);
+    else this.shared.idleStaging.set(size, [staging]);
     return copy;
   }
 
   destroy(): void {
-    for (const idle of this.idleStaging.values()) for (const staging of idle) staging.destroy();
-    this.idleStaging.clear();
+    for (const idle of this.shared.idleStaging.values()) for (const staging of idle) staging.destroy();
+    this.shared.idleStaging.clear();
     this.buffers.destroyAll();
-    this.pipelines.clear();
-    this.modules.clear();
+    this.shared.pipelines.clear();
+    this.shared.modules.clear();
     this.device.destroy();
   }
 }
 
 /**
  * Runs shaders/quad_probe.wgsl in a few workgroups of each of `sizes` invocations (by default those of dense's
- * quad kernels): true if every quad is aligned (Gpu.quadsAligned).
+ * quad kernels): true if every quad is aligned (DeviceFacts.quadsAligned).
  */
 export async function probeQuads(gpu: Gpu, sizes: readonly number[] = [8, 16, 64]): Promise<boolean> {
   const workgroups = 4;

@@ -1,5 +1,17 @@
-import type { Gpu } from './gpu.ts';
+import type { BufferPool } from './buffers.ts';
 import { shaderSource, specialise, type Defines } from './shaders.ts';
+import type { Rung } from './target.ts';
+
+/**
+ * What kernel() and uniform() need of a device (src/gpu/gpu.ts's Gpu is one): declared here so that this
+ * file does not import gpu.ts, which runs its quad probe through kernel().
+ */
+export interface KernelDevice {
+  readonly device: GPUDevice;
+  readonly buffers: BufferPool;
+  /** The compute pipeline for `shaders/<shader>.wgsl` specialised by `defines`, created once. */
+  pipeline(shader: string, entryPoint: string, defines: Defines): GPUComputePipeline;
+}
 
 /** One recorded compute dispatch: what a plan replays every step. */
 export interface Dispatch {
@@ -7,6 +19,11 @@ export interface Dispatch {
   readonly label: string;
   /** The entry point that runs, where a label names several variants (dense's `forward` and `forward_wide`). */
   readonly entry: string;
+  /** The shader file (`shaders/<shader>.wgsl`) and every define it was built with, LEN_* included: `specialise(shader, defines)` is the WGSL that compiled. */
+  readonly shader: string;
+  readonly defines: Readonly<Defines>;
+  /** The rung of its op's ladder this kernel is; null for kernels without a ladder. */
+  readonly rung: Rung | null;
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
   readonly workgroups: readonly [number, number, number];
@@ -27,6 +44,8 @@ export interface KernelSpec {
   /** Shown in timings and the kernel view instead of `shader.entry` (e.g. `dense.backward_weights`). */
   label?: string;
   flops?: number;
+  /** The rung of its op's ladder (src/layers/ladders.ts), for kernels that have one. */
+  rung?: Rung;
 }
 
 const bindingIndexCache = new Map<string, Map<string, number>>();
@@ -72,7 +91,7 @@ function lengthDefines(shader: string, bind: Record<string, Binding>): Defines {
 }
 
 /** Builds a dispatch (pipeline from the cache, bind group made once) for a plan to replay. */
-export function kernel(gpu: Gpu, spec: KernelSpec): Dispatch {
+export function kernel(gpu: KernelDevice, spec: KernelSpec): Dispatch {
   const entry = spec.entry ?? 'main';
   const defines = { ...lengthDefines(spec.shader, spec.bind), ...spec.defines };
   const pipeline = gpu.pipeline(spec.shader, entry, defines);
@@ -85,7 +104,7 @@ export function kernel(gpu: Gpu, spec: KernelSpec): Dispatch {
   const label = spec.label ?? `${spec.shader}.${entry}`;
   const bindGroup = gpu.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
   const [x, y = 1, z = 1] = spec.workgroups;
-  return { label, entry, pipeline, bindGroup, workgroups: [x, y, z], flops: spec.flops ?? 0 };
+  return { label, entry, shader: spec.shader, defines, rung: spec.rung ?? null, pipeline, bindGroup, workgroups: [x, y, z], flops: spec.flops ?? 0 };
 }
 
 export function encode(pass: GPUComputePassEncoder, dispatches: readonly Dispatch[]): void {
@@ -118,7 +137,7 @@ export function grid1d(count: number, workgroupSize: number): [number, number] {
 }
 
 /** A uniform buffer packed from `[type, value]` fields in declaration order (all 4-byte scalars). */
-export function uniform(gpu: Gpu, label: string, fields: ReadonlyArray<readonly ['u32' | 'f32' | 'i32', number]>): GPUBuffer {
+export function uniform(gpu: KernelDevice, label: string, fields: ReadonlyArray<readonly ['u32' | 'f32' | 'i32', number]>): GPUBuffer {
   const data = packFields(fields);
   const buffer = gpu.buffers.create(label, Math.max(16, data.byteLength), GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
   gpu.device.queue.writeBuffer(buffer, 0, data);

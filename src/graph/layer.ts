@@ -1,5 +1,6 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
+import type { Target } from '../gpu/target.ts';
 import type { Rng } from '../data/random.ts';
 import type { Tensor } from './tensor.ts';
 import type { ActivationKind } from '../train/config.ts';
@@ -87,10 +88,10 @@ export interface Layer {
   readonly isView?: boolean;
   /** Set on activation layers: what they apply. */
   readonly activation?: Activation;
-  /** Whether this layer's kernels can apply a neighbouring activation for this input shape (BuildArgs.fused). */
-  fusesActivations?(input: Shape): boolean;
-  /** Whether this layer, first in a model, can read its input batch as bytes (BuildArgs.inputBytes). */
-  takesBytes?(input: Shape): boolean;
+  /** Whether this layer's kernels under `target` can apply a neighbouring activation for this input shape (BuildArgs.fused). */
+  fusesActivations?(input: Shape, target: Target): boolean;
+  /** Whether this layer, first in a model, can read its input batch as bytes under `target` (BuildArgs.inputBytes). */
+  takesBytes?(input: Shape, target: Target): boolean;
   /** Records the forward and backward dispatches of this layer for one plan. */
   build(args: BuildArgs): LayerPlan;
 }

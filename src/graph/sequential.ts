@@ -1,6 +1,7 @@
 import { ShapeError } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
+import type { Target } from '../gpu/target.ts';
 import { Rng } from '../data/random.ts';
 import { NOTHING_FUSED, type BuildArgs, type Layer, type ParamSpec, type Shape } from './layer.ts';
 import { formatShape, product, type Tensor } from './tensor.ts';
@@ -90,10 +91,10 @@ export class Sequential {
 
     this.firstCompute = Math.max(0, layers.findIndex((layer) => !layer.isView));
     const first = layers[this.firstCompute];
-    this.inputBytes = (options.inputBytes ?? false) && !options.inputGradient && (first?.takesBytes?.(inputShape) ?? false);
+    this.inputBytes = (options.inputBytes ?? false) && !options.inputGradient && (first?.takesBytes?.(inputShape, gpu.target) ?? false);
     this.input = this.inputBytes ? this.words('input.bytes', product(inputShape) / 4, inputShape) : this.activation('input', inputShape);
     this.inputGrad = options.inputGradient ? this.activation('input.grad', inputShape) : null;
-    this.fused = fusion(layers, (i) => this.inputOf(i), options.fuseActivations ?? true);
+    this.fused = fusion(layers, (i) => this.inputOf(i), gpu.target, options.fuseActivations ?? true);
     this.activations = [];
     this.gradients = [];
     layers.forEach((layer, i) => {
@@ -239,11 +240,11 @@ export class Sequential {
  * activation layer then records no dispatch for that pass. `enabled` false keeps every activation's own
  * kernels (tests compare the two).
  */
-function fusion(layers: readonly Layer[], inputOf: (i: number) => Shape, enabled: boolean): BuildArgs['fused'][] {
+function fusion(layers: readonly Layer[], inputOf: (i: number) => Shape, target: Target, enabled: boolean): BuildArgs['fused'][] {
   const fused: Mutable<BuildArgs['fused']>[] = layers.map(() => ({ ...NOTHING_FUSED }));
   if (!enabled) return fused;
   layers.forEach((layer, i) => {
-    if (!layer.fusesActivations?.(inputOf(i))) return;
+    if (!layer.fusesActivations?.(inputOf(i), target)) return;
     const next = layers[i + 1]?.activation;
     if (next) {
       fused[i]!.outputActivation = next;

@@ -32,7 +32,7 @@ const COLS = 8;
 const THREADS = 64;
 /**
  * How finely backward-filter and the bias gradient split the batch's positions, and how their partial
- * sums are added (Gpu.cpuTuned). Each aims for a number of workgroups, so the device is busy although
+ * sums are added (gpu.target.shape). Each aims for a number of workgroups, so the device is busy although
  * dWeight and dBias are small, but gives each at least a minimum of positions, so there are few partial
  * sums to add. A CPU adapter has 2 cores and a fixed cost per workgroup: 256 and 64 workgroups, ≥ 256 and
  * ≥ 16,384 positions each (against 4,096 positions, 1.2–1.4× less CPU for the bias at batch 64), and
@@ -41,7 +41,7 @@ const THREADS = 64;
  * ≥ 2,048 positions, and 16 invocations add each weight's partial sums.
  */
 function splitting(gpu: Gpu) {
-  return gpu.cpuTuned
+  return gpu.target.shape === 'cpu'
     ? { filterWorkgroups: 256, minFilterDepth: 256, biasWorkgroups: 64, minBiasPositions: 16384, reduce: { REDUCE_WEIGHTS: 64, REDUCE_SLICES: 1, REDUCE_SLICED: false } }
     : { filterWorkgroups: 1024, minFilterDepth: 64, biasWorkgroups: 512, minBiasPositions: 2048, reduce: { REDUCE_WEIGHTS: 16, REDUCE_SLICES: 16, REDUCE_SLICED: true } };
 }
@@ -52,7 +52,7 @@ function splitting(gpu: Gpu) {
  */
 function geometryDefines(gpu: Gpu, g: ConvGeometry, threads: number, activation: Activation | null = null) {
   return {
-    SUBGROUPS: gpu.useSubgroups, ...activationDefines(activation),
+    SUBGROUPS: gpu.target.subgroups, ...activationDefines(activation),
     CIN: g.inChannels, IN_H: g.height, IN_W: g.width, COUT: g.outChannels, KSIZE: g.kernel, STRIDE: g.stride, PAD: g.padding,
     PADDED: g.padding > 0, STRIDED: g.stride > 1,
     OUT_H: convOutputSize(g.height, g.kernel, g.stride, g.padding), OUT_W: convOutputSize(g.width, g.kernel, g.stride, g.padding),

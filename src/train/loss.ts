@@ -43,5 +43,5 @@ export function softmaxCrossEntropy(
   const dims = uniform(gpu, 'softmax_xent.dims', [['u32', a.rows], ['u32', a.classes]]);
   const common = { dims, logits: a.logits, labels: a.labels, totals: a.totals };
   const bind = a.mode === 'train' ? { ...common, dLogits: a.dLogits } : { ...common, step: a.step, probs: a.probs, confusion: a.confusion };
-  return kernel(gpu, { shader: 'softmax_xent', defines: { EVAL: a.mode === 'eval', WG: gpu.cpuTuned ? 64 : 256 }, bind, workgroups: [1] });
+  return kernel(gpu, { shader: 'softmax_xent', defines: { EVAL: a.mode === 'eval', WG: gpu.target.shape === 'cpu' ? 64 : 256 }, bind, workgroups: [1] });
 }

@@ -2,23 +2,22 @@ import * as ref from '../../src/reference/conv2d.ts';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dBiasGrad, conv2dForward, convOutputSize, type ConvSizes } from '../../src/layers/conv2d.ts';
 import type { Dispatch } from '../../src/gpu/kernel.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
-import { compare, empty, randomArray, readF32, run, storage, withKernels, testGpu, type Closeness, centralDifferences } from './util.ts';
+import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness, centralDifferences } from './util.ts';
 
 function outputLength(g: ConvSizes): number {
   return g.rows * g.outChannels * convOutputSize(g.height, g.kernel, g.stride, g.padding) * convOutputSize(g.width, g.kernel, g.stride, g.padding);
 }
 
 /**
- * The kernels a test runs: 'cpu', shaped for a CPU adapter (Gpu.cpuTuned: coarse splits of the batch in
+ * The kernels a test runs (gpu.withTarget): 'cpu', shaped for a CPU adapter (coarse splits of the batch in
  * backward-filter and the bias gradient) with subgroups, as SwiftShader gets them; 'gpu', shaped for a GPU
- * (fine splits) with subgroups; 'plain', a GPU without subgroups.
+ * (fine splits) with subgroups; 'plain', rung 0 (no subgroups).
  */
 export type ConvVariant = 'cpu' | 'gpu' | 'plain';
 
 /** Runs forward, dx, dW and db once on seeded inputs with the kernels of `variant`; returns inputs and GPU results. */
 async function runConv(g: ConvSizes, dy: Float32Array, variant: ConvVariant) {
-  const gpu = await testGpu();
-  return withKernels(gpu, { cpuTuned: variant === 'cpu', subgroups: variant !== 'plain' }, () => runConvOn(gpu, g, dy));
+  return runConvOn((await testGpu()).withTarget(variant), g, dy);
 }
 
 async function runConvOn(gpu: Gpu, g: ConvSizes, dy: Float32Array) {

@@ -2,7 +2,7 @@ import * as ref from '../../src/reference/loss.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import { createTotals, readTotals, softmaxCrossEntropy } from '../../src/train/loss.ts';
 import { Rng } from '../../src/data/random.ts';
-import { compare, empty, randomArray, readF32, readU32, run, stepUniform, storage, testGpu, withKernels, type Closeness } from './util.ts';
+import { compare, empty, randomArray, readF32, readU32, run, stepUniform, storage, testGpu, type Closeness } from './util.ts';
 
 /**
  * Logits in [-4, 4) with rows that stress the kernel: every 7th row scaled ×30 (exp would overflow
@@ -27,14 +27,12 @@ function totalsTolerance(rows: number): { atol: number; rtol: number } {
   return { atol: 1e-5 * Math.sqrt(rows), rtol: 1e-5 + rows * 2 ** -24 };
 }
 
-/** The train and eval checks below, with the kernel shaped for a CPU adapter or a GPU (Gpu.cpuTuned). */
-export async function lossTrainVsReference(rowsA: number, rowsB: number, classes: number, cpuTuned: boolean): Promise<Closeness[]> {
-  const gpu = await testGpu();
-  return withKernels(gpu, { cpuTuned }, () => trainChecks(gpu, rowsA, rowsB, classes));
+/** The train and eval checks below, with the kernel shaped for a CPU adapter or a GPU (`--kernels cpu` or `gpu`). */
+export async function lossTrainVsReference(rowsA: number, rowsB: number, classes: number, kernels: 'cpu' | 'gpu'): Promise<Closeness[]> {
+  return trainChecks((await testGpu()).withTarget(kernels), rowsA, rowsB, classes);
 }
-export async function lossEvalVsReference(rowsA: number, rowsB: number, classes: number, cpuTuned: boolean): Promise<Closeness[]> {
-  const gpu = await testGpu();
-  return withKernels(gpu, { cpuTuned }, () => evalChecks(gpu, rowsA, rowsB, classes));
+export async function lossEvalVsReference(rowsA: number, rowsB: number, classes: number, kernels: 'cpu' | 'gpu'): Promise<Closeness[]> {
+  return evalChecks((await testGpu()).withTarget(kernels), rowsA, rowsB, classes);
 }
 
 /** Two train batches (sizes a and b) added into one totals buffer; each batch's dLogits. */

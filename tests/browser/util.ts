@@ -11,24 +11,6 @@ export function testGpu(): Promise<Gpu> {
   return shared;
 }
 
-/**
- * Runs `checks` with the kernel variants asked for, then restores the device's own: `cpuTuned`, shapes for
- * a CPU adapter or a GPU (Gpu.cpuTuned); `subgroups` (default: the device's), the subgroup variants or the
- * plain kernels, refused where the device lacks the feature.
- */
-export async function withKernels<T>(gpu: Gpu, kernels: { cpuTuned: boolean; subgroups?: boolean }, checks: () => Promise<T>): Promise<T> {
-  const subgroups = kernels.subgroups ?? gpu.hasSubgroups;
-  if (subgroups && !gpu.hasSubgroups) throw new Error('these kernels need the subgroups feature, which this device lacks');
-  gpu.cpuTuned = kernels.cpuTuned;
-  gpu.useSubgroups = subgroups;
-  try {
-    return await checks();
-  } finally {
-    gpu.cpuTuned = gpu.adapter.fallback;
-    gpu.useSubgroups = gpu.hasSubgroups;
-  }
-}
-
 /** Uniform random values in [low, high) from a seeded stream. */
 export function randomArray(n: number, seed: number, low = -1, high = 1): Float32Array<ArrayBuffer> {
   const rng = new Rng(seed);
