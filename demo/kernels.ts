@@ -200,7 +200,7 @@ export class KernelView {
   private readonly rungButtons: HTMLButtonElement[] = [];
   private readonly ranTags = new Map<string, HTMLElement>();
 
-  private readonly roofLine = h('p', { class: 'faint', dataset: { role: 'roof' } }, 'Roof: measured with the first profile.');
+  private readonly roofLine = h('p', { class: 'faint', dataset: { role: 'roof-line' } }, 'Roof: measured with the first profile.');
   private readonly profiles = h('div', { dataset: { role: 'kernel-profiles' } }, h('p', { class: 'muted' }, 'Train a network to see what one of its training steps dispatches.'));
   private readonly ladders = h('div', { class: 'ladders', dataset: { role: 'ladders' } });
   private readonly control = {
@@ -337,10 +337,13 @@ export class KernelView {
         h('h4', {}, op),
         h('ol', { class: 'rungs', start: 0 }, ...LADDERS[op].map((rung) => {
           const file = shaderFile(rung);
+          const source = shaderNames().includes(file) ? shaderSource(file) : null;
           const pre = h('pre', {});
-          const read = h('details', { class: 'wgsl' }, h('summary', {}, `Read shaders/${file}.wgsl (${shaderSource(file).split('\n').length} lines)`), pre);
+          const read = source === null
+            ? h('p', { class: 'faint' }, `shaders/${file}.wgsl is not in this build.`)
+            : h('details', { class: 'wgsl' }, h('summary', {}, `Read shaders/${file}.wgsl (${source.split('\n').length} lines)`), pre);
           read.addEventListener('toggle', () => {
-            if (read.open && !pre.innerHTML) pre.innerHTML = highlight(shaderSource(file));
+            if ((read as HTMLDetailsElement).open && !pre.innerHTML) pre.innerHTML = highlight(source!);
           });
           const button = h('button', { class: 'small', disabled: true, onclick: () => this.profileAtRung(op, rung.index) }, `Profile at rung ${rung.index}`);
           this.rungButtons.push(button);
@@ -353,7 +356,7 @@ export class KernelView {
               h('span', { class: 'suits' }, rung.suits === 'any' ? 'any adapter' : rung.suits === 'gpu' ? 'for GPUs' : 'for CPU adapters'),
               ranTag,
               button),
-            h('p', { class: 'rung-why' }, headerComment(shaderSource(file))),
+            h('p', { class: 'rung-why' }, source === null ? '' : headerComment(source)),
             read);
         })))));
   }
@@ -394,15 +397,21 @@ function shaderFile(rung: Rung): string {
   return rung.file.replace(/^.*\//, '').replace(/\.wgsl$/, '');
 }
 
-/** The comment lines a shader file starts with (its header: what the kernel or trick is), as one paragraph. */
+/**
+ * The comment lines a shader file starts with (its header: what the kernel or trick is, why it pays, where),
+ * lines of a paragraph joined and paragraphs and indented lines (buffer shapes) kept.
+ */
 function headerComment(source: string): string {
   const lines: string[] = [];
   for (const line of source.split('\n')) {
     const match = /^\s*\/\/ ?(.*)$/.exec(line);
     if (!match) break;
-    lines.push(match[1]!);
+    lines.push(match[1]!.trimEnd());
   }
-  return lines.join(' ').replace(/\s+/g, ' ').trim();
+  return lines
+    .map((line, i) => (i > 0 && line !== '' && !/^\s/.test(line) && lines[i - 1] !== '' && !/^\s/.test(lines[i - 1]!) ? ` ${line}` : `\n${line}`))
+    .join('')
+    .trim();
 }
 
 /** The two profiles' step times side by side. */

@@ -77,3 +77,12 @@ for (const kernels of KERNEL_RUNS) {
     for (const r of results) expect(r.ok, r.message).toBe(true);
   });
 }
+
+test('under the GPU shapes that CNN splits its 128-input dense forward and the split applies the fused elu', async ({ gpuPage }) => {
+  type Run = { label: string; entry: string; rung: number | null; defines: Record<string, unknown> };
+  const forward = await inPage<Run[]>(gpuPage, 'tests/browser/gradcheck.ts', 'forwardKernels', cnn, [2, 10, 10], 5, 'gpu');
+  const reduce = forward.filter((d) => d.label === 'dense.reduce_splits');
+  expect(reduce, JSON.stringify(forward.map((d) => d.label))).toHaveLength(1);
+  expect(reduce[0]!.defines).toMatchObject({ FORWARD_SPLIT: true, ELU: true });
+  expect(Number(reduce[0]!.defines.SPLITS)).toBeGreaterThan(1);
+});

@@ -168,7 +168,7 @@ export async function deviceLoss() {
   // 800 training images / 100 = 8 steps per epoch: destroy during epoch 2.
   const { result } = await run(config, { onCheckpoint: (bytes, epoch) => { checkpoints.push(epoch); last = bytes; } }, { checkpointEvery: 1, destroyDeviceAfterSteps: 12 }, gpu);
   const lost = await Promise.race([gpu.lost, new Promise((r) => setTimeout(() => r('not lost'), 5000))]);
-  devices.delete(gpu);
+  devices.delete(gpu.device);
   const saved = last ? readCheckpoint(last, 'last.safetensors') : null;
   return { interrupted: result.interrupted ?? null, epochs: result.epochs.length, losses: result.epochs.map((e) => [e.trainLoss, e.valLoss]), lost, checkpoints, checkpointEpoch: saved?.training?.epoch ?? null, testPerClass: result.test.perClass.length };
 }
@@ -192,7 +192,7 @@ export async function destroyReleasesEverything() {
   await train(gpu, env.data, env.mnist, small({ epochs: 1 }));
   const live = gpu.buffers.stats();
   gpu.destroy();
-  devices.delete(gpu);
+  devices.delete(gpu.device);
   return { live, after: gpu.buffers.stats() };
 }
 
