@@ -1,16 +1,17 @@
-// The general dense-layer matmul, for any sizes (shaders/dense.wgsl is the fast path when the input
-// count is a multiple of 4). One tiled matmul C[M×N] = A[M×K]·B[K×N] whose operands are read in
-// the layout each product needs, so no transposed copy is ever made:
+// Dense layer, rung 1: workgroup tiles. The textbook GPU matmul C[M×N] = A[M×K]·B[K×N], whose operands are
+// read in the layout each product of a dense layer needs, so no transposed copy is ever made:
 //
-//   forward           y[rows×out] = x[rows×in] · Wᵀ     A = x              B(k,n) = W[n,k]  (B_TRANSPOSED)
-//   backward-data     dx[rows×in] = dy[rows×out] · W    A = dy             B = W[out×in]
-//   backward-weights  dW[out×in]  = dyᵀ · x             A(m,k) = dy[k,m]   B = x[rows×in]   (A_TRANSPOSED)
+//   forward           y[rows×out] = x[rows×in] · Wᵀ + b   A = x              B(k,n) = W[n,k]  (B_TRANSPOSED)
+//   backward-data     dx[rows×in] = dy[rows×out] · W      A = dy             B = W[out×in]
+//   backward-weights  dW[out×in]  = dyᵀ · x               A(m,k) = dy[k,m]   B = x[rows×in]   (A_TRANSPOSED)
 //
-// Tiling: a workgroup owns a TILE_M×TILE_N block of C. Each step it stages a TILE_K-deep slice of A
-// and B in workgroup memory, so every value fetched from global memory is reused TILE_N/4 (or
-// TILE_M/4) times; each invocation then keeps a 4×4 block of C in registers (four vec4 rows) and
-// does 16 multiply-adds per pair of vec4 loads from workgroup memory. Edges are zero-padded on
-// load and masked on store, so any M, N, K works (784, 10, 1, 33 …).
+// The trick: a workgroup owns a TILE_M×TILE_N block of C. Each step it stages a TILE_K-deep slice of A and B
+// in workgroup memory, so every value fetched from storage is reused TILE_N/4 (or TILE_M/4) times; each
+// invocation keeps a 4×4 block of C in registers and does 16 multiply-adds per pair of vec4 loads from
+// workgroup memory. Why it pays: on a GPU, workgroup memory is an on-chip cache the kernel fills itself.
+// Any adapter, any shape (edges are zero-padded on load and masked on store): the policy takes it for `in`
+// no multiple of 4, where the register-blocked rungs cannot load vec4s. It applies no activation, so a model
+// keeps its activations' own kernels around it. docs/perf/dense.md, workgroup tiles.
 
 struct Dims {
   M: u32,  // rows of C

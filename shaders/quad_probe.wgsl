@@ -2,9 +2,9 @@ enable subgroups;
 
 #include quads
 
-// Run once per device (Gpu.create): aligned[i] = 1 where invocation i's quad is laid out as
-// shaders/dense.wgsl's quad kernels need (quadsAligned), for workgroups of INVOCATIONS, the sizes those
-// kernels take (8, 16 and 64).
+// Run once per device (Gpu.create): aligned[i] = 1 where invocation i's quad is laid out as dense's quad
+// rungs (shaders/dense_3_quads.wgsl, dense_4_wide.wgsl) need (quadsAligned), for workgroups of INVOCATIONS,
+// the sizes those kernels take (8, 16 and 64).
 //
 //   aligned [workgroups × INVOCATIONS] u32
 

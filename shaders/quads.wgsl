@@ -1,4 +1,4 @@
-// Quads of subgroup lanes laid out as the kernels that swap operands within them expect (shaders/dense.wgsl),
+// Quads of subgroup lanes laid out as the kernels that swap operands within them expect (shaders/dense_quad_share.wgsl),
 // included there and by shaders/quad_probe.wgsl, which asks the device once.
 
 // Whether every quad of this subgroup (lanes 4q … 4q+3) is complete and is the local invocations 4m … 4m+3 in

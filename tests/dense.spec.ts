@@ -80,7 +80,7 @@ for (const variant of ['wide', 'quads', 'blocks'] as const) {
   }
 }
 
-// The quad kernels are built only where the probe finds every quad of lanes laid out as they need (Gpu.quadsAligned):
+// The quad kernels are built only where the probe finds every quad of lanes laid out as they need (gpu.facts.quadsAligned):
 // so on SwiftShader, in workgroups of the sizes they take (8, 16 and 64 invocations), and not where a workgroup of 6
 // leaves its second quad incomplete.
 test('the quad probe finds quads aligned in workgroups of 8, 16 and 64 invocations, not of 6', async ({ gpuPage }) => {
@@ -88,3 +88,32 @@ test('the quad probe finds quads aligned in workgroups of 8, 16 and 64 invocatio
   expect(await inPage<boolean>(gpuPage, 'tests/browser/dense.ts', 'quadsAlignedIn', [6])).toBe(false);
   expect(await inPage<boolean>(gpuPage, 'tests/browser/dense.ts', 'quadsAlignedIn', [64, 6])).toBe(false);
 });
+
+// A forward with an activation fused into its store, on every rung that fuses. Under a GPU's shapes ('quads'
+// and 'blocks') the 1000×784 → 128 forward's sum is split, and reduce_splits applies the bias and f: the only
+// place a split forward meets an activation (a fallback adapter never splits that product).
+for (const [variant, kind, splits] of [['quads', 'relu', 1], ['blocks', 'sigmoid', 1], ['wide', 'elu', 0], ['textbook', 'leaky_relu', 0]] as const) {
+  test(`dense 1000×784 → 128, ${variant}, ${kind} fused into the forward${splits ? ' (split)' : ''}: matches f(x·Wᵀ + b) in float64`, async ({ gpuPage }) => {
+    const run = await inPage<DenseRun>(gpuPage, 'tests/browser/dense.ts', 'denseActivatedVsReference', 1000, 784, 128, variant, kind);
+    for (const r of run.results) expect(r.ok, r.message).toBe(true);
+    expect(run.entries.filter((e) => e === 'reduce_splits').length).toBe(splits);
+  });
+}
+
+// Odd shapes (in 36, out 7, 13 rows; in 130) with the fused activation, on the rungs that take them.
+for (const [rows, inF, outF, variant] of [[13, 36, 7, 'quads'], [13, 36, 7, 'wide'], [13, 130, 7, 'textbook']] as const) {
+  test(`dense ${rows}×${inF} → ${outF}, ${variant}, sigmoid fused: matches f(x·Wᵀ + b) in float64`, async ({ gpuPage }) => {
+    const run = await inPage<DenseRun>(gpuPage, 'tests/browser/dense.ts', 'denseActivatedVsReference', rows, inF, outF, variant, 'sigmoid');
+    for (const r of run.results) expect(r.ok, r.message).toBe(true);
+  });
+}
+
+// The backward kernels against central differences of the forward, sigmoid's f' fused into dx: rung 0 on an
+// odd shape, and the rungs SwiftShader and a GPU run by default.
+for (const [rows, inF, outF, variant] of [[3, 5, 4, 'textbook'], [3, 8, 4, 'textbook'], [5, 8, 6, 'wide'], [5, 8, 6, 'quads']] as const) {
+  test(`dense ${rows}×${inF} → ${outF}, ${variant}: dx (with σ' fused), dW, db match central differences`, async ({ gpuPage }) => {
+    const run = await inPage<DenseRun>(gpuPage, 'tests/browser/dense.ts', 'denseFiniteDifferences', rows, inF, outF, variant, 1e-2);
+    for (const r of run.results) expect(r.ok, r.message).toBe(true);
+    if (variant === 'textbook') expect(new Set(run.rungs)).toEqual(new Set([0]));
+  });
+}

@@ -1,5 +1,5 @@
 import type { BufferPool } from './buffers.ts';
-import { shaderSource, specialise, type Defines } from './shaders.ts';
+import { expandIncludes, specialise, type Defines } from './shaders.ts';
 import type { Rung } from './target.ts';
 
 /**
@@ -63,7 +63,7 @@ function bindingIndices(shader: string, defines: Defines): Map<string, number> {
   return indices;
 }
 
-/** The arrays of each shader that take a LEN_ define, read from its text once. */
+/** The arrays of each shader that take a LEN_ define, read from its text (its includes pasted) once. */
 const lengthNameCache = new Map<string, string[]>();
 
 /**
@@ -78,7 +78,7 @@ const lengthNameCache = new Map<string, string[]>();
 function lengthDefines(shader: string, bind: Record<string, Binding>): Defines {
   let names = lengthNameCache.get(shader);
   if (!names) {
-    names = [...new Set(Array.from(shaderSource(shader).matchAll(/\$\{LEN_(\w+)\}/g), (match) => match[1]!))];
+    names = [...new Set(Array.from(expandIncludes(shader).matchAll(/\$\{LEN_(\w+)\}/g), (match) => match[1]!))];
     lengthNameCache.set(shader, names);
   }
   const defines: Defines = {};
@@ -121,8 +121,7 @@ const ELEMENTS_PER_INVOCATION = 16;
 /**
  * Workgroups for an elementwise kernel with a grid-stride loop (`for (i = id.x; i < count; i += groups.x·WG)`):
  * up to 256, enough to fill any GPU, and few enough that each invocation handles many elements, because a
- * CPU adapter (SwiftShader) pays a fixed cost per workgroup and per invocation — 9,000 short workgroups
- * measured ~10× slower, and Adam over 110k parameters took half the time at 16+ elements per invocation.
+ * CPU adapter (SwiftShader) pays a fixed cost per workgroup and per invocation (docs/perf/swiftshader.md).
  */
 export function strideGrid(count: number, workgroupSize: number): [number] {
   return [Math.max(1, Math.min(256, Math.ceil(count / (workgroupSize * ELEMENTS_PER_INVOCATION))))];

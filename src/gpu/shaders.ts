@@ -27,13 +27,25 @@ export function shaderNames(): string[] {
 }
 
 /**
- * The one place WGSL is specialised: paste each `#include <name>` line's file (shared functions such
- * as shaders/activate.wgsl), split the text at each `${NAME}` and hand the pieces to
+ * `shaders/<name>.wgsl` with each `#include <other>` line replaced by that file, itself expanded: each file
+ * is pasted once, at its first include, so that included files may include what they need.
+ */
+export function expandIncludes(name: string, pasted = new Set<string>([name])): string {
+  return shaderSource(name).replace(/^#include (\w+)$/gm, (_, included: string) => {
+    if (pasted.has(included)) return '';
+    pasted.add(included);
+    return expandIncludes(included, pasted);
+  });
+}
+
+/**
+ * The one place WGSL is specialised: paste each `#include <name>` line's file (expandIncludes: shared
+ * functions such as shaders/activate.wgsl), split the text at each `${NAME}` and hand the pieces to
  * wgsl-preprocessor's tag, which resolves `#if ${FLAG}` blocks and pastes the other values.
  * Numbers are pasted as written (`const TILE: u32 = ${TILE}u;`); a missing define is an error.
  */
 export function specialise(name: string, defines: Defines): string {
-  const text = shaderSource(name).replace(/^#include (\w+)$/gm, (_, included: string) => shaderSource(included));
+  const text = expandIncludes(name);
   const pieces: string[] = [];
   const values: unknown[] = [];
   let last = 0;

@@ -62,7 +62,7 @@ function quadsApply(target: Target): boolean {
  * the layer as a whole does: 0 (textbook) under `plain`, 1 (tiles) when `in` is no multiple of 4 or the
  * ceiling stops there, 2 (register blocks) otherwise. Quads and wide blocks refine it per product.
  */
-export function denseBaseRung(inFeatures: number, target: Target): number {
+function denseBaseRung(inFeatures: number, target: Target): number {
   if (!rungAllowed(target, 'dense', TILES)) return TEXTBOOK;
   return blocksApply(inFeatures) && rungAllowed(target, 'dense', BLOCKS) ? BLOCKS : TILES;
 }
@@ -83,15 +83,7 @@ function blockedRung(target: Target, square: boolean): number {
   return square && suits(target, WIDE) && rungAllowed(target, 'dense', WIDE) ? WIDE : QUADS;
 }
 
-/**
- * The workgroup tile of the blocked rungs (64 invocations × 8×8 outputs each) for a product of `columns` ×
- * `rows` outputs: TILE_X blocks across, 64 / TILE_X down; narrow for products at most 16 columns wide (a
- * 10-class layer's forward), flat for those at most 16 rows tall (its dW), square otherwise, so that a
- * 10-class layer does not compute 3 blocks past its last output for every one it needs. A narrow product at
- * most 64 rows tall takes 16 invocations (16×64 outputs), a flat one at most 64 columns wide likewise 64×16,
- * rather than leave most of one workgroup past the edge. Wide blocks (`wideBlock`, columns × rows) take
- * 8 invocations per WIDE_TILE × WIDE_TILE outputs, the same grid as the 8×8 blocks'.
- */
+/** A blocked product's workgroup tile and grid. */
 interface Tiling {
   /** TILE_X: blocks across a workgroup's tile */
   across: number;
@@ -106,6 +98,15 @@ function shapeOf(columns: number, rows: number): { narrow: boolean; flat: boolea
   return { narrow, flat, square: !narrow && !flat };
 }
 
+/**
+ * The workgroup tile of the blocked rungs (64 invocations × 8×8 outputs each) for a product of `columns` ×
+ * `rows` outputs: TILE_X blocks across, 64 / TILE_X down; narrow for products at most 16 columns wide (a
+ * 10-class layer's forward), flat for those at most 16 rows tall (its dW), square otherwise, so that a
+ * 10-class layer does not compute 3 blocks past its last output for every one it needs. A narrow product at
+ * most 64 rows tall takes 16 invocations (16×64 outputs), a flat one at most 64 columns wide likewise 64×16,
+ * rather than leave most of one workgroup past the edge. Wide blocks (`wideBlock`, columns × rows) take
+ * 8 invocations per WIDE_TILE × WIDE_TILE outputs, the same grid as the 8×8 blocks'.
+ */
 function tiling(columns: number, rows: number, wideBlock: readonly [columns: number, rows: number] | null): Tiling {
   if (wideBlock) {
     const across = WIDE_TILE / wideBlock[0];
@@ -161,7 +162,7 @@ function biasShape(target: Target): Defines {
 /** Invocations per workgroup of rung 0 (one per output) and its bias gradient. */
 const TEXTBOOK_INVOCATIONS = 64;
 /** Rung 1's tile: 32×32 outputs per workgroup (64 invocations × 4×4), the sum in steps of 16. */
-export const TILES_DEFINES = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
+const TILES_DEFINES = { TILE_M: 32, TILE_N: 32, TILE_K: 16 } as const;
 
 type Product = 'forward' | 'backward_data' | 'backward_weights';
 
@@ -184,7 +185,7 @@ function productPlan(
   const tile = tiling(p.columns, p.rows, rung === WIDE ? p.wideBlock : null);
   const splits = rung === WIDE || !p.splittable ? 1 : splitsOf(target, tile, p.terms, p.columns * p.rows);
   const defines: Defines = {
-    SUBGROUPS: rung >= QUADS, TILE_X: tile.across, INVOCATIONS: tile.invocations, ...biasShape(target),
+    TILE_X: tile.across, INVOCATIONS: tile.invocations, ...biasShape(target),
     X_BYTES: p.xBytes, SPLITS: splits, FORWARD_SPLIT: product === 'forward' && splits > 1,
   };
   const entry = rung === WIDE ? `${product}_wide` : product;
@@ -199,13 +200,9 @@ function tilesLayout(product: Product): Defines {
 
 function plan(index: number, entry: string, defines: Defines, workgroups: readonly [number, number, number], splits: number, reduce: DensePlan['reduce']): DensePlan {
   const rung = DENSE_RUNGS[index]!;
-  return { rung, shader: shaderOf(index), entry, defines, workgroups, splits, reduce };
+  return { rung, shader: rung.file, entry, defines, workgroups, splits, reduce };
 }
 
-/** Until rungs 3 and 4 move to files of their own, they are variants of shaders/dense_2_blocks.wgsl (SUBGROUPS). */
-function shaderOf(index: number): string {
-  return DENSE_RUNGS[Math.min(index, BLOCKS)]!.file;
-}
 
 /** Workgroup counts that cover `count` invocations of `workgroupSize`, folded into y past 65,535 (as kernel.ts's grid1d). */
 function grid1d(count: number, workgroupSize: number): [number, number] {
@@ -234,6 +231,6 @@ export function denseBackwardWeightsPlan(s: DenseShape, target: Target, xBytes =
 export function denseBiasPlan(s: Pick<DenseShape, 'rows' | 'outFeatures'>, target: Target): DensePlan {
   if (!rungAllowed(target, 'dense', BLOCKS)) return plan(TEXTBOOK, 'bias_grad', {}, [...grid1d(s.outFeatures, TEXTBOOK_INVOCATIONS), 1], 1, null);
   const bias = biasShape(target);
-  const defines: Defines = { SUBGROUPS: false, TILE_X: 8, INVOCATIONS: 64, ...bias, X_BYTES: false, SPLITS: 1, FORWARD_SPLIT: false };
+  const defines: Defines = { TILE_X: 8, INVOCATIONS: 64, ...bias, X_BYTES: false, SPLITS: 1, FORWARD_SPLIT: false };
   return plan(BLOCKS, 'bias_grad', defines, [Math.ceil(s.outFeatures / (bias.BIAS_OUTS as number)), 1, 1], 1, null);
 }

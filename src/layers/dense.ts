@@ -48,8 +48,8 @@ function dispatches(gpu: Gpu, p: Product): Dispatch[] {
 }
 
 /**
- * Rung 1 until it takes dense's names: the three products as one matmul C[M×N] = A·B, a forward's bias
- * added, read with the transposes its plan's defines say.
+ * Rung 1 (shaders/dense_1_tiles.wgsl) is the textbook tiled matmul C[M×N] = A·B (+ bias), so its operands
+ * are bound as A, B and C, read with the transposes its plan's defines say.
  */
 function tiledProduct(gpu: Gpu, plan: DensePlan, label: string, flops: number, mnk: [number, number, number], bind: { a: Binding; b: Binding; c: Binding; bias?: Binding }): Dispatch {
   const dims = uniform(gpu, 'matmul.dims', mnk.map((v) => ['u32', v] as const));

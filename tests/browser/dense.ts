@@ -1,4 +1,6 @@
 import * as ref from '../../src/reference/dense.ts';
+import * as refActivation from '../../src/reference/activation.ts';
+import type { ActivationKind } from '../../src/train/config.ts';
 import { probeQuads, type Gpu } from '../../src/gpu/gpu.ts';
 import type { Dispatch } from '../../src/gpu/kernel.ts';
 import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward } from '../../src/layers/dense.ts';
@@ -107,4 +109,82 @@ export async function denseBytesVsReference(rows: number, inF: number, outF: num
 export async function quadsAlignedIn(sizes: number[]): Promise<boolean> {
   const gpu = await testGpu();
   return probeQuads(gpu, sizes);
+}
+
+/**
+ * The forward with an activation fused into its store, under `variant`, against f(x·Wᵀ + b) in float64:
+ * where the policy splits the sum (a GPU's shapes), reduce_splits applies the bias and f.
+ */
+export async function denseActivatedVsReference(rows: number, inF: number, outF: number, variant: DenseVariant, kind: ActivationKind): Promise<DenseRun> {
+  const gpu = denseVariant(await testGpu(), variant);
+  const activation = { kind, alpha: kind === 'leaky_relu' ? 0.1 : kind === 'elu' ? 0.7 : 0 };
+  const x = randomArray(rows * inF, 11);
+  const w = randomArray(outF * inF, 12);
+  const b = randomArray(outF, 13);
+  const buf = { x: storage(gpu, 'x', x), weight: storage(gpu, 'w', w), bias: storage(gpu, 'b', b), y: empty(gpu, 'y', rows * outF) };
+  const dispatches = denseForward(gpu, { rows, inFeatures: inF, outFeatures: outF, ...buf, activation });
+  await run(gpu, dispatches);
+  const expected = refActivation.activationForward(kind, activation.alpha, ref.denseForward(x, w, b, rows, inF, outF));
+  const results = [compare(`${kind}(y)`, await readF32(gpu, buf.y), expected, 1e-5 * Math.sqrt(Math.max(inF, outF, rows)))];
+  for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
+  return { results, ...ran(dispatches) };
+}
+
+/**
+ * dx, dW and db of one dense layer under `variant` against central differences of its GPU forward, with
+ * sigmoid's f' fused into dx: x = σ(u) is the layer's input, the loss Σ g ⊙ (x·Wᵀ + b) for fixed random g
+ * (so dy = g), and the differences are taken in u, W and b, x recomputed from u on the CPU.
+ */
+export async function denseFiniteDifferences(rows: number, inF: number, outF: number, variant: DenseVariant, h: number): Promise<DenseRun> {
+  const gpu = denseVariant(await testGpu(), variant);
+  const u = Float64Array.from(randomArray(rows * inF, 21));
+  const w = Float64Array.from(randomArray(outF * inF, 22));
+  const b = Float64Array.from(randomArray(outF, 23));
+  const g = randomArray(rows * outF, 24);
+  const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+  const sizes = { rows, inFeatures: inF, outFeatures: outF };
+  const buf = {
+    x: storage(gpu, 'x', Float32Array.from(u, sigmoid)), weight: storage(gpu, 'w', Float32Array.from(w)), bias: storage(gpu, 'b', Float32Array.from(b)),
+    y: empty(gpu, 'y', rows * outF), dy: storage(gpu, 'dy', g), dx: empty(gpu, 'dx', rows * inF), dWeight: empty(gpu, 'dW', outF * inF), dBias: empty(gpu, 'db', outF),
+  };
+  const forward = denseForward(gpu, { ...sizes, ...buf });
+  const backward = [
+    denseBackwardData(gpu, { ...sizes, ...buf, inputActivation: { kind: 'sigmoid', alpha: 0 } }),
+    ...denseBackwardWeights(gpu, { ...sizes, ...buf }),
+    denseBiasGrad(gpu, { ...sizes, ...buf }),
+  ];
+  await run(gpu, backward);
+  const analytic = { u: await readF32(gpu, buf.dx), w: await readF32(gpu, buf.dWeight), b: await readF32(gpu, buf.dBias) };
+  const upload = () => {
+    gpu.device.queue.writeBuffer(buf.x, 0, Float32Array.from(u, sigmoid));
+    gpu.device.queue.writeBuffer(buf.weight, 0, Float32Array.from(w));
+    gpu.device.queue.writeBuffer(buf.bias, 0, Float32Array.from(b));
+  };
+  const loss = async () => {
+    upload();
+    await run(gpu, forward);
+    const y = await readF32(gpu, buf.y);
+    return y.reduce((sum, v, i) => sum + v * g[i]!, 0);
+  };
+  const differences = async (values: Float64Array) => {
+    const out = new Float64Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      values[i] = v + h;
+      const up = await loss();
+      values[i] = v - h;
+      const down = await loss();
+      values[i] = v;
+      out[i] = (up - down) / (2 * h);
+    }
+    return out;
+  };
+  // As tests/browser/gradcheck.ts: f32 forwards make the quotient noisy by about ε·|loss|/h.
+  const results = [
+    compare('dx (∂/∂u through σ)', analytic.u, await differences(u), 2e-4, 2e-2),
+    compare('dW', analytic.w, await differences(w), 2e-4, 2e-2),
+    compare('db', analytic.b, await differences(b), 2e-4, 2e-2),
+  ];
+  for (const buffer of Object.values(buf)) gpu.buffers.release(buffer);
+  return { results, ...ran([...forward, ...backward]) };
 }
