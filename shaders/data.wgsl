@@ -8,20 +8,19 @@
 //
 // Row r of the batch is sample order[step.batchStart + r]. One workgroup per row, each invocation
 // unpacking 4 pixels at a time from the one or two u32 words that hold them, striding over the row: no
-// integer division (slow on CPU adapters), and one word load per 4 pixels instead of one per pixel: on
-// SwiftShader, where every load at a computed address costs as much as ~8 FMAs, that took 1.25× less CPU
-// time, and 2× less with gather_words.
+// integer division (slow on CPU adapters), and one word load per 4 pixels instead of one per pixel, which
+// pays on SwiftShader, where every load at a computed address costs as much as several FMAs.
 // gather_words is the same for rows of whole words (pixels % 4 == 0, MNIST's 784): every image starts
 // at a word and every row of x at a vec4f, so it needs neither the second word nor the tail.
 // gather_bytes copies such rows' words as they are, for a first layer that reads bytes (dense, X_BYTES):
-// a quarter of the stores and no unpacking, ×0.57–0.63 the CPU time of gather_words at batch 64 and 1000.
+// a quarter of the stores and no unpacking. docs/perf/data.md has the measurements.
 
 struct Dims {
   rows: u32,
   pixels: u32,
 }
 
-struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
+#include step
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<uniform> step: Step;

@@ -10,7 +10,7 @@
 // hash is Wellons' lowbias32, a 32-bit integer permutation with near-ideal avalanche. Hashing i before
 // mixing in the key makes two keys give unrelated masks rather than one mask re-indexed by i ^ Δ.
 
-struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
+#include step
 
 struct Dims {
   count: u32,      // values in the batch

@@ -8,12 +8,9 @@
 //
 // WGSL has no isNan/isInf: an f32 is Inf or NaN exactly when its exponent bits are all ones.
 
-struct Totals {
-  lossSum: f32,
-  correct: u32,
-}
+#include totals
 
-struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
+#include step
 
 @group(0) @binding(0) var<storage, read> totals: Totals;
 @group(0) @binding(1) var<uniform> step: Step;

@@ -9,7 +9,7 @@
 //
 // The arrays' lengths are those of the bound buffers, compiled in (LEN_params …, see kernel() in
 // src/gpu/kernel.ts): the bounds checks then clamp against constants instead of SwiftShader's per-lane
-// division for a run-time length, ×0.69 CPU time for the MLP's Adam step (bench/cpu-cases.ts `adam`).
+// division for a run-time length (docs/perf/optimizer.md).
 
 struct Hyper {
   count: u32,
@@ -25,7 +25,7 @@ struct Hyper {
   weightDecay: f32,
 }
 
-struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
+#include step
 
 @group(0) @binding(0) var<uniform> hyper: Hyper;
 @group(0) @binding(1) var<uniform> step: Step;

@@ -18,12 +18,9 @@ struct Dims {
   classes: u32,
 }
 
-struct Totals {
-  lossSum: f32,
-  correct: u32,
-}
+#include totals
 
-struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
+#include step
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> logits: array<f32, ${LEN_logits}u>;

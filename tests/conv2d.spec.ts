@@ -3,8 +3,12 @@ import { Rng } from '../src/data/random.ts';
 import { ConfigError, ShapeError } from '../src/errors.ts';
 import { conv2d, type ConvSizes } from '../src/layers/conv2d.ts';
 import { expect, inPage, test, type Closeness } from './support/fixtures.ts';
+import type { ConvKernels, RungsRan } from './browser/conv2d.ts';
 
-// Stride 1 and 2, padding 0 and 1, odd sizes, channels 1/3/8/16, kernels 1…5, and the MNIST layers.
+// No preset has it: 3 channels, a non-square 11×9 input, an even kernel, stride 2 with padding, 5 outputs.
+const unusual: ConvSizes = { rows: 3, inChannels: 3, height: 11, width: 9, outChannels: 5, kernel: 4, stride: 2, padding: 1 };
+
+// Stride 1 and 2, padding 0 and 1, odd sizes, channels 1/3/5/8/16, kernels 1…5, and the MNIST layers.
 const cases: ConvSizes[] = [
   { rows: 2, inChannels: 1, height: 28, width: 28, outChannels: 16, kernel: 5, stride: 2, padding: 0 },
   { rows: 3, inChannels: 16, height: 12, width: 12, outChannels: 8, kernel: 3, stride: 1, padding: 0 },
@@ -14,20 +18,51 @@ const cases: ConvSizes[] = [
   { rows: 2, inChannels: 1, height: 5, width: 5, outChannels: 16, kernel: 5, stride: 1, padding: 2 },
   { rows: 3, inChannels: 8, height: 11, width: 11, outChannels: 16, kernel: 4, stride: 3, padding: 1 },
   { rows: 2, inChannels: 16, height: 8, width: 8, outChannels: 16, kernel: 2, stride: 2, padding: 0 },
+  unusual,
   // Enough positions (121 images × 144) for the bias gradient to split the batch: 61 + 60 images per channel.
   { rows: 121, inChannels: 1, height: 28, width: 28, outChannels: 2, kernel: 5, stride: 2, padding: 0 },
 ];
 
-// Every variant of shaders/conv2d.wgsl (tests/browser/conv2d.ts ConvVariant): shaped for a CPU adapter with
-// subgroups (SwiftShader's), for a GPU with subgroups, and the plain kernels of a GPU without them.
-const variants = ['cpu', 'gpu', 'plain'] as const;
+// Every rung of conv2d's ladder, forced through gpu.withTarget: SwiftShader's own shapes (cpu) and a GPU's
+// (gpu) at the top rung, each capped at rung 2 (register blocks without subgroups) and at rung 1 (split
+// sums, rung 0 for the rest), and plain (rung 0 everywhere).
+const variants: Array<[string, ConvKernels]> = [
+  ['cpu', { kernels: 'cpu' }], ['gpu', { kernels: 'gpu' }], ['plain', { kernels: 'plain' }],
+  ['cpu rung ≤ 2', { kernels: 'cpu', ceiling: 2 }], ['gpu rung ≤ 2', { kernels: 'gpu', ceiling: 2 }],
+  ['cpu rung ≤ 1', { kernels: 'cpu', ceiling: 1 }], ['gpu rung ≤ 1', { kernels: 'gpu', ceiling: 1 }],
+];
 const title = (g: ConvSizes, variant: string) =>
   `conv2d ${g.rows}×${g.inChannels}×${g.height}×${g.width} → ${g.outChannels} k${g.kernel} s${g.stride} p${g.padding}, ${variant}`;
 
-for (const variant of variants) {
+/** The rung each product must have run at under `k`: the best that has a kernel for it, within the cap. */
+function expectRungs(rungs: RungsRan, k: ConvKernels, subgroups: boolean): void {
+  const cap = k.kernels === 'plain' ? 0 : (k.ceiling ?? Infinity);
+  const blocks = Math.min(cap, subgroups ? 3 : 2);
+  expect(rungs['conv2d.forward']).toBe(cap >= 2 ? blocks : 0);
+  expect(rungs['conv2d.backward_data']).toBe(cap >= 2 ? blocks : 0);
+  expect(rungs['conv2d.backward_filter']).toBe(cap >= 2 ? blocks : Math.min(cap, 1));
+  if (cap === 0) expect(rungs['conv2d.bias_grad']).toBe(0);
+  else expect(rungs['conv2d.bias_partials']).toBe(1);
+  for (const [label, rung] of Object.entries(rungs)) if (label.includes('reduce')) expect(rung, label).toBe(1);
+}
+
+for (const [variant, k] of variants) {
   for (const g of cases) {
     test(`${title(g, variant)}: forward, dx, dW, db match the float64 reference`, async ({ gpuPage }) => {
-      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dVsReference', g, variant);
+      const { results, rungs, subgroups } = await inPage<{ results: Closeness[]; rungs: RungsRan; subgroups: boolean }>(
+        gpuPage, 'tests/browser/conv2d.ts', 'conv2dVsReference', g, k,
+      );
+      for (const r of results) expect(r.ok, r.message).toBe(true);
+      expectRungs(rungs, k, subgroups);
+    });
+  }
+}
+
+// The activations fused into forward's and backward-data's stores, at every rung, on the shape no preset has.
+for (const [variant, k] of variants) {
+  for (const kind of ['elu', 'sigmoid'] as const) {
+    test(`${title(unusual, variant)}: ${kind} fused into forward and backward-data matches the reference`, async ({ gpuPage }) => {
+      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dFusedVsReference', unusual, k, kind);
       for (const r of results) expect(r.ok, r.message).toBe(true);
     });
   }
@@ -39,20 +74,20 @@ const gradCases: ConvSizes[] = [
   { rows: 2, inChannels: 2, height: 5, width: 5, outChannels: 3, kernel: 2, stride: 1, padding: 0 },
 ];
 
-for (const variant of variants) {
+for (const [variant, k] of variants) {
   for (const g of gradCases) {
     test(`${title(g, variant)}: backward matches central finite differences`, async ({ gpuPage }) => {
-      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dGradCheck', g, variant);
+      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dGradCheck', g, k);
       for (const r of results) expect(r.ok, r.message).toBe(true);
     });
   }
 }
 
 test('conv2d micro-benchmark (CONV_BENCH=1)', async ({ gpuPage }) => {
-  test.skip(!process.env.CONV_BENCH, 'set CONV_BENCH=1 to time the MNIST convolutions at batch 1000');
+  test.skip(!process.env.CONV_BENCH, 'set CONV_BENCH=1 to time the MNIST convolutions at every rung, batch 1000 (CONV_BENCH_ROWS)');
   test.setTimeout(600_000);
   const times = await inPage<Record<string, number>>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dBenchmark', Number(process.env.CONV_BENCH_ROWS ?? 1000), 3);
-  for (const [k, v] of Object.entries(times)) console.log(`${k.padEnd(32)} ${v.toFixed(1)}`);
+  for (const [k, v] of Object.entries(times)) console.log(`${k.padEnd(48)} ${v.toFixed(1)}`);
 });
 
 node('conv2d output shapes follow PyTorch: ⌊(size + 2p − k) / s⌋ + 1', () => {

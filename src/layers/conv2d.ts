@@ -1,88 +1,32 @@
+/**
+ * conv2d: the layer, and the dispatches of its four products. Which kernel runs each product, and with
+ * what grid, is src/layers/conv2d-policy.ts's choice; this file binds the buffers to it.
+ */
 import { check, ShapeError } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
-import { grid1d, kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import { kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { uniformInit } from '../data/random.ts';
 import type { Activation, BuildArgs, Layer, LayerPlan, ParamSpec, Shape } from '../graph/layer.ts';
-import { activationDefines } from './activation.ts';
 import { binding, formatShape } from '../graph/tensor.ts';
+import {
+  conv2dBackwardDataPlan, conv2dBackwardFilterPlan, conv2dBiasGradPlan, conv2dForwardPlan, convOutputSize,
+  type ConvGeometry, type ConvKernel, type ConvSizes,
+} from './conv2d-policy.ts';
 
-/** One conv2d layer's shape: per-sample input [inChannels, height, width], square kernel, NCHW. */
-export interface ConvGeometry {
-  inChannels: number;
-  height: number;
-  width: number;
-  outChannels: number;
-  kernel: number;
-  stride: number;
-  padding: number;
-}
-
-/** Sizes of one dispatch: the geometry and the samples in the batch. */
-export type ConvSizes = ConvGeometry & { rows: number };
-
-/** Output height or width: ⌊(size + 2·padding − kernel) / stride⌋ + 1 (PyTorch's formula, dilation 1). */
-export function convOutputSize(size: number, kernel: number, stride: number, padding: number): number {
-  return Math.floor((size + 2 * padding - kernel) / stride) + 1;
-}
-
-/** Register block of shaders/conv2d.wgsl: an invocation owns 8 channels × 8 columns. */
-const ROWS = 8;
-const COLS = 8;
-/** Invocations per workgroup of forward and backward-data. */
-const THREADS = 64;
-/**
- * How finely backward-filter and the bias gradient split the batch's positions, and how their partial
- * sums are added (gpu.target.shape). Each aims for a number of workgroups, so the device is busy although
- * dWeight and dBias are small, but gives each at least a minimum of positions, so there are few partial
- * sums to add. A CPU adapter has 2 cores and a fixed cost per workgroup: 256 and 64 workgroups, ≥ 256 and
- * ≥ 16,384 positions each (against 4,096 positions, 1.2–1.4× less CPU for the bias at batch 64), and
- * one invocation adds each weight's partial sums (REDUCE_*: 64 weights × 1 slice, no barrier). A GPU
- * needs thousands of invocations busy, each walking a short sum: 1,024 and 512 workgroups, ≥ 64 and
- * ≥ 2,048 positions, and 16 invocations add each weight's partial sums.
- */
-function splitting(gpu: Gpu) {
-  return gpu.target.shape === 'cpu'
-    ? { filterWorkgroups: 256, minFilterDepth: 256, biasWorkgroups: 64, minBiasPositions: 16384, reduce: { REDUCE_WEIGHTS: 64, REDUCE_SLICES: 1, REDUCE_SLICED: false } }
-    : { filterWorkgroups: 1024, minFilterDepth: 64, biasWorkgroups: 512, minBiasPositions: 2048, reduce: { REDUCE_WEIGHTS: 16, REDUCE_SLICES: 16, REDUCE_SLICED: true } };
-}
-
-/**
- * Defines of shaders/conv2d.wgsl: the layer's geometry, whether the products share their row loads within
- * subgroups (where the device can), and the activation fused into the entry point, if any.
- */
-function geometryDefines(gpu: Gpu, g: ConvGeometry, threads: number, activation: Activation | null = null) {
-  return {
-    SUBGROUPS: gpu.target.subgroups, ...activationDefines(activation),
-    CIN: g.inChannels, IN_H: g.height, IN_W: g.width, COUT: g.outChannels, KSIZE: g.kernel, STRIDE: g.stride, PAD: g.padding,
-    PADDED: g.padding > 0, STRIDED: g.stride > 1,
-    OUT_H: convOutputSize(g.height, g.kernel, g.stride, g.padding), OUT_W: convOutputSize(g.width, g.kernel, g.stride, g.padding),
-    THREADS: threads, ...splitting(gpu).reduce,
-  };
-}
+export { convOutputSize, type ConvGeometry, type ConvSizes } from './conv2d-policy.ts';
 
 function dims(gpu: Gpu, rows: number, splitDepth = 0, splits = 1): GPUBuffer {
   return uniform(gpu, 'conv2d.dims', [['u32', rows], ['u32', splitDepth], ['u32', splits]]);
 }
 
-/** Workgroups covering `columns` × `channels` in register blocks (x·y folded past 65,535). */
-function grid(columns: number, channels: number): [number, number, number] {
-  const [x, y] = grid1d(Math.ceil(columns / COLS), THREADS);
-  return [x, y, Math.ceil(channels / ROWS)];
-}
-
-function outputPositions(g: ConvGeometry): number {
-  return convOutputSize(g.height, g.kernel, g.stride, g.padding) * convOutputSize(g.width, g.kernel, g.stride, g.padding);
-}
-
-/** `count` items in about `wanted` (≥ 1) runs of equal length: that length, and how many runs it makes. */
-function splitInto(count: number, wanted: number): { splitDepth: number; splits: number } {
-  const splitDepth = Math.ceil(count / wanted);
-  return { splitDepth, splits: Math.ceil(count / splitDepth) };
+/** A dispatch of a plan's kernel, labelled `conv2d.<entry>` whichever rung it is. */
+function dispatch(gpu: Gpu, k: ConvKernel, bind: Record<string, Binding>, flops: number): Dispatch {
+  return kernel(gpu, { shader: k.shader, entry: k.entry, label: `conv2d.${k.entry}`, defines: k.defines, rung: k.rung, bind, workgroups: k.workgroups, flops });
 }
 
 /** Useful multiply-adds ×2 of each of the three products (taps that land in the padding included). */
 function convFlops(a: ConvSizes): number {
-  return 2 * a.rows * outputPositions(a) * a.outChannels * a.inChannels * a.kernel ** 2;
+  return 2 * a.rows * convOutputSize(a.height, a.kernel, a.stride, a.padding) * convOutputSize(a.width, a.kernel, a.stride, a.padding) * a.outChannels * a.inChannels * a.kernel ** 2;
 }
 
 /**
@@ -90,14 +34,8 @@ function convFlops(a: ConvSizes): number {
  * f the fused activation or the identity
  */
 export function conv2dForward(gpu: Gpu, a: ConvSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding; activation?: Activation | null }): Dispatch {
-  return kernel(gpu, {
-    shader: 'conv2d',
-    entry: 'forward',
-    defines: geometryDefines(gpu, a, THREADS, a.activation ?? null),
-    bind: { dims: dims(gpu, a.rows), x: a.x, weight: a.weight, bias: a.bias, y: a.y },
-    workgroups: grid(a.rows * outputPositions(a), a.outChannels),
-    flops: convFlops(a),
-  });
+  const plan = conv2dForwardPlan(a, gpu.target, a.activation ?? null);
+  return dispatch(gpu, plan, { dims: dims(gpu, a.rows), x: a.x, weight: a.weight, bias: a.bias, y: a.y }, convFlops(a));
 }
 
 /**
@@ -108,77 +46,40 @@ export function conv2dBackwardData(
   gpu: Gpu,
   a: ConvSizes & { dy: Binding; weight: Binding; dx: Binding; inputActivation?: { activation: Activation; x: Binding } | null },
 ): Dispatch {
-  return kernel(gpu, {
-    shader: 'conv2d',
-    entry: 'backward_data',
-    defines: geometryDefines(gpu, a, THREADS, a.inputActivation?.activation ?? null),
-    bind: { dims: dims(gpu, a.rows), dy: a.dy, weight: a.weight, dx: a.dx, ...(a.inputActivation && { x: a.inputActivation.x }) },
-    workgroups: grid(a.rows * a.height * a.width, a.inChannels),
-    flops: convFlops(a),
-  });
+  const plan = conv2dBackwardDataPlan(a, gpu.target, a.inputActivation?.activation ?? null);
+  const bind = { dims: dims(gpu, a.rows), dy: a.dy, weight: a.weight, dx: a.dx, ...(a.inputActivation && { x: a.inputActivation.x }) };
+  return dispatch(gpu, plan, bind, convFlops(a));
 }
 
 /**
- * dWeight[co, ci, kh, kw] = Σ_{n, oh, ow} dy[n, co, oh, ow] · x[n, ci, oh·s − p + kh, ow·s − p + kw]. The output
- * positions are split over workgroups; with more than one split the partial sums go to a buffer made here
- * and a second dispatch adds them up.
+ * dWeight[co, ci, kh, kw] = Σ_{n, oh, ow} dy[n, co, oh, ow] · x[n, ci, oh·s − p + kh, ow·s − p + kw]. Where the
+ * plan splits the output positions over workgroups, the partial sums go to a buffer made here and a second
+ * dispatch adds them up.
  */
 export function conv2dBackwardFilter(gpu: Gpu, a: ConvSizes & { dy: Binding; x: Binding; dWeight: Binding }): Dispatch[] {
-  const patch = a.inChannels * a.kernel ** 2;
-  // Just enough invocations for the taps, in whole SIMD groups of 4.
-  const threads = Math.min(THREADS, 4 * Math.ceil(patch / (4 * COLS)));
-  const rowBlocks = Math.ceil(a.outChannels / ROWS);
-  const columnBlocks = Math.ceil(patch / (COLS * threads));
-  const positions = a.rows * outputPositions(a);
-  const { filterWorkgroups, minFilterDepth, reduce: reduceShape } = splitting(gpu);
-  const wanted = Math.min(Math.ceil(positions / minFilterDepth), Math.ceil(filterWorkgroups / (rowBlocks * columnBlocks)));
-  const { splitDepth, splits } = splitInto(positions, wanted);
-  const uniforms = dims(gpu, a.rows, splitDepth, splits);
-  const defines = geometryDefines(gpu, a, threads);
-  const weights = a.outChannels * patch;
-  const partial = splits === 1 ? a.dWeight : gpu.buffers.create('conv2d.dWeightSplits', splits * weights * 4, GPUBufferUsage.STORAGE);
-  const filter = kernel(gpu, {
-    shader: 'conv2d',
-    entry: 'backward_filter',
-    defines,
-    bind: { dims: uniforms, dy: a.dy, x: a.x, dWeightSplits: partial },
-    workgroups: [columnBlocks, 1, rowBlocks * splits],
-    flops: convFlops(a),
-  });
-  if (splits === 1) return [filter];
-  const [x, y] = grid1d(weights, reduceShape.REDUCE_WEIGHTS);
-  const reduce = kernel(gpu, {
-    shader: 'conv2d', entry: 'reduce_splits', defines, bind: { dims: uniforms, dWeightSplits: partial, dWeight: a.dWeight }, workgroups: [x, y],
-    flops: splits * weights,
-  });
-  return [filter, reduce];
+  const plan = conv2dBackwardFilterPlan(a, gpu.target);
+  const uniforms = dims(gpu, a.rows, plan.splitDepth, plan.splits);
+  // Rung 0 writes dWeight; the split rungs their partial sums, straight into dWeight when there is one split.
+  const partials = plan.partialFloats > 0 ? gpu.buffers.create('conv2d.dWeightSplits', plan.partialFloats * 4, GPUBufferUsage.STORAGE) : a.dWeight;
+  const output: Record<string, Binding> = plan.sum.rung.index === 0 ? { dWeight: a.dWeight } : { dWeightSplits: partials };
+  const filter = dispatch(gpu, plan.sum, { dims: uniforms, dy: a.dy, x: a.x, ...output }, convFlops(a));
+  if (!plan.reduce) return [filter];
+  return [filter, dispatch(gpu, plan.reduce, { dims: uniforms, dWeightSplits: partials, dWeight: a.dWeight }, plan.partialFloats)];
 }
 
-/** Invocations per workgroup of the bias gradient's first pass (BIAS_THREADS in shaders/conv2d.wgsl). */
-const BIAS_THREADS = 64;
-
 /**
- * dBias[co] = Σ_{n, oh, ow} dy[n, co, oh, ow]: the images are split over workgroups whose invocations write
- * partial sums to a buffer made here, and a second dispatch adds them up.
+ * dBias[co] = Σ_{n, oh, ow} dy[n, co, oh, ow]. Where the plan splits the images over workgroups, their
+ * invocations write partial sums to a buffer made here and a second dispatch adds them up.
  */
 export function conv2dBiasGrad(gpu: Gpu, a: ConvSizes & { dy: Binding; dBias: Binding }): Dispatch[] {
-  const imagePositions = outputPositions(a);
-  // Workgroups are (split of the images, channel); on SwiftShader up to 256 of them took no less CPU than 64.
-  const { biasWorkgroups, minBiasPositions, reduce } = splitting(gpu);
-  const wanted = Math.min(Math.ceil(a.rows * imagePositions / minBiasPositions), Math.ceil(biasWorkgroups / a.outChannels));
-  const { splitDepth, splits } = splitInto(a.rows, wanted);
-  const uniforms = dims(gpu, a.rows, splitDepth, splits);
-  const defines = geometryDefines(gpu, a, THREADS);
-  const partials = gpu.buffers.create('conv2d.dBiasSplits', splits * a.outChannels * BIAS_THREADS * 4, GPUBufferUsage.STORAGE);
+  const plan = conv2dBiasGradPlan(a, gpu.target);
+  const uniforms = dims(gpu, a.rows, plan.splitDepth, plan.splits);
+  const terms = a.rows * convOutputSize(a.height, a.kernel, a.stride, a.padding) * convOutputSize(a.width, a.kernel, a.stride, a.padding) * a.outChannels;
+  if (!plan.reduce) return [dispatch(gpu, plan.sum, { dims: uniforms, dy: a.dy, dBias: a.dBias }, terms)];
+  const partials = gpu.buffers.create('conv2d.dBiasSplits', plan.partialFloats * 4, GPUBufferUsage.STORAGE);
   return [
-    kernel(gpu, {
-      shader: 'conv2d', entry: 'bias_partials', defines, bind: { dims: uniforms, dy: a.dy, dBiasSplits: partials },
-      workgroups: [splits, a.outChannels], flops: a.rows * imagePositions * a.outChannels,
-    }),
-    kernel(gpu, {
-      shader: 'conv2d', entry: 'bias_reduce', defines, bind: { dims: uniforms, dBiasSplits: partials, dBias: a.dBias },
-      workgroups: [reduce.REDUCE_SLICED ? a.outChannels : Math.ceil(a.outChannels / 64)], flops: splits * a.outChannels * BIAS_THREADS,
-    }),
+    dispatch(gpu, plan.sum, { dims: uniforms, dy: a.dy, dBiasSplits: partials }, terms),
+    dispatch(gpu, plan.reduce, { dims: uniforms, dBiasSplits: partials, dBias: a.dBias }, plan.partialFloats),
   ];
 }
 

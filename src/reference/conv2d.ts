@@ -1,4 +1,4 @@
-/** Float64 reference of conv2d, the oracle for shaders/conv2d.wgsl: direct loops, NCHW, zero padding. */
+/** Float64 reference of conv2d, the oracle for every rung of conv2d (shaders/conv2d*.wgsl): direct loops, NCHW, zero padding. */
 import { convOutputSize, type ConvSizes } from '../layers/conv2d.ts';
 
 /** Calls `visit(xIndex, weightIndex, yIndex)` for every product term of the convolution. */

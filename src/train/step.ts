@@ -1,6 +1,6 @@
 /**
- * The per-step uniform every kernel that varies between steps reads (WGSL side, declared in each
- * shader that needs it):
+ * The per-step uniform every kernel that varies between steps reads (WGSL side, shaders/step.wgsl,
+ * included by each shader that needs it):
  *
  *   struct Step { batchStart: u32, t: u32, seed: u32, lr: f32 }
  *

@@ -1,0 +1,132 @@
+enable subgroups;
+
+// conv2d, rung 3: row loads shared within subgroup quads. In rung 2 every invocation of a workgroup loads
+// the same 8 row values per step (weights, or dy for backward-filter) one by one, although they are the
+// same in all of them; here the 4 lanes of a quad each load 2 and take the other 6 from their partners by
+// quadBroadcast: 10 loads per step instead of 16. It pays where a load costs more than a register
+// shuffle: on SwiftShader (subgroups of 4 lanes, one SIMD register) a broadcast from a constant lane is
+// one shuffle. A GPU with subgroups takes it too, for fewer load instructions. Needs the `subgroups`
+// feature; everything else is rung 2's (shaders/conv2d_blocks.wgsl). docs/perf/conv2d.md: measurements.
+
+#include activate
+#include conv2d_common
+#include conv2d_blocks
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> x: array<f32, ${LEN_x}u>;
+@group(0) @binding(2) var<storage, read> weight: array<f32, ${LEN_weight}u>;
+@group(0) @binding(3) var<storage, read> bias: array<f32, ${LEN_bias}u>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32, ${LEN_y}u>;
+@group(0) @binding(5) var<storage, read> dy: array<f32, ${LEN_dy}u>;
+@group(0) @binding(6) var<storage, read_write> dx: array<f32, ${LEN_dx}u>;
+@group(0) @binding(7) var<storage, read_write> dWeightSplits: array<f32, ${LEN_dWeightSplits}u>;
+
+// Every invocation of a workgroup walks the same 8 rows, so each quad of subgroup lanes (4q … 4q+3) can
+// share their loads: quad lane k loads rows k and 4 + k (laneRowStarts: where they start, clamped as in
+// rowStarts) and sharedRows() hands them to the other three. WGSL does not say how lanes map onto
+// invocations, so quadsComplete() checks once that every quad of the subgroup is running (the plain loop
+// runs otherwise); which invocations form a quad does not matter, they all want the same rows.
+// Called by all lanes; the result is the same in all of them.
+fn quadsComplete(lane: u32) -> bool {
+  let first = lane & ~3u;
+  let live = subgroupBallot(true);
+  return subgroupAll(((live[first / 32u] >> (first % 32u)) & 0xFu) == 0xFu);
+}
+
+fn laneRowStarts(row: u32, rows: u32, rowStride: u32, lane: u32) -> vec2u {
+  return min(row + (lane & 3u) + vec2u(0u, 4u), vec2u(rows - 1u)) * rowStride;
+}
+
+// The 8 row values of one step in every lane, as rows 0–3 and 4–7, from each quad lane k's `mine` (rows k,
+// 4 + k). Broadcasts from constant lanes, the cheap path in SwiftShader. Called only under
+// `if (quadsComplete(…))`, which is the same in all lanes of the subgroup: WGSL's uniformity analysis
+// cannot see that, hence the diagnostic filter.
+@diagnostic(off, subgroup_uniformity)
+fn sharedRows(mine: vec2f) -> array<vec4f, 2> {
+  let k0 = quadBroadcast(mine, 0u);
+  let k1 = quadBroadcast(mine, 1u);
+  let k2 = quadBroadcast(mine, 2u);
+  let k3 = quadBroadcast(mine, 3u);
+  return array(vec4f(k0.x, k1.x, k2.x, k3.x), vec4f(k0.y, k1.y, k2.y, k3.y));
+}
+
+fn weightPair(starts: vec2u, offset: u32) -> vec2f {
+  return vec2f(weight[starts.x + offset], weight[starts.y + offset]);
+}
+
+fn dyPair(starts: vec2u, offset: u32) -> vec2f {
+  return vec2f(dy[starts.x + offset], dy[starts.y + offset]);
+}
+
+// Workgroup z: a block of 8 output channels; x·y: the blocks of THREADS × 8 output positions.
+@compute @workgroup_size(THREADS)
+fn forward(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) local: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
+  let row = group.z * ROWS;
+  let first = (group.x + group.y * groups.x) * THREADS * COLS + local.x;
+  let lo = outputColumns(first);
+  let hi = outputColumns(first + 4u * THREADS);
+  var accLo: array<vec4f, 8>;
+  var accHi: array<vec4f, 8>;
+  if (quadsComplete(lane)) {
+    let mine = laneRowStarts(row, COUT, PATCH, lane);
+    for (var j = 0u; j < PATCH; j++) { forwardStep(&accLo, &accHi, lo, hi, j, sharedRows(weightPair(mine, j))); }
+  } else {
+    // Rung 2's loop: each lane loads all 8 rows.
+    let weightStarts = rowStarts(row, COUT, PATCH);
+    for (var j = 0u; j < PATCH; j++) { forwardStep(&accLo, &accHi, lo, hi, j, weightRows(weightStarts, j)); }
+  }
+  // Constant indices only (one call per column, not a loop): a local array indexed at run time anywhere
+  // stays in memory on SwiftShader, and every step's multiply-adds then go through it.
+  storeY(first + 0u * THREADS, accLo[0], accLo[1], row); storeY(first + 4u * THREADS, accHi[0], accHi[1], row);
+  storeY(first + 1u * THREADS, accLo[2], accLo[3], row); storeY(first + 5u * THREADS, accHi[2], accHi[3], row);
+  storeY(first + 2u * THREADS, accLo[4], accLo[5], row); storeY(first + 6u * THREADS, accHi[4], accHi[5], row);
+  storeY(first + 3u * THREADS, accLo[6], accLo[7], row); storeY(first + 7u * THREADS, accHi[6], accHi[7], row);
+}
+
+// Workgroup z: a block of 8 input channels; x·y: the blocks of THREADS × 8 input positions.
+@compute @workgroup_size(THREADS)
+fn backward_data(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) local: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
+  let row = group.z * ROWS;
+  let first = (group.x + group.y * groups.x) * THREADS * COLS + local.x;
+  let lo = inputColumns(first);
+  let hi = inputColumns(first + 4u * THREADS);
+  var accLo: array<vec4f, 8>;
+  var accHi: array<vec4f, 8>;
+  if (quadsComplete(lane)) {
+    let mine = laneRowStarts(row, CIN, KK, lane);
+    for (var t = 0u; t < COUT * KK; t++) { dataStep(&accLo, &accHi, lo, hi, t, sharedRows(weightPair(mine, tapOffset(t)))); }
+  } else {
+    let weightStarts = rowStarts(row, CIN, KK);
+    for (var t = 0u; t < COUT * KK; t++) { dataStep(&accLo, &accHi, lo, hi, t, weightRows(weightStarts, tapOffset(t))); }
+  }
+  storeDx(first + 0u * THREADS, accLo[0], accLo[1], row); storeDx(first + 4u * THREADS, accHi[0], accHi[1], row);
+  storeDx(first + 1u * THREADS, accLo[2], accLo[3], row); storeDx(first + 5u * THREADS, accHi[2], accHi[3], row);
+  storeDx(first + 2u * THREADS, accLo[4], accLo[5], row); storeDx(first + 6u * THREADS, accHi[4], accHi[5], row);
+  storeDx(first + 3u * THREADS, accLo[6], accLo[7], row); storeDx(first + 7u * THREADS, accHi[6], accHi[7], row);
+}
+
+// Workgroup z: (split of the batch's output positions, block of 8 output channels); x: blocks of taps.
+@compute @workgroup_size(THREADS)
+fn backward_filter(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
+  let row = (group.z % ROW_BLOCKS) * ROWS;
+  let split = group.z / ROW_BLOCKS;
+  let first = group.x * THREADS * COLS + local.x;
+  let lo = tapColumns(first);
+  let hi = tapColumns(first + 4u * THREADS);
+  var accLo: array<vec4f, 8>;
+  var accHi: array<vec4f, 8>;
+  let start = split * dims.splitDepth;
+  let end = min(dims.batch * OUT_HW, start + dims.splitDepth);
+  if (quadsComplete(lane)) {
+    let mine = laneRowStarts(row, COUT, OUT_HW, lane);
+    for (var p = start; p < end; p++) { filterStep(&accLo, &accHi, lo, hi, p, sharedRows(dyPair(mine, positionOffset(p)))); }
+  } else {
+    let dyStarts = rowStarts(row, COUT, OUT_HW);
+    for (var p = start; p < end; p++) { filterStep(&accLo, &accHi, lo, hi, p, dyRows(dyStarts, positionOffset(p))); }
+  }
+  let at = split * COUT * PATCH;
+  storeDWeight(at, first + 0u * THREADS, accLo[0], accLo[1], row); storeDWeight(at, first + 4u * THREADS, accHi[0], accHi[1], row);
+  storeDWeight(at, first + 1u * THREADS, accLo[2], accLo[3], row); storeDWeight(at, first + 5u * THREADS, accHi[2], accHi[3], row);
+  storeDWeight(at, first + 2u * THREADS, accLo[4], accLo[5], row); storeDWeight(at, first + 6u * THREADS, accHi[4], accHi[5], row);
+  storeDWeight(at, first + 3u * THREADS, accLo[6], accLo[7], row); storeDWeight(at, first + 7u * THREADS, accHi[6], accHi[7], row);
+}
