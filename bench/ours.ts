@@ -120,6 +120,8 @@ export async function benchOurs(workload: Workload, batch: number, options: Meas
 
 export interface KernelProfile {
   label: string;
+  /** The rungs of its op's ladder this label ran (`dense 2, 4`), empty for kernels without a ladder. */
+  rungs: string;
   dispatches: number;
   msPerStep: number;
   /** Useful FLOPs of this kernel per step (0 for data movement). */
@@ -141,8 +143,16 @@ export async function profileOurs([workload, batch, repeats = 10, kernels = 'aut
   timer.destroy();
   step.release();
   const flops = new Map<string, number>();
-  for (const d of step.dispatches) flops.set(d.label, (flops.get(d.label) ?? 0) + d.flops);
+  const rungs = new Map<string, Set<number>>();
+  for (const d of step.dispatches) {
+    flops.set(d.label, (flops.get(d.label) ?? 0) + d.flops);
+    if (d.rung) rungs.set(d.label, (rungs.get(d.label) ?? new Set()).add(d.rung.index));
+  }
+  const rungsOf = (label: string) => {
+    const op = step.dispatches.find((d) => d.label === label)?.rung?.op;
+    return op ? `${op} ${[...rungs.get(label)!].sort((a, b) => a - b).join(', ')}` : '';
+  };
   return Object.entries(times)
-    .map(([label, t]) => ({ label, dispatches: t.count / repeats, msPerStep: t.totalMs / repeats, flops: flops.get(label) ?? 0 }))
+    .map(([label, t]) => ({ label, rungs: rungsOf(label), dispatches: t.count / repeats, msPerStep: t.totalMs / repeats, flops: flops.get(label) ?? 0 }))
     .sort((a, b) => b.msPerStep - a.msPerStep);
 }
