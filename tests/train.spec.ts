@@ -56,7 +56,9 @@ test('a last partial batch is trained and weighted by its size', async ({ gpuPag
   expect(batched.epochs[0]!.trainAcc).toBe(whole.epochs[0]!.trainAcc);
 });
 
-for (const kernels of KERNEL_RUNS) {
+// Not under plain: rung 0's direct convolution takes ~3 minutes for these 3 epochs on SwiftShader. A CNN
+// (with batchnorm and dropout) trains under plain in tests/reliability.spec.ts's resume test, bit for bit.
+for (const kernels of KERNEL_RUNS.filter((k) => k !== 'plain')) {
   test(`cnn-arch1 on 5,000 images beats 90% validation accuracy within 3 epochs; the result lists the layers and the filters (kernels ${kernels})`, async ({ gpuPage }) => {
     const r = await inPage<Trained>(gpuPage, 'tests/browser/train.ts', 'trainPreset', 'cnn-arch1', {
       trainLimit: 5000, batchSize: 50, epochs: 3, lr: 0.003, patience: 0,
