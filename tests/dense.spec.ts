@@ -1,9 +1,9 @@
 import { expect, inPage, test } from './support/fixtures.ts';
 import type { DenseRun, DenseVariant } from './browser/dense.ts';
 
-// Input counts that are multiples of 4 take the register-blocked rungs (shaders/dense_2_blocks.wgsl and above, any
-// output count), the others the tiled one (shaders/dense_1_tiles.wgsl), and rung 0 (shaders/dense.wgsl) takes all; sizes on and off the 8×8 / 64×64 / 32×32
-// tiles, the MNIST ones included, output counts off the vec4 grid (10, 3), odd batch sizes (summed over in dW),
+// Input counts that are multiples of 4 take the register-blocked rungs (shaders/dense_2_blocks.wgsl and above,
+// any output count), the others the tiled one (shaders/dense_1_tiles.wgsl); rung 0 (shaders/dense.wgsl) takes
+// all. Sizes on and off the 8×8 / 64×64 / 32×32 tiles, the MNIST ones included, output counts off the vec4 grid (10, 3), odd batch sizes (summed over in dW),
 // products at most 16 wide or tall (their workgroups take 16×256 and 256×16 tiles: [1000, 64, 10]'s forward,
 // [64, 800, 10]'s dW; 16 invocations and 16×64 when at most 16 wide and 64 tall: cnn-arch1's [64, 800, 10], [13, 8, 3];
 // 64×16 when at most 16 tall and 64 wide: [1000, 64, 10]'s dW, [9, 40, 24]'s forward),

@@ -24,7 +24,7 @@ export async function timeTwoKernels(inPasses: boolean): Promise<TimerCheck> {
     const x = storage(gpu, 'x', randomArray(rows * inF, 1));
     const y = empty(gpu, 'y', rows * outF);
     buffers.push(x, y);
-    // The product itself: on a GPU a second dispatch may follow to add split sums (shaders/dense.wgsl).
+    // The product itself: on a GPU a second dispatch may follow to add split sums (shaders/dense_splits.wgsl).
     return { ...denseForward(gpu, { ...shared, rows, x, y })[0]!, label };
   };
   const dispatches = [forward(1000, 'big'), forward(8, 'small'), forward(1000, 'big')];
