@@ -3,9 +3,11 @@
 // whole batch alone, and a device with thousands of threads (or a CPU adapter with a few cores) sits
 // idle. Here the batch is split over many workgroups, each writing a partial sum, and a second pass adds
 // each output's partial sums in a fixed order, so the result is the same every run (no float atomics).
-// It pays on every adapter; src/layers/conv2d-policy.ts sizes the splits for a CPU adapter (few, long)
-// or a GPU (many, short) and picks the second pass (one invocation per output walking every split on a
-// CPU adapter; a workgroup slicing them on a GPU, where one walk would wait on one load after another).
+// It pays wherever a product has too few outputs to fill the device: on a GPU always, on a CPU adapter's
+// few cores above all for rung 2–3's blocked backward-filter (a workgroup or two without splits).
+// src/layers/conv2d-policy.ts sizes the splits for a CPU adapter (few, long) or a GPU (many, short) and
+// picks the second pass (one invocation per output walking every split on a CPU adapter; a workgroup
+// slicing them on a GPU, where one walk would wait on one load after another).
 //
 //   dWeightSplits [splits, COUT, CIN·KSIZE²]   partial dWeights (rung 2's blocked backward_filter writes them too)
 //   dBiasSplits   [splits, COUT, BIAS_THREADS]  partial dBias sums, one per invocation of bias_partials

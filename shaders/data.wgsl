@@ -32,9 +32,8 @@ struct Dims {
 @group(0) @binding(7) var<storage, read_write> xWords: array<vec4f, (${LEN_xWords}u + 3u) / 4u>;  // x, for gather_words
 @group(0) @binding(8) var<storage, read_write> xBytes: array<u32, ${LEN_xBytes}u>;  // x as bytes, for gather_bytes
 
-// Invocations per row. SwiftShader pays per invocation: at MNIST's 196 words per row, 16 (12 words each)
-// measured 1.5× faster than 64, and 4 or 8 only 1.1–1.2× faster again, within the noise (and they would
-// leave most of a real GPU's SIMD group idle).
+// Invocations per row. SwiftShader pays per invocation, so few of them each take many words; fewer than
+// 16 would leave most of a real GPU's SIMD group idle (docs/perf/data.md).
 const WG: u32 = 16u;
 
 // The 4 bytes of a word, lowest first, as f32 / 255 (torchvision's ToTensor).

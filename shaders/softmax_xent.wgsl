@@ -35,8 +35,8 @@ struct Dims {
 #endif
 
 // Invocations (src/train/loss.ts): 64 on a CPU adapter, where each tree step below is a barrier paid for
-// in every SIMD group of the workgroup (64 instead of 256 took 6.5× less CPU at batch 64 and 2× less at
-// 1000 on SwiftShader); 256 on a GPU, where walking 16 rows each instead of 4 is what costs.
+// in every SIMD group of the workgroup; 256 on a GPU, where walking 16 rows each instead of 4 is what
+// costs (docs/perf/loss.md).
 const WG: u32 = ${WG}u;
 
 var<workgroup> lossParts: array<f32, WG>;

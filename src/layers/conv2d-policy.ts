@@ -80,7 +80,7 @@ const COLS = 8;
 /** Invocations per workgroup: rung 0 and 1's kernels, and rung 2 and 3's forward and backward-data. */
 const THREADS = 64;
 /** Invocations of bias_partials, each writing one partial sum (BIAS_THREADS in shaders/conv2d_1_split_sums.wgsl). */
-export const BIAS_THREADS = 64;
+const BIAS_THREADS = 64;
 /** Weights per workgroup of reduce_splits (one invocation each) and of reduce_splits_sliced (× 16 slices). */
 const REDUCE_WEIGHTS = 64;
 const SLICED_WEIGHTS = 16;
@@ -146,7 +146,7 @@ function blockGrid(columns: number, channels: number): [number, number, number] 
 }
 
 /** `count` items in about `wanted` (≥ 1) runs of equal length: that length, and how many runs it makes. */
-export function splitInto(count: number, wanted: number): { splitDepth: number; splits: number } {
+function splitInto(count: number, wanted: number): { splitDepth: number; splits: number } {
   const splitDepth = Math.ceil(count / wanted);
   return { splitDepth, splits: Math.ceil(count / splitDepth) };
 }
