@@ -1,6 +1,6 @@
 /**
  * A/B of kernel variants by the CPU time SwiftShader spends on them, which a loaded machine disturbs far
- * less than wall-clock or timestamp times (see docs/DEVELOPING.md, Performance notes).
+ * less than wall-clock or timestamp times (see docs/perf/README.md).
  *
  *   npx tsx bench/cpu-ab.ts [--trees .,/tmp/variant] [--cases gather,conv1.forward] [--batches 64,1000]
  *                           [--rounds 11] [--cpu-ms 250]

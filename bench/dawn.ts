@@ -78,7 +78,7 @@ async function main(): Promise<number> {
       const ms = measured.msPerStep!; // measure() always sets it
       console.log(`\n${WORKLOAD_TITLES[workload]}, batch ${batch}: ${ms.toFixed(3)} ms/step, ` +
         `${Math.round(measured.samplesPerSec!).toLocaleString('en')} samples/s (median of ${measured.steps} steps)`);
-      const cpuShaped = adapter.fallback ? null : (await benchOurs(workload, batch, measure, true)).msPerStep!;
+      const cpuShaped = adapter.fallback ? null : (await benchOurs(workload, batch, measure, 'cpu')).msPerStep!;
       if (cpuShaped !== null) console.log(`  with the kernels shaped for a CPU adapter: ${cpuShaped.toFixed(3)} ms/step (×${(cpuShaped / ms).toFixed(2)})`);
       console.log(kernelTable(kernels, roof, ms));
       stepResults.push({ workload, batch, ...measured, cpuShapedMsPerStep: cpuShaped, kernels });

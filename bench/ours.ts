@@ -7,6 +7,7 @@
 import { fetchFromServer, loadMnist, type Mnist } from '../src/data/mnist.ts';
 import { Rng } from '../src/data/random.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
+import type { KernelChoice } from '../src/gpu/target.ts';
 import { encode, type Dispatch } from '../src/gpu/kernel.ts';
 import { GpuTimer } from '../src/gpu/timer.ts';
 import { buildLayers } from '../src/graph/build.ts';
@@ -56,17 +57,17 @@ export function readMnistFrom(load: () => Promise<Mnist>): void {
 }
 
 /**
- * `cpuTuned`: the kernel shapes to build the step with (`--kernels cpu` or `gpu`); the device's own when undefined.
+ * `kernels`: the kernels to build the step with (`--kernels`), through a view of the page's device.
  * `profiling`: the page's device, made by its first step, takes timestamps inside passes (the bench
  * profiles in a page of its own, since the feature slows the step it would time).
  */
-async function buildStep(workload: Workload, batch: number, cpuTuned?: boolean, profiling = false): Promise<OurStep> {
+async function buildStep(workload: Workload, batch: number, kernels: KernelChoice = 'auto', profiling = false): Promise<OurStep> {
   shared ??= (async () => {
     const gpu = await Gpu.create({ timestampsInPasses: profiling });
     return { gpu, data: uploadMnist(gpu, await loadData()) };
   })();
   const { gpu: device, data } = await shared;
-  const gpu = cpuTuned === undefined ? device : device.withTarget(cpuTuned ? 'cpu' : 'gpu');
+  const gpu = device.withTarget(kernels);
   const stop = gpu.buffers.record();
   const order = gpu.buffers.upload('order', new Rng(1).shuffle(Uint32Array.from({ length: data.train.count }, (_, i) => i)));
   const { buffers, dispatches } = workloadStep(gpu, workload, batch, data.train, data.pixels, order);
@@ -100,9 +101,9 @@ async function buildStep(workload: Workload, batch: number, cpuTuned?: boolean, 
   };
 }
 
-/** Times our training step; `options.steps` is the number of timed steps (after `options.warmup`). `cpuTuned`: see buildStep. */
-export async function benchOurs(workload: Workload, batch: number, options: MeasureOptions, cpuTuned?: boolean): Promise<Measurement> {
-  const step = await buildStep(workload, batch, cpuTuned);
+/** Times our training step; `options.steps` is the number of timed steps (after `options.warmup`). `kernels`: see buildStep. */
+export async function benchOurs(workload: Workload, batch: number, options: MeasureOptions, kernels: KernelChoice = 'auto'): Promise<Measurement> {
+  const step = await buildStep(workload, batch, kernels);
   const trainer: StepTrainer = {
     step: () => step.issue(1),
     steps: async (k) => step.issue(k),
@@ -119,6 +120,8 @@ export async function benchOurs(workload: Workload, batch: number, options: Meas
 
 export interface KernelProfile {
   label: string;
+  /** The rungs of its op's ladder this label ran (`dense 2, 4`), empty for kernels without a ladder. */
+  rungs: string;
   dispatches: number;
   msPerStep: number;
   /** Useful FLOPs of this kernel per step (0 for data movement). */
@@ -126,8 +129,8 @@ export interface KernelProfile {
 }
 
 /** Per-kernel GPU time of one step (timestamp queries: GpuTimer), averaged over `repeats` steps (a few steps swing ±30% on a shared machine). */
-export async function profileOurs([workload, batch, repeats = 10, cpuTuned]: [Workload, number, number?, boolean?]): Promise<KernelProfile[]> {
-  const step = await buildStep(workload, batch, cpuTuned, true);
+export async function profileOurs([workload, batch, repeats = 10, kernels = 'auto']: [Workload, number, number?, KernelChoice?]): Promise<KernelProfile[]> {
+  const step = await buildStep(workload, batch, kernels, true);
   const { gpu } = step;
   if (!gpu.hasTimestamps) throw new Error('this adapter has no timestamp-query: per-kernel timings are unavailable');
   step.issue(3); // warm-up, as measure() does: pipelines compiled, caches settled
@@ -140,8 +143,16 @@ export async function profileOurs([workload, batch, repeats = 10, cpuTuned]: [Wo
   timer.destroy();
   step.release();
   const flops = new Map<string, number>();
-  for (const d of step.dispatches) flops.set(d.label, (flops.get(d.label) ?? 0) + d.flops);
+  const rungs = new Map<string, Set<number>>();
+  for (const d of step.dispatches) {
+    flops.set(d.label, (flops.get(d.label) ?? 0) + d.flops);
+    if (d.rung) rungs.set(d.label, (rungs.get(d.label) ?? new Set()).add(d.rung.index));
+  }
+  const rungsOf = (label: string) => {
+    const op = step.dispatches.find((d) => d.label === label)?.rung?.op;
+    return op ? `${op} ${[...rungs.get(label)!].sort((a, b) => a - b).join(', ')}` : '';
+  };
   return Object.entries(times)
-    .map(([label, t]) => ({ label, dispatches: t.count / repeats, msPerStep: t.totalMs / repeats, flops: flops.get(label) ?? 0 }))
+    .map(([label, t]) => ({ label, rungs: rungsOf(label), dispatches: t.count / repeats, msPerStep: t.totalMs / repeats, flops: flops.get(label) ?? 0 }))
     .sort((a, b) => b.msPerStep - a.msPerStep);
 }

@@ -6,6 +6,7 @@
 import { measure, type Measurement } from './measure.ts';
 import { mnistBatches } from './mnist.ts';
 import { benchOurs } from './ours.ts';
+import type { KernelChoice } from '../src/gpu/target.ts';
 import type { BenchResult, MeasureOptions, PeerName, Workload } from './workloads.ts';
 
 /** Distinct real batches the timed loop cycles through (uploaded once, before timing). */
@@ -18,6 +19,8 @@ export interface PeerJob {
   options: MeasureOptions;
   /** tfjs only: time the `optimizer.minimize` loop or `model.fit`. */
   path?: 'minimize' | 'fit';
+  /** ours only: the kernels to run (`--kernels`). */
+  kernels?: KernelChoice;
 }
 
 type Entry = (job: PeerJob, notes: string[]) => Promise<Measurement>;
@@ -34,7 +37,7 @@ const tfjs = (backend: 'webgpu' | 'wasm'): Entry => async (job, notes) => {
 };
 
 const entries: Record<PeerName, Entry> = {
-  ours: (job) => benchOurs(job.workload, job.batch, job.options),
+  ours: (job) => benchOurs(job.workload, job.batch, job.options, job.kernels),
   jax: async (job) => {
     const { jaxTrainer } = await import('./peer-jax.ts');
     const trainer = await jaxTrainer(job.workload, job.batch, await mnistBatches(job.batch, RING));

@@ -60,7 +60,7 @@ export function roofTable(roof: RoofResult): string {
 }
 
 /**
- * Our step, kernel by kernel: share of the step, and GFLOP/s against the measured FMA roof; then the
+ * Our step, kernel by kernel: the rungs of its op's ladder it ran, share of the step, and GFLOP/s against the measured FMA roof; then the
  * whole step against the roof, by the kernels' timestamps and by the wall clock of the timed steps
  * (`wallMs`, the figure issue 7 sets its 40% target on).
  */
@@ -70,11 +70,11 @@ export function kernelTable(kernels: KernelProfile[], roof: RoofResult | null, w
     // A kernel shorter than the timer's resolution reads 0 ms: no rate then, rather than ∞.
     const gflops = k.flops > 0 && k.msPerStep > 0 ? k.flops / (k.msPerStep * 1e6) : null;
     const ofRoof = gflops !== null && roof ? `${((gflops / roof.fmaGflops) * 100).toFixed(0)}%` : '';
-    return `  ${k.label.padEnd(26)} ${String(k.dispatches).padStart(3)}  ${k.msPerStep.toFixed(2).padStart(9)}  ${((k.msPerStep / total) * 100).toFixed(1).padStart(5)}%  ${gflops === null ? '' : gflops.toFixed(2).padStart(7)}  ${ofRoof.padStart(5)}`;
+    return `  ${k.label.padEnd(26)} ${k.rungs.padEnd(12)} ${String(k.dispatches).padStart(3)}  ${k.msPerStep.toFixed(2).padStart(9)}  ${((k.msPerStep / total) * 100).toFixed(1).padStart(5)}%  ${gflops === null ? '' : gflops.toFixed(2).padStart(7)}  ${ofRoof.padStart(5)}`;
   });
   const flops = kernels.reduce((sum, k) => sum + k.flops, 0);
   const ofRoof = (ms: number) => (roof ? ` = ${((flops / (ms * 1e6) / roof.fmaGflops) * 100).toFixed(0)}% of the ${roof.fmaGflops.toFixed(1)} GFLOP/s roof` : '');
   const summary = [`  step: ${total.toFixed(1)} ms of kernels, ${(flops / 1e9).toFixed(3)} GFLOP → ${(flops / (total * 1e6)).toFixed(2)} GFLOP/s${ofRoof(total)}`];
   if (wallMs) summary.push(`  step by wall clock: ${wallMs.toFixed(1)} ms → ${(flops / (wallMs * 1e6)).toFixed(2)} GFLOP/s${ofRoof(wallMs)}`);
-  return [`  ${'kernel'.padEnd(26)} ${'n'.padStart(3)}  ${'ms/step'.padStart(9)}  ${'share'.padStart(6)}  ${'GFLOP/s'.padStart(7)}  ${'roof'.padStart(5)}`, ...rows, ...summary].join('\n');
+  return [`  ${'kernel'.padEnd(26)} ${'rungs'.padEnd(12)} ${'n'.padStart(3)}  ${'ms/step'.padStart(9)}  ${'share'.padStart(6)}  ${'GFLOP/s'.padStart(7)}  ${'roof'.padStart(5)}`, ...rows, ...summary].join('\n');
 }

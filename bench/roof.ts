@@ -52,38 +52,64 @@ function best(t: { gpuMs: number | null; wallMs: number }): [number, string] {
   return t.gpuMs !== null && t.gpuMs > 0 && t.gpuMs <= t.wallMs ? [t.gpuMs, 'timestamps'] : [t.wallMs, 'wall clock'];
 }
 
-export async function runRoof(): Promise<RoofResult> {
-  const gpu = await Gpu.create();
-  const timer = new GpuTimer(gpu, 16);
+/** The FMA roof alone: what `fma()` in a loop of independent vec4s does on this device at best, in GFLOP/s. */
+export interface FmaRoof {
+  gflops: number;
+  /** What timed it: `timestamps` or `wall clock`. */
+  by: string;
+  /** The work and both timings, in words. */
+  detail: string;
+}
+
+/**
+ * Times bench/roof.wgsl's `fma_loop` on `gpu` (best of REPEATS by timestamps and by wall clock). The demo's
+ * kernel view measures it once on its own device to put each kernel's GFLOP/s against.
+ */
+export async function fmaRoof(gpu: Gpu, timer: GpuTimer): Promise<FmaRoof> {
+  const stop = gpu.buffers.record();
   try {
     const module = gpu.device.createShaderModule({ label: 'roof', code: roofSource });
-    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
     const fmaWorkgroups = gpu.adapter.fallback ? FMA_WORKGROUPS_CPU : FMA_WORKGROUPS_GPU;
     const invocations = fmaWorkgroups * 64;
     const params = gpu.buffers.create('roof.fma_params', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     gpu.device.queue.writeBuffer(params, 0, packFields([['u32', FMA_ITERATIONS], ['f32', 0.999], ['f32', 1e-3]]));
-    const sink = gpu.buffers.create('roof.sink', invocations * 16, storage);
+    const sink = gpu.buffers.create('roof.sink', invocations * 16, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    const fma = await timeKernel(gpu, timer, dispatch(gpu, module, 'fma_loop', { 0: params, 1: sink }, [fmaWorkgroups]));
+    const flops = invocations * FMA_ITERATIONS * FLOPS_PER_ITERATION;
+    const [ms, by] = best(fma);
+    return { gflops: flops / (ms * 1e6), by, detail: `fma: ${(flops / 1e9).toFixed(2)} GFLOP per dispatch (${invocations} invocations × ${FMA_ITERATIONS} × ${FLOPS_PER_ITERATION}); ${timings(fma)}` };
+  } finally {
+    for (const buffer of stop()) gpu.buffers.release(buffer);
+  }
+}
+
+const timings = (t: { gpuMs: number | null; wallMs: number }) =>
+  `${t.gpuMs === null ? '' : `${t.gpuMs.toFixed(2)} ms by timestamps, `}${t.wallMs.toFixed(2)} ms by wall clock`;
+
+export async function runRoof(): Promise<RoofResult> {
+  const gpu = await Gpu.create();
+  const timer = new GpuTimer(gpu, 16);
+  try {
+    const fma = await fmaRoof(gpu, timer);
+    const module = gpu.device.createShaderModule({ label: 'roof', code: roofSource });
+    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    const sink = gpu.buffers.create('roof.sink', 16, storage);
     const source = gpu.buffers.create('roof.source', COPY_BYTES, storage);
     const destination = gpu.buffers.create('roof.destination', COPY_BYTES, storage);
 
-    const fma = await timeKernel(gpu, timer, dispatch(gpu, module, 'fma_loop', { 0: params, 1: sink }, [fmaWorkgroups]));
     const copy = await timeKernel(gpu, timer, dispatch(gpu, module, 'copy', { 2: source, 3: destination }, grid1d(COPY_BYTES / 16, 256)));
     const empty = await GpuTimer.wallClock(gpu, dispatch(gpu, module, 'nothing', { 1: sink }, [1]), 500);
 
-    const flops = invocations * FMA_ITERATIONS * FLOPS_PER_ITERATION;
-    const [fmaMs, fmaBy] = best(fma);
     const [copyMs, copyBy] = best(copy);
-    const ms = (t: { gpuMs: number | null; wallMs: number }) =>
-      `${t.gpuMs === null ? '' : `${t.gpuMs.toFixed(2)} ms by timestamps, `}${t.wallMs.toFixed(2)} ms by wall clock`;
     return {
       adapter: [gpu.adapter.vendor, gpu.adapter.architecture, gpu.adapter.description].filter(Boolean).join(' / '),
-      timing: `fma by ${fmaBy}, copy by ${copyBy}${timer.available ? '' : ' (no timestamp-query)'}`,
-      fmaGflops: flops / (fmaMs * 1e6),
+      timing: `fma by ${fma.by}, copy by ${copyBy}${timer.available ? '' : ' (no timestamp-query)'}`,
+      fmaGflops: fma.gflops,
       copyGBs: (2 * COPY_BYTES) / (copyMs * 1e6),
       dispatchUs: (empty.totalMs * 1000) / empty.count,
       details: [
-        `fma: ${(flops / 1e9).toFixed(2)} GFLOP per dispatch (${invocations} invocations × ${FMA_ITERATIONS} × ${FLOPS_PER_ITERATION}); ${ms(fma)}`,
-        `copy: ${COPY_BYTES / 2 ** 20} MiB read + written per dispatch; ${ms(copy)}`,
+        fma.detail,
+        `copy: ${COPY_BYTES / 2 ** 20} MiB read + written per dispatch; ${timings(copy)}`,
         `dispatch: ${empty.count} one-invocation dispatches in one pass, ${empty.totalMs.toFixed(1)} ms by wall clock`,
       ],
     };

@@ -12,17 +12,21 @@
 import { loadavg } from 'node:os';
 import { chromium, type Browser } from 'playwright-core';
 import { createServer } from 'vite';
-import { parseNumber, readOptions, runMain, UsageError, type OptionKind } from '../cli/args.ts';
+import { kernelsOption, parseKernels, parseNumber, readOptions, runMain, UsageError, type OptionKind } from '../cli/args.ts';
 import { chromiumLaunchOptions, chromiumMissing } from '../cli/chromium.ts';
 import { prepareOutputFile, writeOrKeep } from '../cli/output.ts';
 import type { PeerJob } from './peers.ts';
 import { kernelTable, medianRound, roofTable, workloadTable } from './report.ts';
 import type { KernelProfile } from './ours.ts';
+import type { KernelChoice } from '../src/gpu/target.ts';
 import { BATCHES, PEER_NAMES, type BenchResult, type PeerName, type RoofResult, type Workload } from './workloads.ts';
 
 const USAGE = `npm run bench -- [--only mlp|cnn] [--peers ${PEER_NAMES.join(',')}] [--batches ${BATCHES.join(',')}]
                  [--steps 20] [--warmup 3] [--budget 240] [--fit-budget 60] [--no-fit] [--no-roof]
-                 [--rounds 1] [--json results/bench.json] [--verbose]
+                 [--rounds 1] [--json results/bench.json] [--verbose] [--kernels auto]
+
+--kernels X ${kernelsOption().help.replace(/\n\s+/g, '\n  ')}
+  (ours only: the peers run their own kernels)
 
 --rounds N measures every peer N times, the peers taking turns, and reports each peer's median round:
 on a shared machine a single measurement can be 1.5× off, and turns spread that over all peers.`;
@@ -30,7 +34,7 @@ on a shared machine a single measurement can be 1.5× off, and turns spread that
 const OPTIONS = {
   help: { kind: 'flag' }, only: { kind: 'string' }, peers: { kind: 'string' }, batches: { kind: 'string' },
   steps: { kind: 'int' }, warmup: { kind: 'int' }, budget: { kind: 'int' }, 'fit-budget': { kind: 'int' }, rounds: { kind: 'int' },
-  'no-fit': { kind: 'flag' }, 'no-roof': { kind: 'flag' }, json: { kind: 'string' }, verbose: { kind: 'flag' },
+  'no-fit': { kind: 'flag' }, 'no-roof': { kind: 'flag' }, json: { kind: 'string' }, verbose: { kind: 'flag' }, kernels: { kind: 'string' },
 } satisfies Record<string, { kind: OptionKind }>;
 
 interface Settings {
@@ -46,6 +50,7 @@ interface Settings {
   noRoof: boolean;
   json: string | null;
   verbose: boolean;
+  kernels: KernelChoice;
 }
 
 /** The bench's options, refused with a UsageError (exit 2, one line) naming the option and what it takes. */
@@ -75,6 +80,7 @@ function parseBenchArgs(argv: readonly string[]): Settings {
     noRoof: o.has('no-roof'),
     json: o.get('json') ?? null,
     verbose: o.has('verbose'),
+    kernels: parseKernels(o.get('kernels')),
   };
 }
 
@@ -160,7 +166,7 @@ async function main(): Promise<number> {
   const base = server.resolvedUrls?.local[0];
   if (!base) throw new Error('vite did not report a local URL');
   const browser = await chromium.launch({ ...chromiumLaunchOptions(), headless: true });
-  log(`vite at ${base}, Chromium ${browser.version()}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  log(`vite at ${base}, Chromium ${browser.version()}, our kernels ${settings.kernels}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
   const results: BenchResult[] = [];
   let roof: RoofResult | null = null;
@@ -176,7 +182,7 @@ async function main(): Promise<number> {
         const rounds: BenchResult[][] = peers.map(() => []);
         for (let round = 0; round < settings.rounds; round++) {
           for (const [i, peer] of peers.entries()) {
-            const job: PeerJob = { peer, workload, batch, options };
+            const job: PeerJob = { peer, workload, batch, options, ...(peer === 'ours' ? { kernels: settings.kernels } : {}) };
             rounds[i]!.push(peer.startsWith('tfjs') ? await runTfjs(browser, base, job, settings) : await runJob(browser, base, job, settings));
           }
         }
@@ -184,7 +190,7 @@ async function main(): Promise<number> {
         results.push(...group);
         console.log(`${workloadTable(group)}\n`);
         if (peers.includes('ours')) {
-          const kernels = await inFreshPage<KernelProfile[]>(browser, base, 'peers.html', 'ours.ts', 'profileOurs', [workload, batch], 600, settings.verbose);
+          const kernels = await inFreshPage<KernelProfile[]>(browser, base, 'peers.html', 'ours.ts', 'profileOurs', [workload, batch, 10, settings.kernels], 600, settings.verbose);
           profiles.push({ workload, batch, kernels });
           console.log(`${kernelTable(kernels, roof, group.find((r) => r.peer === 'ours')?.msPerStep)}\n`);
         }
@@ -192,7 +198,7 @@ async function main(): Promise<number> {
     }
   } finally {
     if (settings.json) {
-      const report = { date: new Date().toISOString(), chromium: browser.version(), options, roof, results, profiles };
+      const report = { date: new Date().toISOString(), chromium: browser.version(), kernels: settings.kernels, options, roof, results, profiles };
       const written = writeOrKeep(settings.json, `${JSON.stringify(report, null, 2)}\n`);
       if (written.failure) console.error(`${written.failure}: the report is in ${written.written}`);
       else log(`wrote ${settings.json}`);

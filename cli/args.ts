@@ -3,9 +3,11 @@
  * refused here with one line naming the option, its value and what is allowed.
  */
 import { ConfigError, ShapeError } from '../src/errors.ts';
+import { KERNEL_CHOICE_HELP, KERNEL_CHOICES, type KernelChoice } from '../src/gpu/target.ts';
 import { checkShapes } from '../src/graph/build.ts';
 import { PRESETS, presetConfig } from '../src/presets/index.ts';
 import { FULL_KEEP, STUDY_KEEP, type TrainConfig } from '../src/train/config.ts';
+import type { KernelsRan } from '../src/train/result.ts';
 import { ACTIVATIONS, validateConfig } from '../src/train/validate.ts';
 import { ineffectiveOption } from './effect.ts';
 
@@ -46,6 +48,7 @@ const OPTIONS: Record<string, { kind: OptionKind; help: string }> = {
   'checkpoint-every': { kind: 'int', help: 'write a resumable checkpoint every N epochs (≥ 1)' },
   checkpoint: { kind: 'string', help: 'where --checkpoint-every writes (default: the --out file with .checkpoint.safetensors)' },
   resume: { kind: 'string', help: 'continue the run saved in a checkpoint FILE (its config; only --epochs may change)' },
+  kernels: kernelsOption(),
   help: { kind: 'flag', help: 'show this help' },
 };
 
@@ -126,15 +129,17 @@ export interface TrainCommand {
   resume: string | null;
   /** The options given on the command line (names without --), to refuse config changes on --resume. */
   given: string[];
+  kernels: KernelChoice;
 }
 
 /** Options that do not change what is trained, so they may accompany --resume (with --epochs to extend it). */
-export const RESUMABLE_OPTIONS = ['out', 'save', 'checkpoint-every', 'checkpoint', 'resume', 'epochs', 'log-every'];
+export const RESUMABLE_OPTIONS = ['out', 'save', 'checkpoint-every', 'checkpoint', 'resume', 'epochs', 'log-every', 'kernels'];
 
 /** Parses and validates a `train` command line. Throws UsageError, ConfigError or ShapeError. */
 export function parseTrainArgs(argv: readonly string[]): TrainCommand {
   const o = readOptions(argv);
-  if (o.has('help')) return { config: presetConfig('custom'), out: null, help: true, save: null, checkpointEvery: 0, checkpoint: null, resume: null, given: [] };
+  if (o.has('help')) return { config: presetConfig('custom'), out: null, help: true, save: null, checkpointEvery: 0, checkpoint: null, resume: null, given: [], kernels: 'auto' };
+  const kernels = parseKernels(o.get('kernels'));
   const preset = o.get('preset') ?? 'custom';
   if (preset !== 'custom' && !PRESETS[preset]) throw new UsageError(`--preset ${JSON.stringify(preset)} is not a preset: one of ${Object.keys(PRESETS).join(', ')}`);
   const num = (name: string) => parseNumber(name, o.get(name)!, OPTIONS[name]!.kind as 'int' | 'number');
@@ -196,8 +201,25 @@ export function parseTrainArgs(argv: readonly string[]): TrainCommand {
   }
   return {
     config, out: o.get('out') ?? null, help: false, save: o.get('save') ?? null, checkpointEvery,
-    checkpoint: o.get('checkpoint') ?? null, resume: o.get('resume') ?? null, given: [...o.keys()],
+    checkpoint: o.get('checkpoint') ?? null, resume: o.get('resume') ?? null, given: [...o.keys()], kernels,
   };
+}
+
+/** `--kernels`, which train, evaluate, reproduce and bench all take: its help lists what each choice runs. */
+export function kernelsOption(): { kind: 'string'; help: string } {
+  const choices = KERNEL_CHOICES.map((choice) => `\n${' '.repeat(28)}${choice.padEnd(6)} ${KERNEL_CHOICE_HELP[choice]}`);
+  return { kind: 'string', help: `which kernels run (default auto):${choices.join('')}` };
+}
+
+/** The `--kernels` value (auto when absent), refused with the allowed choices otherwise. */
+export function parseKernels(value: string | undefined): KernelChoice {
+  return value === undefined ? 'auto' : oneOf('kernels', value, KERNEL_CHOICES);
+}
+
+/** One line on the kernels a run ran: `kernels auto (cpu shapes; dense rungs 0, 2; conv2d rung 1)`. */
+export function describeKernels(k: KernelsRan): string {
+  const rungs = Object.entries(k.rungs).map(([op, list]) => `${op} rung${list.length > 1 ? 's' : ''} ${list.join(', ')}`);
+  return `kernels ${k.choice} (${[`${k.shape} shapes`, ...rungs].join('; ')})`;
 }
 
 function atLeastOne(name: string, value: number): number {

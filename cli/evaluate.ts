@@ -4,7 +4,7 @@
  * classification report and writes JSON whose `test` has the same fields as `npm run train`'s.
  */
 import { readFileSync } from 'node:fs';
-import { readOptions, UsageError, runMain } from './args.ts';
+import { describeKernels, kernelsOption, parseKernels, readOptions, UsageError, runMain } from './args.ts';
 import { openSession } from './browser.ts';
 import { prepareOutputFile, writeOrKeep } from './output.ts';
 import { evaluateInPage } from './run-config.ts';
@@ -15,11 +15,12 @@ import { CheckpointError } from '../src/errors.ts';
 const OPTIONS = {
   load: { kind: 'string' as const, help: 'the .safetensors model to evaluate (required)' },
   out: { kind: 'string' as const, help: 'result JSON file (default results/eval-<preset>-<time>.json)' },
+  kernels: kernelsOption(),
   help: { kind: 'flag' as const, help: 'show this help' },
 };
 
 function usage(): string {
-  return `usage: npm run evaluate -- --load FILE [--out FILE]\n${Object.entries(OPTIONS).map(([n, o]) => `  --${n}${o.kind === 'flag' ? '' : ' X'}`.padEnd(26) + o.help).join('\n')}`;
+  return `usage: npm run evaluate -- --load FILE [--out FILE] [--kernels auto|plain|gpu|cpu]\n${Object.entries(OPTIONS).map(([n, o]) => `  --${n}${o.kind === 'flag' ? '' : ' X'}`.padEnd(26) + o.help).join('\n')}`;
 }
 
 async function main(): Promise<number> {
@@ -28,6 +29,7 @@ async function main(): Promise<number> {
     console.log(usage());
     return 0;
   }
+  const kernels = parseKernels(o.get('kernels'));
   const file = o.get('load');
   if (!file) throw new UsageError('--load FILE is required: the .safetensors model to evaluate');
   let bytes: Uint8Array;
@@ -47,9 +49,9 @@ async function main(): Promise<number> {
   prepareOutputFile('out', out);
   const session = await openSession('cli/runner.html');
   try {
-    const result = await evaluateInPage(session, bytes, file);
+    const result = await evaluateInPage(session, bytes, file, kernels);
     const written = writeOrKeep(out, JSON.stringify({ ...result, checkpoint: file }, null, 2));
-    console.log(`test: loss ${result.test.loss.toFixed(4)}  accuracy ${(result.test.accuracy * 100).toFixed(2)}%  (${file}, ${result.preset})`);
+    console.log(`test: loss ${result.test.loss.toFixed(4)}  accuracy ${(result.test.accuracy * 100).toFixed(2)}%  (${file}, ${result.preset}, ${describeKernels(result.kernels)})`);
     console.log(formatReport(classificationReport(result.test.confusion)));
     if (written.failure) {
       console.error(`${written.failure}: the result is in ${written.written}`);

@@ -1,12 +1,12 @@
 /**
- * `npm run reproduce -- [--task 1|2] [--only ID,…] [--distribution study|full] [--quick] [--out DIR] [--force]`:
+ * `npm run reproduce -- [--task 1|2] [--only ID,…] [--distribution study|full] [--quick] [--out DIR] [--force] [--kernels auto|plain|gpu|cpu]`:
  * runs the study's experiments (src/presets/experiments.ts) one after another in one headless browser
  * session, writes `DIR/<id>.json` per experiment, and `DIR/report.md` + `DIR/report.json` comparing
  * every row with the study. Resumable: a row whose file already satisfies the request is skipped.
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNumber, readOptions, runMain, UsageError, type OptionKind } from './args.ts';
+import { kernelsOption, parseKernels, parseNumber, readOptions, runMain, UsageError, type OptionKind } from './args.ts';
 import { openSession, type BrowserSession } from './browser.ts';
 import { prepareOutputFolder, writeAtomically } from './output.ts';
 import { ProgressPrinter } from './progress.ts';
@@ -15,6 +15,7 @@ import { buildReport, reportMarkdown, summarize, type ExperimentFile } from './s
 import { EXPERIMENTS, experimentConfig, selectExperiments, type Experiment, type ExperimentOptions } from '../src/presets/experiments.ts';
 import { checkShapes } from '../src/graph/build.ts';
 import { validateConfig } from '../src/train/validate.ts';
+import type { KernelChoice } from '../src/gpu/target.ts';
 import type { TrainConfig } from '../src/train/config.ts';
 import type { RunResult } from '../src/train/result.ts';
 
@@ -28,6 +29,7 @@ const OPTIONS = {
   out: { kind: 'string', help: 'folder for <id>.json, report.md, report.json (default results/reproduce)' },
   force: { kind: 'flag', help: 'rerun rows whose result file exists' },
   'report-only': { kind: 'flag', help: 'run nothing: rewrite report.md and report.json from the result files in --out' },
+  kernels: kernelsOption(),
   help: { kind: 'flag', help: 'show this help' },
 } satisfies Record<string, { kind: OptionKind; help: string }>;
 
@@ -37,6 +39,7 @@ interface Command {
   options: ExperimentOptions;
   out: string;
   force: boolean;
+  kernels: KernelChoice;
 }
 
 function usage(): string {
@@ -66,6 +69,7 @@ function parseArgs(argv: readonly string[]): Command | null {
     options: { distribution, quick: o.has('quick') ? { trainLimit: limit, epochs } : null },
     out: o.get('out') ?? 'results/reproduce',
     force: o.has('force'),
+    kernels: parseKernels(o.get('kernels')),
   };
 }
 
@@ -103,9 +107,11 @@ function configLine(e: Experiment, c: TrainConfig, quick: boolean): string {
 class Runner {
   private session: BrowserSession | null = null;
 
+  constructor(private readonly kernels: KernelChoice) {}
+
   async run(config: TrainConfig, printer: ProgressPrinter) {
     this.session ??= await openSession('cli/runner.html');
-    return runConfig(this.session, config, printer);
+    return runConfig(this.session, config, printer, { kernels: this.kernels });
   }
 
   async close(): Promise<void> {
@@ -170,7 +176,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const existing = readResults(out);
-  const runner = new Runner();
+  const runner = new Runner(command.kernels);
   const failures: Array<{ id: string; error: string }> = [];
   let failedInARow = 0;
   try {

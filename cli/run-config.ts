@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import type { BrowserSession } from './browser.ts';
 import { ProgressPrinter } from './progress.ts';
+import type { KernelChoice } from '../src/gpu/target.ts';
 import type { TrainConfig } from '../src/train/config.ts';
 import type { RunResult } from '../src/train/result.ts';
 import type { EvaluationResult } from '../src/train/trainer.ts';
@@ -19,6 +20,8 @@ export interface FileOptions {
   save?: boolean;
   destroyDeviceAfterSteps?: number;
   stallAfterChunks?: number;
+  /** The kernels the run asks for (`--kernels`); auto when absent. */
+  kernels?: KernelChoice;
 }
 
 /**
@@ -97,6 +100,7 @@ export async function runConfig(session: BrowserSession, config: TrainConfig, pr
     ...(files.resume ? { resume: Buffer.from(files.resume.bytes).toString('base64'), resumeFile: files.resume.file } : {}),
     ...(files.destroyDeviceAfterSteps ? { destroyDeviceAfterSteps: files.destroyDeviceAfterSteps } : {}),
     ...(files.stallAfterChunks ? { stallAfterChunks: files.stallAfterChunks } : {}),
+    ...(files.kernels ? { kernels: files.kernels } : {}),
   };
   let result;
   try {
@@ -112,9 +116,9 @@ export async function runConfig(session: BrowserSession, config: TrainConfig, pr
 }
 
 /** Evaluates a checkpoint's model on the test set in the session's page. */
-export async function evaluateInPage(session: BrowserSession, bytes: Uint8Array, file: string): Promise<EvaluationResult> {
+export async function evaluateInPage(session: BrowserSession, bytes: Uint8Array, file: string, kernels: KernelChoice = 'auto'): Promise<EvaluationResult> {
   const watch = new PageWatch(session.page);
-  const result = await watch.race(session.page.evaluate(([b, f]) => window.wgslnn.evaluate(b, f), [Buffer.from(bytes).toString('base64'), file] as const));
+  const result = await watch.race(session.page.evaluate(([b, f, k]) => window.wgslnn.evaluate(b, f, k), [Buffer.from(bytes).toString('base64'), file, kernels] as const));
   throwFailure(result);
   return result as EvaluationResult;
 }

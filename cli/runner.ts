@@ -4,6 +4,7 @@
  * Checkpoints cross the page boundary as base64 strings.
  */
 import { Gpu } from '../src/gpu/gpu.ts';
+import type { KernelChoice } from '../src/gpu/target.ts';
 import { fetchFromServer, loadMnist, type Mnist } from '../src/data/mnist.ts';
 import { uploadMnist, type DeviceData } from '../src/train/device-data.ts';
 import { evaluateCheckpoint, train, type EvaluationResult, type Progress } from '../src/train/trainer.ts';
@@ -25,6 +26,8 @@ export interface RunnerOptions {
   destroyDeviceAfterSteps?: number;
   /** Test-only: after this many chunks of training steps (one step each with logEvery 1), the run waits forever, as on a GPU that never answers. */
   stallAfterChunks?: number;
+  /** The kernels to run (`--kernels`); auto when absent. */
+  kernels?: KernelChoice;
 }
 
 export type RunnerFailure = { error: string; kind: string };
@@ -34,7 +37,7 @@ declare global {
   interface Window {
     wgslnn: {
       train(config: TrainConfig, options?: RunnerOptions): Promise<RunnerResult | RunnerFailure>;
-      evaluate(checkpoint: string, file: string): Promise<EvaluationResult | RunnerFailure>;
+      evaluate(checkpoint: string, file: string, kernels?: KernelChoice): Promise<EvaluationResult | RunnerFailure>;
     };
     wgslnnProgress?(progress: Progress): void;
     wgslnnEpoch?(record: EpochRecord): void;
@@ -44,10 +47,18 @@ declare global {
 
 let ready: Promise<{ gpu: Gpu; mnist: Mnist; data: DeviceData }> | null = null;
 
-async function setup() {
-  const gpu = await Gpu.create();
-  const mnist = await loadMnist(fetchFromServer('/mnist/'));
-  return { gpu, mnist, data: uploadMnist(gpu, mnist) };
+/**
+ * The page's device, made with the first run's kernel choice, and MNIST on it. A later run that asks for
+ * other kernels (none of the commands does) gets a view of the same device with its own target.
+ */
+async function setup(kernels: KernelChoice) {
+  ready ??= (async () => {
+    const gpu = await Gpu.create({ kernels });
+    const mnist = await loadMnist(fetchFromServer('/mnist/'));
+    return { gpu, mnist, data: uploadMnist(gpu, mnist) };
+  })();
+  const { gpu, mnist, data } = await ready;
+  return { gpu: gpu.target.choice === kernels ? gpu : gpu.withTarget(kernels), mnist, data };
 }
 
 function failure(error: unknown): RunnerFailure {
@@ -58,8 +69,7 @@ function failure(error: unknown): RunnerFailure {
 window.wgslnn = {
   async train(config, options = {}) {
     try {
-      ready ??= setup();
-      const { gpu, mnist, data } = await ready;
+      const { gpu, mnist, data } = await setup(options.kernels ?? 'auto');
       let chunks = 0;
       const stall = options.stallAfterChunks;
       const outcome = await train(
@@ -93,10 +103,9 @@ window.wgslnn = {
     }
   },
 
-  async evaluate(checkpoint, file) {
+  async evaluate(checkpoint, file, kernels = 'auto') {
     try {
-      ready ??= setup();
-      const { gpu, mnist, data } = await ready;
+      const { gpu, mnist, data } = await setup(kernels);
       return await evaluateCheckpoint(gpu, data, mnist, fromBase64(checkpoint), file);
     } catch (error) {
       return failure(error);

@@ -5,7 +5,7 @@
  * `--save FILE` writes the model, `--checkpoint-every N` resumable checkpoints, `--resume FILE` continues one.
  */
 import { readFileSync } from 'node:fs';
-import { parseTrainArgs, usage, UsageError, runMain } from './args.ts';
+import { describeKernels, parseTrainArgs, usage, UsageError, runMain } from './args.ts';
 import { openSession } from './browser.ts';
 import { prepareOutputFile, writeAtomically, writeOrKeep } from './output.ts';
 import { runConfig, type FileOptions } from './run-config.ts';
@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     console.log(usage());
     return 0;
   }
-  const files: FileOptions = { checkpointEvery: command.checkpointEvery, save: command.save !== null };
+  const files: FileOptions = { checkpointEvery: command.checkpointEvery, save: command.save !== null, kernels: command.kernels };
   let config = command.config;
   if (command.resume) {
     const resume = readResume(command.resume);
@@ -76,7 +76,7 @@ async function main(): Promise<number> {
       console.log(`\ntest: loss ${result.test.loss.toFixed(4)}  accuracy ${(result.test.accuracy * 100).toFixed(2)}%  (best epoch ${result.bestEpoch}${result.stoppedEarly ? ', stopped early' : ''})`);
       console.log(formatReport(classificationReport(result.test.confusion)));
     }
-    console.log(speedLine(result.throughput, `${result.adapter.vendor} ${result.adapter.architecture}`));
+    console.log(`${speedLine(result.throughput, `${result.adapter.vendor} ${result.adapter.architecture}`)}, ${describeKernels(result.kernels)}`);
     if (!written.failure) console.log(`wrote ${out}`);
     if (command.save) {
       if (saved) {

@@ -5,14 +5,14 @@
 import './style.css';
 import { fetchFromServer, loadMnist, type Mnist } from '../src/data/mnist.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
+import { KERNEL_CHOICES, type KernelChoice } from '../src/gpu/target.ts';
 import type { TrainConfig } from '../src/train/config.ts';
 import { uploadMnist } from '../src/train/device-data.ts';
-import type { TrainOutcome } from '../src/train/trainer.ts';
 import { DataPanel } from './data-panel.ts';
 import { h } from './dom.ts';
 import { DrawPad } from './draw.ts';
 import { loadEngine } from './engine.ts';
-import { kernelTable, profileStep, shaderList, type KernelProfile } from './kernels.ts';
+import { KernelView } from './kernels.ts';
 import { NetworkPanel, type PanelContext } from './network-panel.ts';
 import { readParams } from './params.ts';
 
@@ -42,14 +42,8 @@ function trainPool(valFraction: number): number | null {
   return pool - Math.floor(pool * valFraction);
 }
 
-const kernelProfiles = new Map<string, KernelProfile>();
-const kernelCards = h('div', { class: 'kernel-grid', dataset: { role: 'kernel-profiles' } }, h('p', { class: 'muted' }, 'Train a network to see what one of its training steps dispatches.'));
-$('kernels-body').append(
-  h('p', { class: 'muted', style: 'margin-top:-6px' }, 'Every kernel of a training step of the last run of each network: how often it is dispatched and what it costs, beside the WGSL it runs.'),
-  kernelCards,
-  h('h3', { style: 'margin:18px 0 6px' }, 'Shaders'),
-  shaderList(),
-);
+const kernelView = new KernelView();
+$('kernels-body').append(kernelView.element);
 
 const draw = new DrawPad($('draw-body'), [{ name: 'MLP', accent: ACCENTS.MLP }, { name: 'CNN', accent: ACCENTS.CNN }]);
 
@@ -66,10 +60,11 @@ function makePanel(name: 'MLP' | 'CNN', presets: string[], startPreset: string, 
     },
     busy: (training) => {
       for (const panel of panels) if (panel.name !== name) panel.setOthersBusy(training);
+      kernelView.setTraining(panels.some((p) => p.isBusy));
       updateTrainBoth();
     },
     model: (predictor, note) => draw.setPredictor(name, predictor, note),
-    finished: (outcome, trainCount) => profile(name, outcome, trainCount),
+    finished: (outcome, trainCount) => kernelView.finished(name, outcome.model, outcome.result.config, trainCount),
   });
 }
 
@@ -106,18 +101,15 @@ async function runBoth(): Promise<void> {
   }
 }
 
-async function profile(name: string, outcome: TrainOutcome, trainCount: number): Promise<void> {
-  if (!gpu || !dataRef) return;
-  try {
-    kernelProfiles.set(name, await profileStep(gpu, outcome.model, dataRef, outcome.result.config, trainCount, name));
-  } catch (error) {
-    console.warn(`kernel view: ${(error as Error).message}`);
-    return;
-  }
-  kernelCards.replaceChildren(...panels.filter((p) => kernelProfiles.has(p.name)).map((p) => kernelTable(kernelProfiles.get(p.name)!)));
-}
-
 let dataRef: PanelContext['data'] | null = null;
+
+/** `?kernels=` as the CLI's --kernels: a choice the page does not know is said in the banner, and auto runs. */
+function pageKernels(): KernelChoice {
+  if (params.kernels === null) return 'auto';
+  if (KERNEL_CHOICES.includes(params.kernels as KernelChoice)) return params.kernels as KernelChoice;
+  showBanner(`?kernels=${params.kernels} is not allowed: one of ${KERNEL_CHOICES.join(', ')}.`, 'The page runs the default kernels (auto).');
+  return 'auto';
+}
 
 function showBanner(title: string, body: string, kind: 'warning' | 'error' = 'warning'): void {
   const banner = $('banner');
@@ -129,7 +121,7 @@ function showBanner(title: string, body: string, kind: 'warning' | 'error' = 'wa
 async function start(): Promise<void> {
   const adapter = $('adapter');
   try {
-    gpu = await Gpu.create();
+    gpu = await Gpu.create({ kernels: pageKernels() });
   } catch (error) {
     adapter.textContent = 'No WebGPU';
     adapter.className = 'chip err';
@@ -141,7 +133,8 @@ async function start(): Promise<void> {
   }
   const facts = gpu.adapter;
   adapter.textContent = [facts.description, facts.vendor, facts.architecture].filter(Boolean).join(' · ') || 'WebGPU adapter (unnamed)';
-  adapter.title = `timestamp-query: ${gpu.hasTimestamps ? 'yes' : 'no'}`;
+  adapter.title = `timestamp-query: ${gpu.hasTimestamps ? 'yes' : 'no'}; kernels ${gpu.target.choice} (${gpu.target.shape === 'cpu' ? 'CPU-adapter' : 'GPU'} shapes)`;
+  adapter.dataset.kernels = gpu.target.choice;
   adapter.className = 'chip ok';
   adapter.dataset.adapter = JSON.stringify(facts);
   void gpu.lost.then((reason) => {
@@ -151,6 +144,7 @@ async function start(): Promise<void> {
   });
   if (!(await loadData())) return;
   dataRef = uploadMnist(gpu, mnist!);
+  kernelView.attach(gpu, dataRef);
   let engine;
   try {
     engine = await loadEngine();

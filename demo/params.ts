@@ -1,6 +1,7 @@
 /**
  * URL parameters for demos and tests: `?trainLimit=2000&epochs=2` makes quick runs, `batch=` sets both
- * batch sizes, `mlp=` / `cnn=` pick the starting presets, and `autorun=1` trains both once ready.
+ * batch sizes, `mlp=` / `cnn=` pick the starting presets, `kernels=` the kernels (auto, plain, gpu or cpu,
+ * as `--kernels`), and `autorun=1` trains both once ready.
  */
 export interface PageParams {
   trainLimit: number | null;
@@ -9,6 +10,8 @@ export interface PageParams {
   mlpPreset: string | null;
   cnnPreset: string | null;
   autorun: boolean;
+  /** As given: main.ts checks it against the kernel choices. */
+  kernels: string | null;
 }
 
 export function readParams(search = location.search): PageParams {
@@ -26,5 +29,6 @@ export function readParams(search = location.search): PageParams {
     mlpPreset: q.get('mlp'),
     cnnPreset: q.get('cnn'),
     autorun: q.get('autorun') === '1',
+    kernels: q.get('kernels'),
   };
 }

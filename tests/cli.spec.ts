@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import { parseTrainArgs, UsageError } from '../cli/args.ts';
+import { describeKernels, parseTrainArgs, UsageError } from '../cli/args.ts';
 import { prepareOutputFile, prepareOutputFolder } from '../cli/output.ts';
+import type { Dispatch } from '../src/gpu/kernel.ts';
+import { KERNEL_CHOICE_HELP, makeTarget } from '../src/gpu/target.ts';
+import { kernelsRan } from '../src/train/result.ts';
 import { medianRound } from '../bench/report.ts';
 import type { BenchResult } from '../bench/workloads.ts';
 
@@ -47,6 +50,7 @@ const badInputs: Array<[args: string[], message: RegExp]> = [
   [['--dropout-last', '1'], /dropout last 1 is not allowed: a rate in \[0, 1\)/],
   [['--preset', 'cnn-arch4', '--train-limit', '100', '--batch-size', '90'], /batch size 90 is not allowed: at most the 80 training images/],
   [['--preset', 'mlp-128-64', '--dropout-first', '0.5'], /^--dropout-first has no effect on mlp-128-64: it has no convolutions, and that dropout comes after the first conv block$/],
+  [['--kernels', 'fast'], /^--kernels "fast" is not allowed: one of auto, plain, gpu, cpu$/],
 ];
 
 test.describe('npm run train refuses bad input with exit code 2', () => {
@@ -74,11 +78,35 @@ test('npm run bench refuses bad options with exit code 2 before starting a brows
     [['--peers', 'ours,pytorch'], /--peers: "pytorch" is not a peer: one of ours, jax/],
     [['--only', 'rnn'], /--only "rnn" is not allowed: mlp or cnn/],
     [['--rounds', '0'], /--rounds "0" is not allowed: a whole number ≥ 1/],
+    [['--kernels', 'gpus'], /^--kernels "gpus" is not allowed: one of auto, plain, gpu, cpu$/],
   ] as const) {
     const r = await run('npx', ['tsx', 'bench/run.ts', ...args]).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
     expect(r.code, args.join(' ')).toBe(2);
     expect(r.stderr.trim()).toMatch(message);
   }
+});
+
+test('evaluate and reproduce refuse a bad --kernels with exit code 2; every command lists the choices in --help', async () => {
+  const command = (script: string, args: string[]) =>
+    run('npx', ['tsx', script, ...args]).then(({ stdout }) => ({ code: 0, stdout, stderr: '' }), (e: { code: number; stdout: string; stderr: string }) => e);
+  for (const script of ['cli/evaluate.ts', 'cli/reproduce.ts']) {
+    const r = await command(script, ['--kernels', 'CPU']);
+    expect(r.code, script).toBe(2);
+    expect(r.stderr.trim(), script).toMatch(/^--kernels "CPU" is not allowed: one of auto, plain, gpu, cpu$/);
+  }
+  for (const script of ['cli/train.ts', 'cli/evaluate.ts', 'cli/reproduce.ts', 'bench/run.ts']) {
+    const { stdout } = await command(script, ['--help']);
+    expect(stdout, script).toMatch(/--kernels/);
+    for (const [choice, help] of Object.entries(KERNEL_CHOICE_HELP)) expect(stdout, script).toContain(`${choice.padEnd(6)} ${help}`);
+  }
+});
+
+test('a run names its kernels in one line: the choice, the shapes and the rungs of each ladder that ran', () => {
+  const target = makeTarget({ fallback: true, subgroups: true, quadsAligned: true, cores: 2, maxStorageBufferBindingSize: 1 << 27, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupsPerDimension: 65535 }, 'auto', { conv2d: 1 });
+  const rung = (op: 'dense' | 'conv2d', index: number) => ({ rung: { op, index, name: 'r', file: 'f', suits: 'any' as const } }) as unknown as Dispatch;
+  const ran = kernelsRan(target, [rung('dense', 4), rung('conv2d', 1), { rung: null } as unknown as Dispatch, rung('dense', 1), rung('dense', 4)]);
+  expect(ran).toEqual({ choice: 'auto', shape: 'cpu', subgroups: true, rungCeiling: { conv2d: 1 }, rungs: { dense: [1, 4], conv2d: [1] } });
+  expect(describeKernels(ran)).toBe('kernels auto (cpu shapes; dense rungs 1, 4; conv2d rung 1)');
 });
 
 test('bench --rounds reports each peer by its median round, every round kept', () => {
@@ -129,11 +157,16 @@ test('--keep adjusts the --distribution it is given with', () => {
 
 test('a short run writes a JSON result with every field', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'wgsl-nn-')), 'run.json');
-  const r = await train(['--preset', 'mlp-128-64', '--activation', 'relu', '--lr', '0.003', '--batch-size', '100', '--epochs', '2', '--train-limit', '2000', '--out', out]);
+  // --kernels gpu: the shapes a discrete GPU gets, on SwiftShader, recorded in the JSON.
+  const r = await train(['--preset', 'mlp-128-64', '--activation', 'relu', '--lr', '0.003', '--batch-size', '100', '--epochs', '2', '--train-limit', '2000', '--kernels', 'gpu', '--out', out]);
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/epoch 1\/2 {2}loss \d\.\d{3} {2}acc \d\.\d{3} {2}val_loss \d\.\d{3} {2}val_acc \d\.\d{3} {2}lr 0\.003 {2}\d+\.\ds/);
   const json = JSON.parse(readFileSync(out, 'utf8'));
-  expect(Object.keys(json)).toEqual(expect.arrayContaining(['preset', 'config', 'adapter', 'data', 'epochs', 'stoppedEarly', 'bestEpoch', 'test', 'throughput', 'model', 'filters']));
+  expect(json.kernels).toMatchObject({ choice: 'gpu', shape: 'gpu', rungCeiling: {} });
+  expect(json.kernels.rungs.dense.length).toBeGreaterThan(0);
+  expect(r.stdout).toContain(describeKernels(json.kernels));
+  expect(r.stdout).toMatch(/kernels gpu \(gpu shapes; dense rungs? [\d, ]+\)/);
+  expect(Object.keys(json)).toEqual(expect.arrayContaining(['kernels', 'preset', 'config', 'adapter', 'data', 'epochs', 'stoppedEarly', 'bestEpoch', 'test', 'throughput', 'model', 'filters']));
   expect(json.filters).toBeNull(); // an MLP has no conv layer
   // --activation relu replaces the study's sigmoid-everywhere, so the output gives plain logits.
   expect(json.model.map((l: { kind: string }) => l.kind)).toEqual(['flatten', 'dense', 'relu', 'dense', 'relu', 'dense']);

@@ -83,17 +83,6 @@ for (const [variant, k] of variants) {
   }
 }
 
-// The whole chain through Sequential, with tests/browser/gradcheck.ts (central differences of the GPU loss).
-test('finite differences agree with backward through conv2d → batchnorm → elu → dropout → conv2d → flatten → dense', async ({ gpuPage }) => {
-  const layers = [
-    { type: 'conv2d', out: 3, kernel: 3, stride: 2, padding: 1 }, { type: 'batchnorm' }, { type: 'activation', kind: 'elu' },
-    { type: 'dropout', rate: 0.25 }, { type: 'conv2d', out: 2, kernel: 2 }, { type: 'flatten' }, { type: 'dense', out: 4 },
-  ];
-  const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/gradcheck.ts', 'gradCheck', layers, [2, 7, 7], 5, 3, 1e-2);
-  expect(results.length).toBe(9); // 2 conv weights and biases, γ and β, dense weight and bias, the input
-  for (const r of results) expect(r.ok, r.message).toBe(true);
-});
-
 test('conv2d micro-benchmark (CONV_BENCH=1)', async ({ gpuPage }) => {
   test.skip(!process.env.CONV_BENCH, 'set CONV_BENCH=1 to time the MNIST convolutions at every rung, batch 1000 (CONV_BENCH_ROWS)');
   test.setTimeout(600_000);

@@ -170,7 +170,7 @@ test('a short run of each network fills every panel without a long task, and a d
   await expect(page.locator('#net-cnn [data-role="filters"] canvas')).toHaveCount(16);
   await expect(page.locator('[data-kernels="CNN"] tr[data-kernel]').first()).toBeVisible({ timeout: 60_000 });
   // The matmul kernels show their arithmetic rate; kernels that only move data show none.
-  expect(Number(await page.locator('[data-kernels="CNN"] tr[data-kernel="conv2d.forward"] [data-role="gflops"]').textContent())).toBeGreaterThan(0);
+  expect(Number(await page.locator('[data-kernels="CNN"] tr[data-kernel="conv2d.forward"] [data-role="gflops"]').first().textContent())).toBeGreaterThan(0);
   expect(await page.locator('[data-kernels="CNN"] tr[data-kernel="data.gather_words"] [data-role="gflops"]').textContent()).toBe('');
   const longTasks = await longTasksSoFar();
   test.info().annotations.push({ type: 'long tasks while training', description: JSON.stringify(longTasks) });
@@ -201,6 +201,63 @@ test('a short run of each network fills every panel without a long task, and a d
   expect(await downloadsPng(page, page.locator('button[data-export="drawing"]'))).toBe('wgsl-nn-drawing.png');
   await page.screenshot({ path: 'test-results/demo.png', fullPage: true });
   expect(errors).toEqual([]);
+});
+
+test('the kernel view climbs a ladder: a rung ceiling or a forced policy reprofiles the step beside the profile before', async ({ page }) => {
+  test.setTimeout(400_000);
+  const errors = collectErrors(page);
+  await ready(page, '/?trainLimit=1000&epochs=1&batch=100');
+  await page.locator('#net-mlp .train').click();
+  const current = page.locator('[data-kernels="MLP"]');
+  await expect(current.locator('tr[data-kernel]').first()).toBeVisible({ timeout: 240_000 });
+  await expect(page.locator('[data-role="roof-line"]')).toHaveAttribute('data-gflops', /\d/);
+  const denseRows = () => current.locator('tr[data-kernel^="dense."]').evaluateAll((rows) =>
+    rows.map((r) => ({ rung: (r as HTMLElement).dataset.rung!, ms: r.querySelector('[data-role="ms"]')!.textContent! })));
+  /** The WGSL compiled for the card's first dense.forward row, opened as a reader would. */
+  const forwardWgsl = async () => {
+    const row = current.locator('tr[data-kernel="dense.forward"]').first();
+    await row.locator('a').click();
+    return (await current.locator('[data-role="compiled-wgsl"]').first().textContent())!;
+  };
+  // The page's own kernels (auto): on this adapter dense climbs above rung 0 somewhere in the step.
+  const before = await denseRows();
+  expect(before.some((r) => Number(r.rung) > 0), JSON.stringify(before)).toBe(true);
+  const wgslBefore = await forwardWgsl();
+  // Compiled, not raw: includes pasted, #if resolved, array lengths filled in.
+  expect(wgslBefore).toMatch(/@compute/);
+  expect(wgslBefore).not.toMatch(/^\s*#(if|else|endif|include)\b|\$\{/m);
+
+  // The dense ladder's rung 0: the step again, every dense kernel at the textbook rung, beside the profile before.
+  await page.locator('[data-ladder="dense"] li[data-rung="0"] button').click();
+  await expect(page.locator('[data-kernels-previous="MLP"]')).toBeVisible({ timeout: 120_000 });
+  await expect(current).toHaveAttribute('data-setting', 'kernels auto · dense ≤ rung 0');
+  const after = await denseRows();
+  expect(after.every((r) => r.rung === '0'), JSON.stringify(after)).toBe(true);
+  expect(after.every((r) => Number(r.ms) >= 0), JSON.stringify(after)).toBe(true);
+  expect(await forwardWgsl()).not.toBe(wgslBefore);
+  const compare = page.locator('[data-network="MLP"] [data-role="compare"]');
+  for (const side of ['previous', 'current']) expect(Number(await compare.locator(`[data-role="${side}"]`).getAttribute('data-ms'))).toBeGreaterThan(0);
+  await expect(page.locator('[data-ladder="dense"] li[data-rung="0"] [data-role="ran"]')).toHaveText('ran in MLP');
+
+  // The whole policy forced to the shapes a GPU gets.
+  await page.locator('select[data-control="kernels"]').selectOption('gpu');
+  await page.locator('select[data-control="ceiling-dense"]').selectOption('');
+  await page.locator('button[data-control="profile"]').click();
+  await expect(current).toHaveAttribute('data-setting', 'kernels gpu', { timeout: 120_000 });
+  await expect(page.locator('[data-kernels-previous="MLP"]')).toHaveAttribute('data-setting', 'kernels auto · dense ≤ rung 0');
+  expect((await denseRows()).some((r) => Number(r.rung) > 0)).toBe(true);
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await page.locator('#kernels').screenshot({ path: 'test-results/kernel-view.png' });
+  expect(errors).toEqual([]);
+});
+
+test('?kernels= picks the page\'s kernels; a choice it does not know is named in the banner', async ({ page }) => {
+  await ready(page, `${QUICK}&kernels=plain`);
+  await expect(page.locator('#adapter')).toHaveAttribute('data-kernels', 'plain');
+  await expect(page.locator('select[data-control="kernels"]')).toHaveValue('plain');
+  await ready(page, `${QUICK}&kernels=fast`);
+  await expect(page.locator('#adapter')).toHaveAttribute('data-kernels', 'auto');
+  await expect(page.locator('#banner')).toContainText('?kernels=fast is not allowed: one of auto, plain, gpu, cpu');
 });
 
 test('a lost device keeps what the page had and says so', async ({ page }) => {

@@ -1,5 +1,6 @@
 import type { LayerSpec } from '../src/train/config.ts';
 import { expect, inPage, test, type Closeness } from './support/fixtures.ts';
+import { KERNEL_RUNS } from './support/kernel-runs.ts';
 
 const mlp = (kind: string, hidden: readonly [number, number]): LayerSpec[] => [
   { type: 'flatten' },
@@ -58,4 +59,30 @@ test('a model reading its input batch as bytes trains as it does on byte / 255 i
   );
   for (const r of results) expect(r.ok, r.message).toBe(true);
   expect(granted).toEqual({ bytes: true, floats: false, convFirst: false, withInputGradient: false });
+});
+
+// The whole chain through Sequential under each kernel choice: conv2d → batchnorm → elu → dropout → conv2d,
+// then a dense layer of 128 inputs with its elu fused, whose forward the GPU shapes split into slices
+// (reduce_splits applying the bias and the activation), and the output layer.
+const cnn: LayerSpec[] = [
+  { type: 'conv2d', out: 3, kernel: 3, stride: 2, padding: 1 }, { type: 'batchnorm' }, { type: 'activation', kind: 'elu' },
+  { type: 'dropout', rate: 0.25 }, { type: 'conv2d', out: 8, kernel: 2 }, { type: 'flatten' },
+  { type: 'dense', out: 6 }, { type: 'activation', kind: 'elu' }, { type: 'dense', out: 4 },
+];
+
+for (const kernels of KERNEL_RUNS) {
+  test(`finite differences agree with backward through a CNN with batchnorm and dropout (kernels ${kernels})`, async ({ gpuPage }) => {
+    const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/gradcheck.ts', 'gradCheck', cnn, [2, 10, 10], 5, 3, 1e-2, 24, kernels);
+    expect(results.length).toBe(11); // 2 conv weights and biases, γ and β, 2 dense weights and biases, the input
+    for (const r of results) expect(r.ok, r.message).toBe(true);
+  });
+}
+
+test('under the GPU shapes that CNN splits its 128-input dense forward and the split applies the fused elu', async ({ gpuPage }) => {
+  type Run = { label: string; entry: string; rung: number | null; defines: Record<string, unknown> };
+  const forward = await inPage<Run[]>(gpuPage, 'tests/browser/gradcheck.ts', 'forwardKernels', cnn, [2, 10, 10], 5, 'gpu');
+  const reduce = forward.filter((d) => d.label === 'dense.reduce_splits');
+  expect(reduce, JSON.stringify(forward.map((d) => d.label))).toHaveLength(1);
+  expect(reduce[0]!.defines).toMatchObject({ FORWARD_SPLIT: true, ELU: true });
+  expect(Number(reduce[0]!.defines.SPLITS)).toBeGreaterThan(1);
 });

@@ -3,6 +3,7 @@
  * determinism, no buffer growth or leaks, and refusals of what the adapter cannot hold.
  */
 import { expect, inPage, test } from './support/fixtures.ts';
+import { KERNEL_RUNS } from './support/kernel-runs.ts';
 
 const module = 'tests/browser/reliability.ts';
 const call = <T>(page: Parameters<typeof inPage>[0], fn: string, ...args: unknown[]) => inPage<T>(page, module, fn, ...args);
@@ -29,24 +30,26 @@ test('save → load restores every tensor; evaluate gives the run its own test r
   expect(r.refusals.architecture).toMatch(/^CheckpointError: architecture\.safetensors: architecture does not match: layer 1 is dense\(64\) in the file and dense\(32\) in the model/);
 });
 
-test('a CNN with batchnorm and dropout: 4 epochs straight = 2 epochs, checkpoint, stop, resume to 4: identical history, weights and test report', async ({ gpuPage }) => {
-  type Side = { history: unknown[]; weights: Record<string, number[]>; test: unknown; bestEpoch: number };
-  const r = await call<{
-    straight: Side; resumed: Side; interrupted: string | null; firstEpochs: number; checkpointEpoch: number; checkpointStep: number;
-    trainingTensors: string[]; resumedInterrupted: string | null;
-  }>(gpuPage, 'resumeMatchesUninterrupted');
-  expect(r.interrupted).toBe('stopped by the user');
-  expect(r.firstEpochs).toBe(2);
-  expect(r.checkpointEpoch).toBe(2);
-  expect(r.checkpointStep).toBe(16); // 800 training images / batch 100 × 2 epochs: Adam's t
-  expect(r.trainingTensors).toEqual(expect.arrayContaining(['optimizer.exp_avg.0.weight', 'optimizer.exp_avg_sq.7.bias', 'best.1.running_mean', 'best.4.weight']));
-  expect(r.resumedInterrupted).toBeNull();
-  expect(r.resumed.history).toHaveLength(4);
-  expect(r.resumed.history).toEqual(r.straight.history);
-  expect(r.resumed.bestEpoch).toBe(r.straight.bestEpoch);
-  for (const name of Object.keys(r.straight.weights)) expect(r.resumed.weights[name], name).toEqual(r.straight.weights[name]);
-  expect(r.resumed.test).toEqual(r.straight.test);
-});
+for (const kernels of KERNEL_RUNS) {
+  test(`a CNN with batchnorm and dropout: 4 epochs straight = 2 epochs, checkpoint, stop, resume to 4: identical history, weights and test report (kernels ${kernels})`, async ({ gpuPage }) => {
+    type Side = { history: unknown[]; weights: Record<string, number[]>; test: unknown; bestEpoch: number };
+    const r = await call<{
+      straight: Side; resumed: Side; interrupted: string | null; firstEpochs: number; checkpointEpoch: number; checkpointStep: number;
+      trainingTensors: string[]; resumedInterrupted: string | null;
+    }>(gpuPage, 'resumeMatchesUninterrupted', kernels);
+    expect(r.interrupted).toBe('stopped by the user');
+    expect(r.firstEpochs).toBe(2);
+    expect(r.checkpointEpoch).toBe(2);
+    expect(r.checkpointStep).toBe(16); // 800 training images / batch 100 × 2 epochs: Adam's t
+    expect(r.trainingTensors).toEqual(expect.arrayContaining(['optimizer.exp_avg.0.weight', 'optimizer.exp_avg_sq.7.bias', 'best.1.running_mean', 'best.4.weight']));
+    expect(r.resumedInterrupted).toBeNull();
+    expect(r.resumed.history).toHaveLength(4);
+    expect(r.resumed.history).toEqual(r.straight.history);
+    expect(r.resumed.bestEpoch).toBe(r.straight.bestEpoch);
+    for (const name of Object.keys(r.straight.weights)) expect(r.resumed.weights[name], name).toEqual(r.straight.weights[name]);
+    expect(r.resumed.test).toEqual(r.straight.test);
+  });
+}
 
 test('resuming refuses a finished model and a changed config, and leaks nothing', async ({ gpuPage }) => {
   const r = await call<{ finishedModel: string; changedLr: string; leakedBuffers: number }>(gpuPage, 'resumeRefusals');
@@ -55,10 +58,12 @@ test('resuming refuses a finished model and a changed config, and leaks nothing'
   expect(r.leakedBuffers).toBe(0);
 });
 
-test('same seed → bit-identical history, weights and test; another seed → other initial weights, shuffles and history', async ({ gpuPage }) => {
-  const r = await call<Record<string, boolean>>(gpuPage, 'determinism');
-  expect(r).toMatchObject({ sameHistory: true, sameWeights: true, sameTest: true, otherSeedHistory: true, otherSeedWeights: true, sameInitial: true, otherInitial: true });
-});
+for (const kernels of KERNEL_RUNS) {
+  test(`same seed → bit-identical history, weights and test; another seed → other initial weights, shuffles and history (kernels ${kernels})`, async ({ gpuPage }) => {
+    const r = await call<Record<string, boolean>>(gpuPage, 'determinism', kernels);
+    expect(r).toMatchObject({ sameHistory: true, sameWeights: true, sameTest: true, otherSeedHistory: true, otherSeedWeights: true, sameInitial: true, otherInitial: true });
+  });
+}
 
 test('a loss that overflows stops the run at that epoch, naming the step and the likely cause; nothing after is reported', async ({ gpuPage }) => {
   // (lr 1e6 is not enough here: the max-subtracted softmax keeps such a loss huge but finite.)

@@ -1,5 +1,7 @@
 /** The machine-readable result of a run: `npm run train` writes it, the demo exports it. Fields are stable. */
 import type { AdapterFacts } from '../gpu/gpu.ts';
+import type { Dispatch } from '../gpu/kernel.ts';
+import type { KernelChoice, OpFamily, Target } from '../gpu/target.ts';
 import type { TrainConfig } from './config.ts';
 
 export interface EpochRecord {
@@ -55,10 +57,35 @@ export interface Throughput {
   setupMs: number;
 }
 
+/** Which kernels a run ran: what it asked for (`--kernels`, the demo's `?kernels=`) and what that resolved to on its adapter. */
+export interface KernelsRan {
+  choice: KernelChoice;
+  /** The shapes the kernels took: a CPU adapter's or a GPU's. */
+  shape: 'cpu' | 'gpu';
+  subgroups: boolean;
+  /** The highest rung each op family was allowed (absent: no ceiling). */
+  rungCeiling: Partial<Record<OpFamily, number>>;
+  /** The rungs of each ladder that ran (indices, ascending). */
+  rungs: Partial<Record<OpFamily, number[]>>;
+}
+
+/** What `target` and the recorded `dispatches` say about the kernels of a run. */
+export function kernelsRan(target: Target, dispatches: Iterable<Dispatch>): KernelsRan {
+  const rungs: Partial<Record<OpFamily, number[]>> = {};
+  for (const { rung } of dispatches) {
+    if (!rung) continue;
+    const seen = (rungs[rung.op] ??= []);
+    if (!seen.includes(rung.index)) seen.push(rung.index);
+  }
+  for (const list of Object.values(rungs)) list.sort((a, b) => a - b);
+  return { choice: target.choice, shape: target.shape, subgroups: target.subgroups, rungCeiling: { ...target.rungCeiling }, rungs };
+}
+
 export interface RunResult {
   preset: string;
   config: TrainConfig;
   adapter: AdapterFacts;
+  kernels: KernelsRan;
   data: {
     train: number;
     val: number;

@@ -14,7 +14,7 @@ import { arenaTensors, checkCheckpoint, applyCheckpoint, checkTensors, encodeChe
 import type { DeviceData } from './device-data.ts';
 import { checkDispatches, checkRunFits } from './limits.ts';
 import { createTotals, softmaxCrossEntropy, TOTALS_BYTES, type Totals } from './loss.ts';
-import type { EpochRecord, RunResult, TestReport } from './result.ts';
+import { kernelsRan, type EpochRecord, type KernelsRan, type RunResult, type TestReport } from './result.ts';
 import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE, type StepParams } from './step.ts';
 import { createTrainStepBuffers, gatherModelBatch, NO_BAD_STEP, optimizerSpec, trainStepDispatches, type TrainStepBuffers } from './train-step.ts';
 import { validateConfig } from './validate.ts';
@@ -68,6 +68,7 @@ export interface EvaluationResult {
   preset: string;
   config: TrainConfig;
   adapter: RunResult['adapter'];
+  kernels: KernelsRan;
   data: { test: number; classCounts: { test: number[] } };
   test: TestReport;
 }
@@ -113,7 +114,7 @@ export async function evaluateCheckpoint(gpu: Gpu, data: DeviceData, mnist: Mnis
   try {
     run.load(checkpoint, file);
     const { test } = await run.testReport(mnist);
-    return { preset: config.preset, config, adapter: gpu.adapter, data: { test: data.test.count, classCounts: { test: testClassCounts(mnist) } }, test };
+    return { preset: config.preset, config, adapter: gpu.adapter, kernels: kernelsRan(gpu.target, run.dispatches()), data: { test: data.test.count, classCounts: { test: testClassCounts(mnist) } }, test };
   } finally {
     run.release();
   }
@@ -322,6 +323,7 @@ class Run {
       preset: c.preset,
       config: c,
       adapter: this.gpu.adapter,
+      kernels: kernelsRan(this.gpu.target, this.dispatches()),
       data: {
         train: this.splits.train.length,
         val: this.splits.val.length,

@@ -9,13 +9,15 @@ import { binding } from '../../src/graph/tensor.ts';
 import { createTotals, softmaxCrossEntropy } from '../../src/train/loss.ts';
 import type { LayerSpec } from '../../src/train/config.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
+import type { KernelChoice } from '../../src/gpu/target.ts';
 import { Rng } from '../../src/data/random.ts';
 import { compare, randomArray, readF32, stepUniform, storage, testGpu, type Closeness } from './util.ts';
 
 const CLASSES = 4;
 
-export async function gradCheck(layerSpecs: LayerSpec[], inputShape: number[], rows: number, seed: number, h: number, samplesPerTensor = 24): Promise<Closeness[]> {
-  const gpu = await testGpu();
+/** Central differences against the backward of a model of `layerSpecs`, built and run under `kernels`. */
+export async function gradCheck(layerSpecs: LayerSpec[], inputShape: number[], rows: number, seed: number, h: number, samplesPerTensor = 24, kernels: KernelChoice = 'auto'): Promise<Closeness[]> {
+  const gpu = (await testGpu()).withTarget(kernels);
   const stop = gpu.buffers.record();
   const model = new Sequential(gpu, inputShape, buildLayers(layerSpecs), rows, seed, { inputGradient: true });
   const step = stepUniform(gpu, { batchStart: 0, t: 1, seed: 7, lr: 0 });
@@ -59,6 +61,17 @@ export async function gradCheck(layerSpecs: LayerSpec[], inputShape: number[], r
   results.push(check('input', picks.map((i) => analytic.input[i]!), fd));
   for (const buffer of stop()) gpu.buffers.release(buffer);
   return results;
+}
+
+/** The forward dispatches of a training plan of `layerSpecs` under `kernels`: which kernels, rungs and defines the model runs. */
+export async function forwardKernels(layerSpecs: LayerSpec[], inputShape: number[], rows: number, kernels: KernelChoice) {
+  const gpu = (await testGpu()).withTarget(kernels);
+  const stop = gpu.buffers.record();
+  const model = new Sequential(gpu, inputShape, buildLayers(layerSpecs), rows, 1, { inputGradient: true });
+  const plan = model.plan(rows, 'train', stepUniform(gpu, { batchStart: 0, t: 1, seed: 7, lr: 0 }));
+  const kernelsRun = plan.forward.map((d) => ({ label: d.label, entry: d.entry, rung: d.rung?.index ?? null, defines: d.defines }));
+  for (const buffer of stop()) gpu.buffers.release(buffer);
+  return kernelsRun;
 }
 
 /**

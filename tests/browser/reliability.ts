@@ -1,6 +1,7 @@
 /** Browser side of tests/reliability.spec.ts: checkpoints, resume, faults, determinism, memory, limits. */
 import { fetchFromServer, loadMnist, type Mnist } from '../../src/data/mnist.ts';
 import { Gpu } from '../../src/gpu/gpu.ts';
+import type { KernelChoice } from '../../src/gpu/target.ts';
 import { buildLayers } from '../../src/graph/build.ts';
 import { Sequential } from '../../src/graph/sequential.ts';
 import { presetConfig } from '../../src/presets/index.ts';
@@ -13,14 +14,15 @@ import { evaluateCheckpoint, train, type RunOptions, type TrainHooks } from '../
 import { testGpu } from './util.ts';
 
 let mnistPromise: Promise<Mnist> | null = null;
-const devices = new Map<Gpu, DeviceData>();
+/** MNIST uploaded once per device: views of one device (gpu.withTarget) share it. */
+const devices = new Map<GPUDevice, DeviceData>();
 
 async function setup(gpu?: Gpu): Promise<{ gpu: Gpu; mnist: Mnist; data: DeviceData }> {
   mnistPromise ??= loadMnist(fetchFromServer('/mnist/'));
   const mnist = await mnistPromise;
   const g = gpu ?? (await testGpu());
-  let data = devices.get(g);
-  if (!data) devices.set(g, (data = uploadMnist(g, mnist)));
+  let data = devices.get(g.device);
+  if (!data) devices.set(g.device, (data = uploadMnist(g, mnist)));
   return { gpu: g, mnist, data };
 }
 
@@ -48,19 +50,20 @@ async function run(config: TrainConfig, hooks: TrainHooks = {}, options: RunOpti
   return { result: outcome.result, weights };
 }
 
-/** 4 epochs straight vs 2 epochs, a checkpoint, a stop, and a resume to 4: the same history, weights and test. */
-export async function resumeMatchesUninterrupted() {
+/** 4 epochs straight vs 2 epochs, a checkpoint, a stop, and a resume to 4, all under `kernels`: the same history, weights and test. */
+export async function resumeMatchesUninterrupted(kernels: KernelChoice = 'auto') {
+  const gpu = (await testGpu()).withTarget(kernels);
   // StepLR and early-stopping bookkeeping both cross the checkpoint; Adam's moments and t too.
   const config = small({ epochs: 4, stepSize: 2, gamma: 0.5, patience: 3, convs: [{ out: 4, kernel: 5, stride: 2, padding: 0 }], batchnorm: true, dropoutLast: 0.25 });
-  const straight = await run(config);
+  const straight = await run(config, {}, {}, gpu);
   let checkpoint: Uint8Array | null = null;
   let finished = 0;
   const first = await run(config, {
     onEpoch: () => finished++,
     onCheckpoint: (bytes) => void (checkpoint = bytes),
     shouldContinue: () => finished < 2,
-  }, { checkpointEvery: 1 });
-  const resumed = await run(config, {}, { resume: checkpoint!, resumeFile: 'epoch2.safetensors' });
+  }, { checkpointEvery: 1 }, gpu);
+  const resumed = await run(config, {}, { resume: checkpoint!, resumeFile: 'epoch2.safetensors' }, gpu);
   const saved = readCheckpoint(checkpoint!, 'epoch2.safetensors');
   return {
     straight: { history: history(straight.result.epochs), weights: straight.weights, test: straight.result.test, bestEpoch: straight.result.bestEpoch },
@@ -100,11 +103,12 @@ export async function resumeRefusals() {
 }
 
 /** Same seed twice: bit-identical; another seed: other initial weights, shuffles and history. */
-export async function determinism() {
-  const a = await run(small({ seed: 7, dropoutLast: 0.25 }));
-  const b = await run(small({ seed: 7, dropoutLast: 0.25 }));
-  const c = await run(small({ seed: 8, dropoutLast: 0.25 }));
-  const { gpu } = await setup();
+export async function determinism(kernels: KernelChoice = 'auto') {
+  const view = (await testGpu()).withTarget(kernels);
+  const a = await run(small({ seed: 7, dropoutLast: 0.25 }), {}, {}, view);
+  const b = await run(small({ seed: 7, dropoutLast: 0.25 }), {}, {}, view);
+  const c = await run(small({ seed: 8, dropoutLast: 0.25 }), {}, {}, view);
+  const { gpu } = await setup(view);
   const initial = async (seed: number) => {
     const stop = gpu.buffers.record();
     const model = new Sequential(gpu, [1, 28, 28], buildLayers(small().layers), 1, seed);
@@ -164,7 +168,7 @@ export async function deviceLoss() {
   // 800 training images / 100 = 8 steps per epoch: destroy during epoch 2.
   const { result } = await run(config, { onCheckpoint: (bytes, epoch) => { checkpoints.push(epoch); last = bytes; } }, { checkpointEvery: 1, destroyDeviceAfterSteps: 12 }, gpu);
   const lost = await Promise.race([gpu.lost, new Promise((r) => setTimeout(() => r('not lost'), 5000))]);
-  devices.delete(gpu);
+  devices.delete(gpu.device);
   const saved = last ? readCheckpoint(last, 'last.safetensors') : null;
   return { interrupted: result.interrupted ?? null, epochs: result.epochs.length, losses: result.epochs.map((e) => [e.trainLoss, e.valLoss]), lost, checkpoints, checkpointEpoch: saved?.training?.epoch ?? null, testPerClass: result.test.perClass.length };
 }
@@ -188,7 +192,7 @@ export async function destroyReleasesEverything() {
   await train(gpu, env.data, env.mnist, small({ epochs: 1 }));
   const live = gpu.buffers.stats();
   gpu.destroy();
-  devices.delete(gpu);
+  devices.delete(gpu.device);
   return { live, after: gpu.buffers.stats() };
 }
 

@@ -1,5 +1,6 @@
 /** Browser side of the training tests: MNIST and the device are loaded once per page. */
 import { fetchFromServer, loadMnist, type Mnist } from '../../src/data/mnist.ts';
+import type { KernelChoice } from '../../src/gpu/target.ts';
 import { presetConfig } from '../../src/presets/index.ts';
 import type { TrainConfig } from '../../src/train/config.ts';
 import { uploadMnist, type DeviceData } from '../../src/train/device-data.ts';
@@ -18,9 +19,9 @@ async function mnistOnGpu() {
   return data;
 }
 
-/** Trains `preset` with `overrides` and returns the JSON result plus live-buffer counts per epoch. */
-export async function trainPreset(preset: string, overrides: Partial<TrainConfig>): Promise<RunResult & { liveBuffers: number[] }> {
-  const gpu = await testGpu();
+/** Trains `preset` with `overrides` under `kernels` and returns the JSON result plus live-buffer counts per epoch. */
+export async function trainPreset(preset: string, overrides: Partial<TrainConfig>, kernels: KernelChoice = 'auto'): Promise<RunResult & { liveBuffers: number[] }> {
+  const gpu = (await testGpu()).withTarget(kernels);
   const { mnist, device } = await mnistOnGpu();
   const liveBuffers: number[] = [];
   const outcome = await train(gpu, device, mnist, presetConfig(preset, overrides), {
