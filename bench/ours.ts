@@ -145,3 +145,65 @@ export async function profileOurs([workload, batch, repeats = 10, cpuTuned]: [Wo
     .map(([label, t]) => ({ label, dispatches: t.count / repeats, msPerStep: t.totalMs / repeats, flops: flops.get(label) ?? 0 }))
     .sort((a, b) => b.msPerStep - a.msPerStep);
 }
+
+/**
+ * Cold start (bench/cold.ts): a fresh page's device, MNIST, the step recorded and its pipelines made,
+ * each phase timed; `step()` issues one step and waits for it.
+ */
+export async function coldStep(workload: Workload, batch: number): Promise<{ dataMs: number; phases: Record<string, number>; step(): Promise<void> }> {
+  const phases: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    phases[name] = now - mark;
+    mark = now;
+  };
+  const mnist = await loadData();
+  const dataMs = performance.now() - mark;
+  mark = performance.now();
+  const gpu = await Gpu.create();
+  lap('device');
+  shared = Promise.resolve({ gpu, data: uploadMnist(gpu, mnist) });
+  lap('upload');
+  const step = await buildStep(workload, batch);
+  lap('record');
+  return {
+    dataMs,
+    phases,
+    async step() {
+      step.issue(1);
+      await gpu.device.queue.onSubmittedWorkDone();
+    },
+  };
+}
+
+/**
+ * Where our first step's time goes, per kernel, in a fresh page: the step recorded (pipelines
+ * requested), then the wait for every pipeline, then each dispatch alone twice, synced: the first run
+ * of a pipeline minus its second is what compiling on first use costs.
+ */
+export async function coldKernels([workload, batch]: [Workload, number]): Promise<{ recordMs: number; pipelinesMs: number; kernels: { label: string; firstMs: number; againMs: number }[] }> {
+  const gpu = await Gpu.create();
+  shared = Promise.resolve({ gpu, data: uploadMnist(gpu, await loadData()) });
+  await gpu.device.queue.onSubmittedWorkDone();
+  let start = performance.now();
+  const step = await buildStep(workload, batch);
+  const recordMs = performance.now() - start;
+  start = performance.now();
+  await gpu.device.queue.onSubmittedWorkDone();
+  const pipelinesMs = performance.now() - start;
+  const once = async (d: Dispatch) => {
+    const t = performance.now();
+    const encoder = gpu.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encode(pass, [d]);
+    pass.end();
+    gpu.device.queue.submit([encoder.finish()]);
+    await gpu.device.queue.onSubmittedWorkDone();
+    return performance.now() - t;
+  };
+  const kernels = [];
+  for (const d of step.dispatches) kernels.push({ label: d.label, firstMs: await once(d), againMs: await once(d) });
+  step.release();
+  return { recordMs, pipelinesMs, kernels };
+}
