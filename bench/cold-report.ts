@@ -1,5 +1,6 @@
 /** Plain-text tables of the bench's cold-start section (bench/cold.ts): each peer's time to its first trained step. */
 import type { ColdResult } from './cold.ts';
+import type { ColdKernelSplit } from './ours.ts';
 import { WORKLOAD_TITLES } from './workloads.ts';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -35,20 +36,15 @@ export function coldTable(results: ColdResult[]): string {
   return lines.join('\n');
 }
 
-export interface ColdKernels {
-  recordMs: number;
-  pipelinesMs: number;
-  kernels: { label: string; firstMs: number; againMs: number }[];
-}
-
-/** Our first step kernel by kernel: each dispatch alone, first run (compiling on first use, if the driver does) and second. */
-export function coldKernelTable(split: ColdKernels): string {
+/** Our first step kernel by kernel: each pipeline created alone, then each dispatch alone, first run and second. */
+export function coldKernelTable(split: ColdKernelSplit): string {
   const lines = [
-    `  recording the step ${split.recordMs.toFixed(0)} ms, then waiting for its pipelines ${split.pipelinesMs.toFixed(0)} ms; each dispatch alone:`,
-    `  ${'kernel'.padEnd(30)} ${'first'.padStart(9)} ${'again'.padStart(9)}`,
+    `  recording the step ${split.recordMs.toFixed(0)} ms; then each pipeline created alone, and each dispatch run alone twice (ms):`,
+    `  ${'kernel'.padEnd(30)} ${'rung'.padEnd(9)} ${'compile'.padStart(9)} ${'1st run'.padStart(9)} ${'2nd run'.padStart(9)}`,
   ];
-  for (const k of split.kernels) lines.push(`  ${k.label.padEnd(30)} ${k.firstMs.toFixed(1).padStart(9)} ${k.againMs.toFixed(1).padStart(9)}`);
-  const sum = (pick: (k: ColdKernels['kernels'][number]) => number) => split.kernels.reduce((s, k) => s + pick(k), 0);
-  lines.push(`  ${'all'.padEnd(30)} ${sum((k) => k.firstMs).toFixed(1).padStart(9)} ${sum((k) => k.againMs).toFixed(1).padStart(9)}`);
+  const f = (ms: number) => ms.toFixed(1).padStart(9);
+  for (const k of split.kernels) lines.push(`  ${k.label.padEnd(30)} ${k.rung.padEnd(9)} ${f(k.compileMs)} ${f(k.firstMs)} ${f(k.againMs)}`);
+  const sum = (pick: (k: ColdKernelSplit['kernels'][number]) => number) => split.kernels.reduce((s, k) => s + pick(k), 0);
+  lines.push(`  ${'all'.padEnd(30)} ${''.padEnd(9)} ${f(sum((k) => k.compileMs))} ${f(sum((k) => k.firstMs))} ${f(sum((k) => k.againMs))}`);
   return lines.join('\n');
 }

@@ -5,7 +5,8 @@
  */
 import { loadavg } from 'node:os';
 import type { Browser } from 'playwright-core';
-import { coldKernelTable, coldTable, medianCold, type ColdKernels } from './cold-report.ts';
+import { coldKernelTable, coldTable, medianCold } from './cold-report.ts';
+import type { ColdKernelSplit } from './ours.ts';
 import { COLD_PEERS, type ColdResult } from './cold.ts';
 import type { PeerName, Workload } from './workloads.ts';
 
@@ -18,7 +19,7 @@ const COLD_WORKLOADS: readonly Workload[] = ['mlp', 'cnn'];
 export interface ColdSection {
   batch: number;
   results: ColdResult[];
-  kernels: { workload: Workload; split: ColdKernels }[];
+  kernels: { workload: Workload; split: ColdKernelSplit }[];
 }
 
 export async function runColdSection(
@@ -46,7 +47,7 @@ export async function runColdSection(
     section.results.push(...group);
     console.log(`${coldTable(group)}\n`);
     if (peers.includes('ours')) {
-      const split = await o.open<ColdKernels>(browser, base, 'peers.html', 'ours.ts', 'coldKernels', [workload, COLD_BATCH], 600, o.verbose);
+      const split = await o.open<ColdKernelSplit>(browser, base, 'peers.html', 'ours.ts', 'coldKernels', [workload, COLD_BATCH], 600, o.verbose);
       section.kernels.push({ workload, split });
       console.log(`Our first ${workload} step, kernel by kernel (fresh page)\n${coldKernelTable(split)}\n`);
     }
