@@ -9,7 +9,6 @@ import { Rng } from '../src/data/random.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
 import type { KernelChoice } from '../src/gpu/target.ts';
 import { encode, type Dispatch } from '../src/gpu/kernel.ts';
-import type { OpFamily } from '../src/gpu/target.ts';
 import { GpuTimer } from '../src/gpu/timer.ts';
 import { buildLayers } from '../src/graph/build.ts';
 import { Sequential } from '../src/graph/sequential.ts';
@@ -17,7 +16,6 @@ import { presetConfig } from '../src/presets/index.ts';
 import type { TrainConfig } from '../src/train/config.ts';
 import { uploadMnist, type DeviceSet } from '../src/train/device-data.ts';
 import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE } from '../src/train/step.ts';
-import { quickStartApplies } from '../src/train/quick-start.ts';
 import { createTrainStepBuffers, optimizerSpec, trainStepDispatches } from '../src/train/train-step.ts';
 import { measure, type Measurement, type StepTrainer } from './measure.ts';
 import { LEARNING_RATE, type MeasureOptions, type Workload } from './workloads.ts';
@@ -157,81 +155,4 @@ export async function profileOurs([workload, batch, repeats = 10, kernels = 'aut
   return Object.entries(times)
     .map(([label, t]) => ({ label, rungs: rungsOf(label), dispatches: t.count / repeats, msPerStep: t.totalMs / repeats, flops: flops.get(label) ?? 0 }))
     .sort((a, b) => b.msPerStep - a.msPerStep);
-}
-
-/**
- * Cold start (bench/cold.ts): a fresh page's device, MNIST, the first step as the trainer runs it
- * recorded and its pipelines made, each phase timed; `step()` issues one step and waits for it.
- */
-export async function coldStep(workload: Workload, batch: number): Promise<{ dataMs: number; phases: Record<string, number>; step(): Promise<void> }> {
-  const phases: Record<string, number> = {};
-  let mark = performance.now();
-  const lap = (name: string) => {
-    const now = performance.now();
-    phases[name] = now - mark;
-    mark = now;
-  };
-  const mnist = await loadData();
-  const dataMs = performance.now() - mark;
-  mark = performance.now();
-  const device = await Gpu.create();
-  lap('device');
-  // The trainer's first steps: rung 0 while its own kernels compile (src/train/quick-start.ts).
-  const gpu = quickStartApplies(device.target) ? device.withTarget('plain') : device;
-  shared = Promise.resolve({ gpu, data: uploadMnist(gpu, mnist) });
-  lap('upload');
-  const step = await buildStep(workload, batch);
-  lap('record');
-  await gpu.compile(step.dispatches);
-  lap('compile');
-  return {
-    dataMs,
-    phases,
-    async step() {
-      step.issue(1);
-      await gpu.device.queue.onSubmittedWorkDone();
-    },
-  };
-}
-
-/**
- * Where our first step's time goes, per kernel, in a fresh page: the step recorded, then each of its
- * pipelines created alone (createComputePipelineAsync, awaited one by one), then each dispatch alone
- * twice, synced: a first run much slower than the second would be a driver compiling on first use.
- * `ceiling`: rung ceilings to record the step with (the kernel view's), none by default.
- */
-export async function coldKernels([workload, batch, ceiling]: [Workload, number, Partial<Record<OpFamily, number>>?]): Promise<ColdKernelSplit> {
-  const device = await Gpu.create();
-  const gpu = ceiling ? device.withTarget('auto', ceiling) : device;
-  const data = uploadMnist(gpu, await loadData());
-  const order = gpu.buffers.upload('order', Uint32Array.from({ length: data.train.count }, (_, i) => i));
-  await gpu.device.queue.onSubmittedWorkDone();
-  let start = performance.now();
-  const { dispatches } = workloadStep(gpu, workload, batch, data.train, data.pixels, order);
-  const recordMs = performance.now() - start;
-  const timed = async (work: () => void | Promise<unknown>) => {
-    const t = performance.now();
-    await work();
-    await gpu.device.queue.onSubmittedWorkDone();
-    return performance.now() - t;
-  };
-  const once = (d: Dispatch) => timed(() => {
-    const encoder = gpu.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    encode(pass, [d]);
-    pass.end();
-    gpu.device.queue.submit([encoder.finish()]);
-  });
-  const kernels = [];
-  for (const d of dispatches) {
-    const compileMs = await timed(() => gpu.compile([d]));
-    kernels.push({ label: d.label, rung: d.rung ? `${d.rung.op} ${d.rung.index}` : '', compileMs, firstMs: await once(d), againMs: await once(d) });
-  }
-  device.destroy();
-  return { recordMs, kernels };
-}
-
-export interface ColdKernelSplit {
-  recordMs: number;
-  kernels: { label: string; rung: string; compileMs: number; firstMs: number; againMs: number }[];
 }

@@ -16,13 +16,12 @@ import { kernelsOption, parseKernels, parseNumber, readOptions, runMain, UsageEr
 import { chromiumLaunchOptions, chromiumMissing } from '../cli/chromium.ts';
 import { prepareOutputFile, writeOrKeep } from '../cli/output.ts';
 import type { PeerJob } from './peers.ts';
-import { runColdSection } from './cold-run.ts';
 import { kernelTable, medianRound, roofTable, workloadTable } from './report.ts';
 import type { KernelProfile } from './ours.ts';
 import type { KernelChoice } from '../src/gpu/target.ts';
 import { BATCHES, PEER_NAMES, type BenchResult, type PeerName, type RoofResult, type Workload } from './workloads.ts';
 
-const USAGE = `npm run bench -- [--only mlp|cnn|cold] [--peers ${PEER_NAMES.join(',')}] [--batches ${BATCHES.join(',')}]
+const USAGE = `npm run bench -- [--only mlp|cnn] [--peers ${PEER_NAMES.join(',')}] [--batches ${BATCHES.join(',')}]
                  [--steps 20] [--warmup 3] [--budget 240] [--fit-budget 60] [--no-fit] [--no-roof]
                  [--rounds 1] [--json results/bench.json] [--verbose] [--kernels auto]
 
@@ -30,8 +29,7 @@ const USAGE = `npm run bench -- [--only mlp|cnn|cold] [--peers ${PEER_NAMES.join
   (ours only: the peers run their own kernels)
 
 --rounds N measures every peer N times, the peers taking turns, and reports each peer's median round:
-on a shared machine a single measurement can be 1.5× off, and turns spread that over all peers.
---only cold runs only the cold-start section (fresh page → first trained step, batch 64; bench/cold.ts).`;
+on a shared machine a single measurement can be 1.5× off, and turns spread that over all peers.`;
 
 const OPTIONS = {
   help: { kind: 'flag' }, only: { kind: 'string' }, peers: { kind: 'string' }, batches: { kind: 'string' },
@@ -42,8 +40,6 @@ const OPTIONS = {
 interface Settings {
   help: boolean;
   workloads: Workload[];
-  /** Run the cold-start section (bench/cold-run.ts); alone with --only cold. */
-  cold: boolean;
   /** Empty for the roof alone. */
   peers: PeerName[];
   batches: number[];
@@ -66,7 +62,7 @@ function parseBenchArgs(argv: readonly string[]): Settings {
     return value;
   };
   const only = o.get('only');
-  if (only !== undefined && only !== 'mlp' && only !== 'cnn' && only !== 'cold') throw new UsageError(`--only ${JSON.stringify(only)} is not allowed: mlp, cnn or cold`);
+  if (only !== undefined && only !== 'mlp' && only !== 'cnn') throw new UsageError(`--only ${JSON.stringify(only)} is not allowed: mlp or cnn`);
   const peers = (o.get('peers') ?? PEER_NAMES.join(',')).split(',').map((p) => p.trim()).filter(Boolean) as PeerName[];
   for (const p of peers) if (!PEER_NAMES.includes(p)) throw new UsageError(`--peers: ${JSON.stringify(p)} is not a peer: one of ${PEER_NAMES.join(', ')}`);
   const batchList = o.get('batches') ?? BATCHES.join(',');
@@ -74,15 +70,14 @@ function parseBenchArgs(argv: readonly string[]): Settings {
   if (!batches.every((b) => Number.isInteger(b) && b >= 1)) throw new UsageError(`--batches: ${JSON.stringify(batchList)} is not allowed: whole numbers ≥ 1, comma-separated`);
   return {
     help: o.has('help'),
-    workloads: only === 'cold' ? [] : only ? [only] : ['mlp', 'cnn'],
-    cold: only === undefined || only === 'cold',
+    workloads: only ? [only] : ['mlp', 'cnn'],
     peers,
     batches,
     options: { warmup: count('warmup', 3, 0), steps: count('steps', 20, 1), budgetS: count('budget', 240, 1) },
     fitBudgetS: count('fit-budget', 60, 0),
     rounds: count('rounds', 1, 1),
     noFit: o.has('no-fit'),
-    noRoof: o.has('no-roof') || only === 'cold',
+    noRoof: o.has('no-roof'),
     json: o.get('json') ?? null,
     verbose: o.has('verbose'),
     kernels: parseKernels(o.get('kernels')),
@@ -176,14 +171,12 @@ async function main(): Promise<number> {
   const results: BenchResult[] = [];
   let roof: RoofResult | null = null;
   const profiles: { workload: Workload; batch: number; kernels: KernelProfile[] }[] = [];
-  let cold: Awaited<ReturnType<typeof runColdSection>> | null = null;
   let writeFailed = false;
   try {
     if (!settings.noRoof) {
       roof = await inFreshPage<RoofResult>(browser, base, 'roof.html', 'roof.ts', 'runRoof', null, 600, settings.verbose);
       console.log(`${roofTable(roof)}\n`);
     }
-    if (settings.cold) cold = await runColdSection(browser, base, { peers, rounds: settings.rounds, verbose: settings.verbose, open: inFreshPage, log });
     for (const workload of settings.workloads) {
       for (const batch of settings.batches) {
         const rounds: BenchResult[][] = peers.map(() => []);
@@ -205,7 +198,7 @@ async function main(): Promise<number> {
     }
   } finally {
     if (settings.json) {
-      const report = { date: new Date().toISOString(), chromium: browser.version(), kernels: settings.kernels, options, roof, cold, results, profiles };
+      const report = { date: new Date().toISOString(), chromium: browser.version(), kernels: settings.kernels, options, roof, results, profiles };
       const written = writeOrKeep(settings.json, `${JSON.stringify(report, null, 2)}\n`);
       if (written.failure) console.error(`${written.failure}: the report is in ${written.written}`);
       else log(`wrote ${settings.json}`);

@@ -102,8 +102,7 @@ async function main(): Promise<number> {
 function speedLine(t: Throughput, adapter: string): string {
   const setup = `set-up ${(t.setupMs / 1000).toFixed(1)} s (building the model, compiling its pipelines, the first steps)`;
   if (t.measuredSteps === 0) return `${setup}; too few steps after it to time a step, on ${adapter}`;
-  const quick = t.quickSteps > 0 ? `; the first ${t.quickSteps} steps on rung 0 while the fast kernels compiled (ready after ${((t.fastReadyMs ?? NaN) / 1000).toFixed(1)} s)` : '';
-  return `step ${t.stepMs.toFixed(1)} ms, ${Math.round(t.samplesPerSecond).toLocaleString('en-US')} samples/s (steady, over ${t.measuredSteps} steps); ${setup}, on ${adapter}; first step's pipelines compiled in ${t.compileMs.toFixed(0)} ms${quick}`;
+  return `step ${t.stepMs.toFixed(1)} ms, ${Math.round(t.samplesPerSecond).toLocaleString('en-US')} samples/s (steady, over ${t.measuredSteps} steps); ${setup}, on ${adapter}`;
 }
 
 /** The checkpoint to resume, checked in Node (format, config, training state) before a browser starts. */

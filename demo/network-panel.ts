@@ -376,7 +376,7 @@ export class NetworkPanel {
 /** The same figures as the live "samples / s" (set-up apart), so the two agree. */
 function speedLine(result: RunResult): string {
   const t = result.throughput;
-  const setup = `set-up ${(t.setupMs / 1000).toFixed(1)} s (ready in ${t.compileMs.toFixed(0)} ms of compiling${t.quickSteps > 0 ? `, ${t.quickSteps} quick steps` : ''})`;
+  const setup = `set-up ${(t.setupMs / 1000).toFixed(1)} s`;
   return t.measuredSteps > 0 ? `${fmt.rate(t.samplesPerSecond)} samples/s (${t.stepMs.toFixed(1)} ms/step) · ${setup}` : setup;
 }
 

@@ -195,9 +195,7 @@ test('a short run writes a JSON result with every field', async () => {
   expect(json.test.accuracy).toBeLessThanOrEqual(1);
   // 16 steps per epoch: the first chunk (1 step, pipeline compilation) is set-up; the other 31 are timed.
   const speed = json.throughput;
-  // The quick start's steps (src/train/quick-start.ts) are not steady either.
-  expect(speed.measuredSteps).toBe(32 - Math.max(1, speed.quickSteps));
-  expect(speed.compileMs).toBeGreaterThan(0);
+  expect(speed.measuredSteps).toBe(31);
   expect(speed.samplesPerSecond).toBeCloseTo((100 * 1000) / speed.stepMs, 0);
   // A step of this MLP takes a few ms on SwiftShader; with the compilation counted in, a 1-step chunk read seconds.
   expect(speed.setupMs).toBeGreaterThan(speed.stepMs * 5);

@@ -1,6 +1,6 @@
 import { DeviceError } from '../errors.ts';
 import { BufferPool } from './buffers.ts';
-import { encode, kernel, type Dispatch } from './kernel.ts';
+import { encode, kernel } from './kernel.ts';
 import { specialise, type Defines } from './shaders.ts';
 import { makeTarget, type DeviceFacts, type KernelChoice, type OpFamily, type Target } from './target.ts';
 
@@ -31,10 +31,6 @@ interface Shared {
   lostReason: string | null;
   readonly errors: string[];
   readonly pipelines: Map<string, GPUComputePipeline>;
-  /** Pipelines being created by createComputePipelineAsync (Gpu.compile), by the same key. */
-  readonly pending: Map<string, Promise<GPUComputePipeline>>;
-  /** Milliseconds from asking for each pipeline to having it, by the same key (what compiling cost, overlaps included). */
-  readonly compileMs: Map<string, number>;
   readonly modules: Map<string, GPUShaderModule>;
   /**
    * Idle MAP_READ staging buffers of up to READBACK_KEEP_BYTES, by size: the small reads that repeat
@@ -46,7 +42,7 @@ interface Shared {
 function share(device: GPUDevice, adapter: AdapterFacts): Shared {
   const shared: Shared = {
     device, adapter, buffers: new BufferPool(device), lostReason: null, errors: [],
-    pipelines: new Map(), pending: new Map(), compileMs: new Map(), modules: new Map(), idleStaging: new Map(),
+    pipelines: new Map(), modules: new Map(), idleStaging: new Map(),
     lost: device.lost.then((info) => {
       shared.lostReason = `${info.reason === 'destroyed' ? 'device destroyed' : 'device lost'}: ${info.message || info.reason}`;
       return shared.lostReason;
@@ -183,80 +179,25 @@ export class Gpu {
     return this.device.limits;
   }
 
-  /**
-   * The compute pipeline for `shaders/<shader>.wgsl` specialised by `defines`, created once: taken from the
-   * cache (where `compile` put it), else created here and now. A dispatch asks for it when it is first
-   * encoded (kernel()), so a plan that was compiled first never waits here.
-   */
+  /** The compute pipeline for `shaders/<shader>.wgsl` specialised by `defines`, created once. */
   pipeline(shader: string, entryPoint: string, defines: Defines = {}): GPUComputePipeline {
-    const key = pipelineKey(shader, entryPoint, defines);
+    const moduleKey = `${shader}|${JSON.stringify(defines)}`;
+    const key = `${moduleKey}|${entryPoint}`;
     let pipeline = this.shared.pipelines.get(key);
     if (!pipeline) {
-      const started = performance.now();
-      pipeline = this.device.createComputePipeline(this.pipelineDescriptor(shader, entryPoint, defines));
+      let module = this.shared.modules.get(moduleKey);
+      if (!module) {
+        module = this.device.createShaderModule({ label: shader, code: specialise(shader, defines) });
+        this.shared.modules.set(moduleKey, module);
+      }
+      pipeline = this.device.createComputePipeline({
+        label: `${shader}.${entryPoint}`,
+        layout: 'auto',
+        compute: { module, entryPoint },
+      });
       this.shared.pipelines.set(key, pipeline);
-      this.shared.compileMs.set(key, performance.now() - started);
     }
     return pipeline;
-  }
-
-  /**
-   * Creates the pipelines of `dispatches` that are not made yet, all at once and off the main thread
-   * (createComputePipelineAsync: the driver compiles them in parallel), and resolves when every one is
-   * ready. A pipeline that fails rejects the whole call with its message, which `errors` keeps too, so a
-   * run stops before its first submit as it would on a validation error. Resolves with how many it created.
-   */
-  async compile(dispatches: Iterable<Pick<Dispatch, 'shader' | 'entry' | 'defines'>>): Promise<number> {
-    const waits: Promise<GPUComputePipeline>[] = [];
-    const seen = new Set<string>();
-    for (const d of dispatches) {
-      const key = pipelineKey(d.shader, d.entry, d.defines);
-      if (seen.has(key) || this.shared.pipelines.has(key)) continue;
-      seen.add(key);
-      let pending = this.shared.pending.get(key);
-      if (!pending) {
-        const started = performance.now();
-        pending = this.device.createComputePipelineAsync(this.pipelineDescriptor(d.shader, d.entry, d.defines)).then(
-          (pipeline) => {
-            this.shared.pipelines.set(key, pipeline);
-            this.shared.compileMs.set(key, performance.now() - started);
-            this.shared.pending.delete(key);
-            return pipeline;
-          },
-          (error: Error) => {
-            this.shared.pending.delete(key);
-            const message = `creating pipeline ${d.shader}.${d.entry}: ${error.message}`;
-            this.shared.errors.push(message);
-            throw new DeviceError(message);
-          },
-        );
-        this.shared.pending.set(key, pending);
-      }
-      waits.push(pending);
-    }
-    await Promise.all(waits);
-    return waits.length;
-  }
-
-  /** Milliseconds each pipeline took from being asked for to being ready, by `shader.entry` (several variants of one are summed). */
-  compileTimes(): Map<string, number> {
-    const times = new Map<string, number>();
-    for (const [key, ms] of this.shared.compileMs) {
-      const [shader, , entry] = key.split('|');
-      const label = `${shader}.${entry}`;
-      times.set(label, (times.get(label) ?? 0) + ms);
-    }
-    return times;
-  }
-
-  private pipelineDescriptor(shader: string, entryPoint: string, defines: Defines): GPUComputePipelineDescriptor {
-    const moduleKey = `${shader}|${JSON.stringify(defines)}`;
-    let module = this.shared.modules.get(moduleKey);
-    if (!module) {
-      module = this.device.createShaderModule({ label: shader, code: specialise(shader, defines) });
-      this.shared.modules.set(moduleKey, module);
-    }
-    return { label: `${shader}.${entryPoint}`, layout: 'auto', compute: { module, entryPoint } };
   }
 
   /** Throws a DeviceError when the device is gone, so callers stop before encoding more work. */
@@ -292,15 +233,9 @@ export class Gpu {
     this.shared.idleStaging.clear();
     this.buffers.destroyAll();
     this.shared.pipelines.clear();
-    this.shared.pending.clear();
     this.shared.modules.clear();
     this.device.destroy();
   }
-}
-
-/** What makes a pipeline unique: its shader, defines and entry point. */
-function pipelineKey(shader: string, entryPoint: string, defines: Readonly<Defines>): string {
-  return `${shader}|${JSON.stringify(defines)}|${entryPoint}`;
 }
 
 /**

@@ -90,14 +90,11 @@ function lengthDefines(shader: string, bind: Record<string, Binding>): Defines {
   return defines;
 }
 
-/**
- * Builds a dispatch for a plan to replay. Its pipeline and bind group are made when it is first encoded
- * (reading `pipeline` or `bindGroup`), not here: recording a plan then costs no compilation, and whoever
- * records one can first create all its pipelines at once and in parallel (Gpu.compile).
- */
+/** Builds a dispatch (pipeline from the cache, bind group made once) for a plan to replay. */
 export function kernel(gpu: KernelDevice, spec: KernelSpec): Dispatch {
   const entry = spec.entry ?? 'main';
   const defines = { ...lengthDefines(spec.shader, spec.bind), ...spec.defines };
+  const pipeline = gpu.pipeline(spec.shader, entry, defines);
   const indices = bindingIndices(spec.shader, defines);
   const entries: GPUBindGroupEntry[] = Object.entries(spec.bind).map(([name, resource]) => {
     const binding = indices.get(name);
@@ -105,24 +102,9 @@ export function kernel(gpu: KernelDevice, spec: KernelSpec): Dispatch {
     return { binding, resource: 'buffer' in resource ? resource : { buffer: resource } };
   });
   const label = spec.label ?? `${spec.shader}.${entry}`;
-  let made: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup } | null = null;
-  const make = () => {
-    if (!made) {
-      const pipeline = gpu.pipeline(spec.shader, entry, defines);
-      made = { pipeline, bindGroup: gpu.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries }) };
-    }
-    return made;
-  };
+  const bindGroup = gpu.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
   const [x, y = 1, z = 1] = spec.workgroups;
-  return {
-    label, entry, shader: spec.shader, defines, rung: spec.rung ?? null, workgroups: [x, y, z], flops: spec.flops ?? 0,
-    get pipeline() {
-      return make().pipeline;
-    },
-    get bindGroup() {
-      return make().bindGroup;
-    },
-  };
+  return { label, entry, shader: spec.shader, defines, rung: spec.rung ?? null, pipeline, bindGroup, workgroups: [x, y, z], flops: spec.flops ?? 0 };
 }
 
 export function encode(pass: GPUComputePassEncoder, dispatches: readonly Dispatch[]): void {

@@ -55,12 +55,6 @@ export interface Throughput {
   measuredSteps: number;
   /** From the start of the run to the end of its first chunk of steps: buffers, pipelines and their compilation, those steps. */
   setupMs: number;
-  /** Of setupMs: waiting for the first step's pipelines (created in parallel before its submit). */
-  compileMs: number;
-  /** Optimizer steps trained on rung 0 while the target's kernels compiled (src/train/quick-start.ts); 0 for none. */
-  quickSteps: number;
-  /** From the start of the run until the target's own pipelines were all made (null if it never needed them). */
-  fastReadyMs: number | null;
 }
 
 /** Which kernels a run ran: what it asked for (`--kernels`, the demo's `?kernels=`) and what that resolved to on its adapter. */

@@ -18,7 +18,6 @@ import { kernelsRan, type EpochRecord, type KernelsRan, type RunResult, type Tes
 import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE, type StepParams } from './step.ts';
 import { createTrainStepBuffers, gatherModelBatch, NO_BAD_STEP, optimizerSpec, trainStepDispatches, type TrainStepBuffers } from './train-step.ts';
 import { validateConfig } from './validate.ts';
-import { quickStartApplies, switchStep } from './quick-start.ts';
 
 export interface Progress {
   epoch: number;
@@ -168,16 +167,6 @@ function checkResumeConfig(checkpoint: Checkpoint, config: TrainConfig, file: st
 
 class Run {
   readonly model: Sequential;
-  /**
-   * The same weights on rung 0 of every op (src/train/quick-start.ts): optimizer steps 1 … quickSteps and
-   * evaluations before step quickSteps + 1 run it while the model's own pipelines compile; null where
-   * quick start does not apply.
-   */
-  private readonly quick: Sequential | null;
-  private quickSteps = 0;
-  /** Waiting for the first submit's pipelines, and when the fast plan's were all made (ms since startedAt). */
-  private compileMs = 0;
-  private fastReadyMs: number | null = null;
   /** The training step's Step uniform, order, batch labels, totals, first bad step and moments; eval steps share the uniform and labels. */
   private readonly stepBuffers: TrainStepBuffers;
   private readonly stepTable: GPUBuffer;
@@ -215,9 +204,6 @@ class Run {
     const stopRecording = gpu.buffers.record();
     // The data set is bytes (images / 255): a first layer that can reads the batch as bytes (Sequential.inputBytes).
     this.model = new Sequential(gpu, config.inputShape, layers, B, config.seed, { inputBytes: true });
-    this.quick = quickStartApplies(gpu.target)
-      ? new Sequential(gpu.withTarget('plain'), config.inputShape, buildLayers(config.layers), B, config.seed, { inputBytes: true, arenasOf: this.model })
-      : null;
     this.steps = {
       train: Math.ceil(splits.train.length / B),
       val: Math.ceil(splits.val.length / B),
@@ -241,56 +227,25 @@ class Run {
    */
   async recordSteps(purpose: 'train' | 'evaluate'): Promise<void> {
     const B = this.config.batchSize;
-    const record = async (make: () => void) => {
+    const steps = [
+      ...(purpose === 'train' ? batchSizes(this.splits.train.length, B) : []).map((rows) => () => this.trainStep(rows)),
+      ...batchSizes(this.splits.val.length, B).map((rows) => () => this.evalStep('val', rows)),
+      ...batchSizes(this.data.test.count, B).map((rows) => () => this.evalStep('test', rows)),
+    ];
+    for (const record of steps) {
       await yieldToEventLoop();
       const stopRecording = this.gpu.buffers.record();
       try {
-        make();
+        record();
       } finally {
         this.owned.push(...stopRecording());
       }
-    };
-    const trainSizes = purpose === 'train' ? batchSizes(this.splits.train.length, B) : [];
-    for (const rows of trainSizes) await record(() => this.stepPlan(rows, 'fast'));
-    if (trainSizes.length > 0 && this.quick) {
-      for (const rows of trainSizes) await record(() => this.stepPlan(rows, 'quick'));
-      this.quickSteps = switchStep(this.stepPlan(B, 'fast'), this.stepPlan(B, 'quick'), this.gpu.facts.cores);
     }
-    const kinds: ('quick' | 'fast')[] = this.quickSteps > 0 ? ['quick', 'fast'] : ['fast'];
-    for (const kind of kinds) {
-      for (const rows of batchSizes(this.splits.val.length, B)) await record(() => this.evalStep('val', rows, kind));
-    }
-    for (const rows of batchSizes(this.data.test.count, B)) await record(() => this.evalStep('test', rows, 'fast'));
   }
 
   /** Every recorded dispatch, for the workgroup-limit check. */
   *dispatches(): Iterable<Dispatch> {
     for (const steps of [this.trainSteps.values(), this.evalSteps.values()]) for (const dispatches of steps) yield* dispatches;
-  }
-
-  /** Whether optimizer step `t` (and an evaluation after step t − 1) runs the quick model. */
-  private isQuick(t: number): boolean {
-    return this.quick !== null && t <= this.quickSteps;
-  }
-
-  /**
-   * Makes the pipelines of `dispatches` before they are submitted (Gpu.compile: all at once, in
-   * parallel). The first time, once the first steps are on their way, the full-size fast training
-   * step's pipelines start compiling in the background as well.
-   */
-  private async compileFor(dispatches: Dispatch[]): Promise<void> {
-    const started = performance.now();
-    await this.gpu.compile(dispatches);
-    if (this.submittedSteps === 0) this.compileMs += performance.now() - started;
-  }
-
-  private compileFastInBackground(): void {
-    if (this.fastReadyMs !== null || !this.quick) return;
-    const fast = this.stepPlan(this.config.batchSize, 'fast');
-    this.gpu.compile(fast).then(
-      () => (this.fastReadyMs ??= performance.now() - this.startedAt),
-      () => {}, // kept in gpu.errors; compileFor reports it when the fast step is due
-    );
   }
 
   async execute(mnist: Mnist, hooks: TrainHooks, options: RunOptions): Promise<TrainOutcome> {
@@ -386,9 +341,6 @@ class Run {
         samplesPerSecond: this.steady.ms > 0 ? this.steady.samples / (this.steady.ms / 1000) : 0,
         measuredSteps: this.steady.steps,
         setupMs: this.setupMs ?? 0,
-        compileMs: this.compileMs,
-        quickSteps: this.quickSteps,
-        fastReadyMs: this.fastReadyMs,
       },
       ...(interrupted ? { interrupted } : {}),
     };
@@ -478,26 +430,20 @@ class Run {
     const chunk = c.logEvery > 0 ? c.logEvery : Math.max(1, Math.ceil(this.steps.train / 20));
     const inFlight: Promise<unknown>[] = [];
     // The steady clock of this epoch: from its start, or in the run's first epoch from the end of the first chunk.
-    // (and past the quick start's steps: src/train/quick-start.ts).
-    let steadyFrom: number | null = this.setupMs === null || this.isQuick(table[0]!.t) ? null : performance.now();
+    let steadyFrom: number | null = this.setupMs === null ? null : performance.now();
     let steadyStep = 0;
     let lastDone = steadyFrom;
-    for (let first = 0, last = 0; first < this.steps.train; first = last) {
+    for (let first = 0; first < this.steps.train; first += chunk) {
       if (hooks.shouldContinue && !(await hooks.shouldContinue())) return true;
       this.gpu.assertAlive();
-      last = Math.min(first + chunk, this.steps.train);
-      // A chunk is all quick steps or none: it ends where the quick start does.
-      if (this.isQuick(table[first]!.t) && !this.isQuick(table[last - 1]!.t)) last = first + (this.quickSteps - table[first]!.t + 1);
-      const steps: EncodedStep[] = [];
-      for (let s = first; s < last; s++) steps.push({ table: s, dispatches: this.trainStep(Math.min(B, n - s * B), table[s]!.t) });
-      await this.compileFor(steps.flatMap((step) => step.dispatches));
+      const last = Math.min(first + chunk, this.steps.train);
       const encoder = this.gpu.device.createCommandEncoder({ label: `epoch ${epoch} steps ${first}–${last}` });
       if (first === 0) encoder.clearBuffer(this.totals.train);
+      const steps: EncodedStep[] = [];
+      for (let s = first; s < last; s++) steps.push({ table: s, dispatches: this.trainStep(Math.min(B, n - s * B)) });
       this.encodeSteps(encoder, steps);
       this.gpu.device.queue.submit([encoder.finish()]);
       this.submittedSteps += last - first;
-      this.compileFastInBackground();
-      const quickChunk = this.isQuick(table[last - 1]!.t);
       const destroyAfter = options.destroyDeviceAfterSteps;
       if (destroyAfter !== undefined && this.submittedSteps >= destroyAfter && !this.gpu.lostReason) this.gpu.device.destroy();
       const seen = Math.min(last * B, n);
@@ -505,8 +451,8 @@ class Run {
       inFlight.push(
         done.then((totals) => {
           const now = performance.now();
-          this.setupMs ??= now - this.startedAt;
-          if (steadyFrom === null && !quickChunk) {
+          if (steadyFrom === null) {
+            this.setupMs = now - this.startedAt;
             steadyFrom = now;
             steadyStep = last;
           }
@@ -514,7 +460,7 @@ class Run {
           const steadySamples = seen - Math.min(steadyStep * B, n);
           hooks.onProgress?.({
             epoch, epochs: c.epochs, step: last, steps: this.steps.train,
-            samplesPerSecond: steadyFrom !== null && steadySamples > 0 && now > steadyFrom ? steadySamples / ((now - steadyFrom) / 1000) : null,
+            samplesPerSecond: steadySamples > 0 && now > steadyFrom ? steadySamples / ((now - steadyFrom) / 1000) : null,
             ...(totals ? { loss: totals.lossSum / seen, accuracy: totals.correct / seen } : {}),
           });
         }),
@@ -544,8 +490,7 @@ class Run {
     encoder.clearBuffer(this.totals[which]);
     encoder.clearBuffer(this.confusion);
     const steps: EncodedStep[] = [];
-    for (let s = 0; s < batches; s++) steps.push({ table: tableBase + s, dispatches: this.evalStep(which, Math.min(B, count - s * B), which === 'test' ? 'fast' : undefined) });
-    await this.compileFor(steps.flatMap((step) => step.dispatches));
+    for (let s = 0; s < batches; s++) steps.push({ table: tableBase + s, dispatches: this.evalStep(which, Math.min(B, count - s * B)) });
     this.encodeSteps(encoder, steps);
     this.gpu.device.queue.submit([encoder.finish()]);
     return this.readTotals(this.totals[which]);
@@ -561,37 +506,25 @@ class Run {
     }
   }
 
-  private readonly trainSteps = new Map<string, Dispatch[]>();
+  private readonly trainSteps = new Map<number, Dispatch[]>();
 
-  /** gather → forward → loss → backward → optimizer, for a batch of `rows` at optimizer step `t` (the quick model's kernels up to the switch). */
-  private trainStep(rows: number, t: number): Dispatch[] {
-    return this.stepPlan(rows, this.isQuick(t) ? 'quick' : 'fast');
-  }
-
-  /** A training step of the model's own kernels or the quick model's, recorded once per size. */
-  private stepPlan(rows: number, kind: 'quick' | 'fast'): Dispatch[] {
-    const key = `${rows}|${kind}`;
-    let dispatches = this.trainSteps.get(key);
+  /** gather → forward → loss → backward → optimizer, for a batch of `rows`. Recorded once per size. */
+  private trainStep(rows: number): Dispatch[] {
+    let dispatches = this.trainSteps.get(rows);
     if (!dispatches) {
-      const [gpu, model] = kind === 'quick' ? [this.gpu.withTarget('plain'), this.quick!] : [this.gpu, this.model];
-      dispatches = trainStepDispatches(gpu, { model, rows, set: this.data.train, pixels: this.data.pixels, buffers: this.stepBuffers, optimizer: optimizerSpec(this.config) });
-      this.trainSteps.set(key, dispatches);
+      dispatches = trainStepDispatches(this.gpu, { model: this.model, rows, set: this.data.train, pixels: this.data.pixels, buffers: this.stepBuffers, optimizer: optimizerSpec(this.config) });
+      this.trainSteps.set(rows, dispatches);
     }
     return dispatches;
   }
 
   private readonly evalSteps = new Map<string, Dispatch[]>();
 
-  /**
-   * Before the switch the quick model evaluates the validation set: it has the same weights, and its
-   * pipelines are made. The test report is always the model's own kernels', as `evaluate` gives it.
-   */
-  private evalStep(which: 'val' | 'test', rows: number, kind: 'quick' | 'fast' = this.isQuick(this.loop.optimizerStep + 1) ? 'quick' : 'fast'): Dispatch[] {
-    const quick = kind === 'quick';
-    const key = `${which}|${rows}|${quick ? 'quick' : 'fast'}`;
+  private evalStep(which: 'val' | 'test', rows: number): Dispatch[] {
+    const key = `${which}|${rows}`;
     let dispatches = this.evalSteps.get(key);
     if (!dispatches) {
-      const [gpu, model] = quick ? [this.gpu.withTarget('plain'), this.quick!] : [this.gpu, this.model];
+      const { gpu, model } = this;
       const { step, batchLabels } = this.stepBuffers;
       const source = which === 'val' ? { set: this.data.train, order: this.valOrder } : { set: this.data.test, order: this.data.testOrder };
       dispatches = [
