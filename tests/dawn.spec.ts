@@ -22,8 +22,8 @@ test.beforeAll(async () => {
 test('test:dawn runs the kernel specs in Node: a filtered run passes every variant; a filter that matches nothing says so', async () => {
   const { stdout } = await exec('node', ['.dawn/run.js', 'dense 64×784 → 128'], { env, timeout: 120_000 });
   expect(stdout).toMatch(/^adapter: .*swiftshader.*\(fallback, subgroups of 4–4\)/im);
-  // The three variants (wide, quads, plain), with x as floats and as bytes.
-  expect(stdout).toMatch(/^6 passed, 0 failed, 0 skipped$/m);
+  // Every dense rung (wide, quads, blocks, tiles, textbook) on floats, and the three that read x as bytes.
+  expect(stdout).toMatch(/^8 passed, 0 failed, 0 skipped$/m);
   const none = await exec('node', ['.dawn/run.js', 'no test has this name'], { env, timeout: 60_000 });
   expect(none.stdout).toMatch(/^0 passed, 0 failed, 0 skipped$/m);
 });
