@@ -33,8 +33,8 @@ test('bench:dawn times our step per kernel and trains both study networks in Nod
   const { stdout } = await exec('node', ['.dawn/dawn.js', '--batches', '64', '--steps', '3', '--epochs', '1', '--train-limit', '2000'], { env, timeout: 220_000 });
   expect(stdout).toMatch(/FMA [\d,.]+ GFLOP\/s · copy [\d,.]+ GB\/s/);
   expect(stdout).toMatch(/MLP 784-128-64-10 \(ReLU\), batch 64: [\d.]+ ms\/step/);
-  expect(stdout).toMatch(/^ {2}dense\.forward +3 +[\d.]+ +[\d.]+% +[\d.]+/m);
+  expect(stdout).toMatch(/^ {2}dense\.forward +dense [\d, ]+? +3 +[\d.]+ +[\d.]+% +[\d.]+/m);
   expect(stdout).toMatch(/CNN arch 1: .*batch 64: [\d.]+ ms\/step/);
-  expect(stdout).toMatch(/^ {2}conv2d\.backward_filter +2 /m);
+  expect(stdout).toMatch(/^ {2}conv2d\.backward_filter +conv2d [\d, ]+? +2 /m);
   for (const preset of ['task1-best', 'task2-best']) expect(stdout).toMatch(new RegExp(`^${preset}: 1 epochs in [\\d.]+ s .* test accuracy 0\\.\\d{4}$`, 'm'));
 });
