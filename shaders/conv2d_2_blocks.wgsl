@@ -12,15 +12,7 @@
 #include activate
 #include conv2d_common
 #include conv2d_blocks
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> x: array<f32, ${LEN_x}u>;
-@group(0) @binding(2) var<storage, read> weight: array<f32, ${LEN_weight}u>;
-@group(0) @binding(3) var<storage, read> bias: array<f32, ${LEN_bias}u>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32, ${LEN_y}u>;
-@group(0) @binding(5) var<storage, read> dy: array<f32, ${LEN_dy}u>;
-@group(0) @binding(6) var<storage, read_write> dx: array<f32, ${LEN_dx}u>;
-@group(0) @binding(7) var<storage, read_write> dWeightSplits: array<f32, ${LEN_dWeightSplits}u>;
+#include conv2d_block_bindings
 
 // Workgroup z: a block of 8 output channels; x·y: the blocks of THREADS × 8 output positions.
 @compute @workgroup_size(THREADS)
