@@ -290,9 +290,17 @@ test('the demo survives stop, a preset change, pause and three runs in a row: po
   const idle = (panel: Locator) => expect(panel).toHaveAttribute('data-state', /done|error|idle/, { timeout: 240_000 });
   const lastResult = (i: number) => page.evaluate((n) => window.wgslnnDemo!.panels[n]!.lastResult, i);
 
-  // Stop mid-epoch, then another preset.
-  await mlp.locator('.train').click();
-  await expect(status).toHaveText(/^Epoch 1, step \d+ of \d+/, { timeout: 120_000 });
+  // A run long enough that its progress line is surely seen on a fast machine; the preset buttons put back the URL's 2 epochs.
+  const epochs = mlp.locator('input[data-field="epochs"]');
+  const longRun = async () => {
+    await epochs.fill('40');
+    await expect(mlp).toHaveAttribute('data-valid', 'true');
+    await mlp.locator('.train').click();
+    await expect(status).toHaveText(/^Epoch \d+, step \d+ of \d+/, { timeout: 120_000 });
+  };
+
+  // Stop mid-run, then another preset.
+  await longRun();
   await mlp.getByRole('button', { name: 'Stop' }).click();
   await idle(mlp);
   await mlp.getByRole('button', { name: 'mlp-192' }).click();
@@ -303,9 +311,8 @@ test('the demo survives stop, a preset change, pause and three runs in a row: po
   expect(afterStop!.epochs).toHaveLength(2);
   await expect(mlp.locator('[data-panel="report"]')).toHaveCount(1);
 
-  // Pause holds the run still; Resume finishes it.
-  await mlp.locator('.train').click();
-  await expect(status).toHaveText(/^Epoch \d, step \d+ of \d+/, { timeout: 120_000 });
+  // Pause holds the run still; Resume moves it on.
+  await longRun();
   await mlp.getByRole('button', { name: 'Pause' }).click();
   await expect(mlp).toHaveAttribute('data-state', 'paused');
   await page.waitForTimeout(1500); // chunks already in flight report in
@@ -314,7 +321,10 @@ test('the demo survives stop, a preset change, pause and three runs in a row: po
   await page.waitForTimeout(3000);
   expect(await where()).toBe(held);
   await mlp.getByRole('button', { name: 'Resume' }).click();
-  await expect(mlp).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  await expect.poll(where, { timeout: 120_000 }).not.toBe(held);
+  await mlp.getByRole('button', { name: 'Stop' }).click();
+  await idle(mlp);
+  await mlp.getByRole('button', { name: 'mlp-192' }).click();
 
   // Both networks three times: after the first, nothing grows.
   const footprints = [];
