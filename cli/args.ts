@@ -4,7 +4,7 @@
  */
 import { ConfigError, ShapeError } from '../src/errors.ts';
 import { KERNEL_CHOICE_HELP, KERNEL_CHOICES, type KernelChoice } from '../src/gpu/target.ts';
-import { checkShapes } from '../src/graph/build.ts';
+import { checkShapes } from '../src/layers/build.ts';
 import { PRESETS, presetConfig } from '../src/presets/index.ts';
 import { FULL_KEEP, STUDY_KEEP, type TrainConfig } from '../src/train/config.ts';
 import type { KernelsRan } from '../src/train/result.ts';

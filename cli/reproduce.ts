@@ -13,7 +13,7 @@ import { ProgressPrinter } from './progress.ts';
 import { runConfig } from './run-config.ts';
 import { buildReport, reportMarkdown, summarize, type ExperimentFile } from './study-report.ts';
 import { EXPERIMENTS, experimentConfig, selectExperiments, type Experiment, type ExperimentOptions } from '../src/presets/experiments.ts';
-import { checkShapes } from '../src/graph/build.ts';
+import { checkShapes } from '../src/layers/build.ts';
 import { validateConfig } from '../src/train/validate.ts';
 import type { KernelChoice } from '../src/gpu/target.ts';
 import type { TrainConfig } from '../src/train/config.ts';

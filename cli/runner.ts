@@ -6,7 +6,7 @@
 import { Gpu } from '../src/gpu/gpu.ts';
 import type { KernelChoice } from '../src/gpu/target.ts';
 import { fetchFromServer, loadMnist, type Mnist } from '../src/data/mnist.ts';
-import { uploadMnist, type DeviceData } from '../src/train/device-data.ts';
+import { uploadMnist, type DeviceData } from '../src/engine/device-data.ts';
 import { evaluateCheckpoint, train, type EvaluationResult, type Progress } from '../src/train/trainer.ts';
 import { saveCheckpoint } from '../src/train/checkpoint.ts';
 import type { TrainConfig } from '../src/train/config.ts';

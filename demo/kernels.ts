@@ -15,12 +15,12 @@ import { encode, type Dispatch } from '../src/gpu/kernel.ts';
 import { shaderNames, shaderSource, specialise, type Defines } from '../src/gpu/shaders.ts';
 import { KERNEL_CHOICE_HELP, KERNEL_CHOICES, OP_FAMILIES, type KernelChoice, type OpFamily, type Rung, type Target } from '../src/gpu/target.ts';
 import { GpuTimer } from '../src/gpu/timer.ts';
-import { buildLayers } from '../src/graph/build.ts';
+import { buildLayers } from '../src/layers/build.ts';
 import { Sequential } from '../src/graph/sequential.ts';
 import { LADDERS } from '../src/layers/ladders.ts';
-import type { TrainConfig } from '../src/train/config.ts';
-import type { DeviceData } from '../src/train/device-data.ts';
-import { createTrainStepBuffers, optimizerSpec, trainStepDispatches } from '../src/train/train-step.ts';
+import { optimizerSpec, type TrainConfig } from '../src/train/config.ts';
+import type { DeviceData } from '../src/engine/device-data.ts';
+import { createTrainStepBuffers, trainStepDispatches } from '../src/engine/train-step.ts';
 import { h } from './dom.ts';
 
 /** What a profile asks for: a kernel choice, and the highest rung each op family may take (absent: its best). */
@@ -137,7 +137,7 @@ export async function profileStep(gpu: Gpu, trained: Trained, data: DeviceData, 
  */
 function buildStep(view: Gpu, trained: Trained, data: DeviceData, rows: number) {
   const { config } = trained;
-  const model = new Sequential(view, config.inputShape, buildLayers(config.layers), rows, config.seed, { inputBytes: true });
+  const model = new Sequential(view, config.inputShape, buildLayers(config.layers), rows, config.seed, { inputFormat: 'u8x4' });
   const copy = view.device.createCommandEncoder({ label: 'kernel-view.weights' });
   copy.copyBufferToBuffer(trained.model.params, 0, model.params, 0, model.params.size);
   copy.copyBufferToBuffer(trained.model.state, 0, model.state, 0, model.state.size);

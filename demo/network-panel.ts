@@ -7,7 +7,7 @@ import type uPlot from 'uplot';
 import type { Gpu } from '../src/gpu/gpu.ts';
 import type { Mnist } from '../src/data/mnist.ts';
 import type { TrainConfig } from '../src/train/config.ts';
-import type { DeviceData } from '../src/train/device-data.ts';
+import type { DeviceData } from '../src/engine/device-data.ts';
 import type { EpochRecord, RunResult } from '../src/train/result.ts';
 import type { Progress, TrainOutcome } from '../src/train/trainer.ts';
 import { yieldToEventLoop } from '../src/yield.ts';

@@ -10,9 +10,10 @@
  * writing anything, so a refused file leaves the model as it was. No node: imports (the demo uses it).
  */
 import { CheckpointError } from '../errors.ts';
-import { buildLayers } from '../graph/build.ts';
 import type { Sequential } from '../graph/sequential.ts';
-import type { LayerSpec, TrainConfig } from './config.ts';
+import type { LayerSpec } from '../graph/spec.ts';
+import { buildLayers } from '../layers/build.ts';
+import type { TrainConfig } from './config.ts';
 import type { EpochRecord } from './result.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.ts';
 import { validateConfig } from './validate.ts';

@@ -2,6 +2,7 @@
 import type { AdapterFacts } from '../gpu/gpu.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
 import type { KernelChoice, OpFamily, Target } from '../gpu/target.ts';
+import type { TestReport } from '../metrics/report.ts';
 import type { TrainConfig } from './config.ts';
 
 export interface EpochRecord {
@@ -12,34 +13,6 @@ export interface EpochRecord {
   valLoss: number | null;
   valAcc: number | null;
   ms: number;
-}
-
-export interface ClassScores {
-  label: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  support: number;
-}
-
-export interface Averages {
-  precision: number;
-  recall: number;
-  f1: number;
-}
-
-export interface TestReport {
-  loss: number;
-  accuracy: number;
-  /** 10×10 counts, rows = true label, columns = predicted. */
-  confusion: number[][];
-  perClass: ClassScores[];
-  macro: Averages;
-  weighted: Averages;
-  /** One-vs-rest ROC AUC per digit, from softmax probabilities. */
-  rocAuc: number[];
-  /** Each digit's one-vs-rest ROC curve, at most 200 of its points (downsampleCurve: endpoints exact). */
-  roc: { fpr: number[]; tpr: number[] }[];
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as ref from '../../src/reference/dense.ts';
 import * as refActivation from '../../src/reference/activation.ts';
-import type { ActivationKind } from '../../src/train/config.ts';
+import type { ActivationKind } from '../../src/graph/spec.ts';
 import { probeQuads, type Gpu } from '../../src/gpu/gpu.ts';
 import type { Dispatch } from '../../src/gpu/kernel.ts';
 import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward } from '../../src/layers/dense.ts';
