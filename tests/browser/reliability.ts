@@ -10,7 +10,8 @@ import type { TrainConfig } from '../../src/train/config.ts';
 import { uploadMnist, type DeviceData } from '../../src/engine/device-data.ts';
 import { checkDispatches } from '../../src/train/limits.ts';
 import type { EpochRecord, RunResult } from '../../src/train/result.ts';
-import { evaluateCheckpoint, train, type RunOptions, type TrainHooks } from '../../src/train/trainer.ts';
+import { evaluateCheckpoint, train } from '../../src/train/trainer.ts';
+import type { RunOptions, TrainHooks } from '../../src/train/loop.ts';
 import { testGpu } from './util.ts';
 
 let mnistPromise: Promise<Mnist> | null = null;
