@@ -21,7 +21,7 @@ const CONV2: ConvGeometry = { inChannels: 16, height: 12, width: 12, outChannels
 /** Case names, each built for a batch size. */
 export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   gather: (gpu, rows) => [gather(gpu, rows, false)],
-  // The batch as bytes, for a first layer that reads them (Sequential's inputBytes).
+  // The batch as bytes, for a first layer that reads them (a model whose input tensor is u8x4).
   'gather.bytes': (gpu, rows) => [gather(gpu, rows, true)],
   'conv1.forward': (gpu, rows) => [conv2dForward(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows })],
   'conv1.filter': (gpu, rows) => conv2dBackwardFilter(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows }),
