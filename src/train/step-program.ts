@@ -88,7 +88,7 @@ export class StepProgram {
 
   /**
    * Records the steps of every batch size (a smaller last batch is a plan of its own), one per task:
-   * creating all their pipelines and bind groups at once held a page's main thread for ~180 ms on
+   * creating all their pipelines and bind groups at once holds a page's main thread too long on
    * SwiftShader. Recording stops across the yields, so buffers made meanwhile (the demo's
    * predictions) are not this run's; the run's go into `owned`. Evaluating a checkpoint needs no training step.
    */
