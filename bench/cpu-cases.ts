@@ -2,15 +2,15 @@
  * Browser side of `bench/cpu-ab.ts`: kernels at the shapes of the MNIST workloads, on buffers of seeded
  * random values, each replayed `n` times per submit while the Node side reads the GPU process's CPU time.
  */
-import { gatherBatch } from '../src/data/gather.ts';
+import { gatherBatch } from '../src/engine/gather.ts';
 import { Rng, uniformInit } from '../src/data/random.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
 import { encode, type Dispatch } from '../src/gpu/kernel.ts';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dBiasGrad, conv2dForward, convOutputSize, type ConvGeometry } from '../src/layers/conv2d.ts';
 import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward } from '../src/layers/dense.ts';
-import { createTotals, softmaxCrossEntropy } from '../src/train/loss.ts';
-import { optimizerStep } from '../src/train/optimizer.ts';
-import { packSteps } from '../src/train/step.ts';
+import { createTotals, softmaxCrossEntropy } from '../src/engine/loss.ts';
+import { optimizerStep } from '../src/engine/optimizer.ts';
+import { packSteps } from '../src/engine/step.ts';
 import { workloadStep } from './ours.ts';
 import type { Workload } from './workloads.ts';
 
@@ -21,7 +21,7 @@ const CONV2: ConvGeometry = { inChannels: 16, height: 12, width: 12, outChannels
 /** Case names, each built for a batch size. */
 export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   gather: (gpu, rows) => [gather(gpu, rows, false)],
-  // The batch as bytes, for a first layer that reads them (Sequential's inputBytes).
+  // The batch as bytes, for a first layer that reads them (a model whose input tensor is u8x4).
   'gather.bytes': (gpu, rows) => [gather(gpu, rows, true)],
   'conv1.forward': (gpu, rows) => [conv2dForward(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows })],
   'conv1.filter': (gpu, rows) => conv2dBackwardFilter(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows }),
@@ -36,8 +36,8 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   'dense1.weights': (gpu, rows) => denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows }),
   'dense1.bias': (gpu, rows) => [denseBiasGrad(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
   // The same layer reading its x as bytes, as the MLP's first layer does in training.
-  'dense1.forward.bytes': (gpu, rows) => denseForward(gpu, { ...denseBuffers(gpu, rows), x: random(gpu, rows * 196), xBytes: true, ...DENSE1, rows }),
-  'dense1.weights.bytes': (gpu, rows) => denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), x: random(gpu, rows * 196), xBytes: true, ...DENSE1, rows }),
+  'dense1.forward.bytes': (gpu, rows) => denseForward(gpu, { ...denseBuffers(gpu, rows), x: random(gpu, rows * 196), xFormat: 'u8x4', ...DENSE1, rows }),
+  'dense1.weights.bytes': (gpu, rows) => denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows), x: random(gpu, rows * 196), xFormat: 'u8x4', ...DENSE1, rows }),
   // The MLP's 128→64 and 64→10 layers, small products at batch 64; dx applies ReLU's backward as in training.
   'dense2.forward': (gpu, rows) => denseForward(gpu, { ...denseBuffers(gpu, rows, DENSE2), ...DENSE2, rows, activation: RELU }),
   'dense2.data': (gpu, rows) => [denseBackwardData(gpu, { ...reluInput(denseBuffers(gpu, rows, DENSE2)), ...DENSE2, rows })],
@@ -75,7 +75,7 @@ function gather(gpu: Gpu, rows: number, bytes: boolean): Dispatch {
   gpu.device.queue.writeBuffer(step, 0, packSteps([{ batchStart: 0, t: 1, seed: 0, lr: 0 }]), 0, 16);
   return gatherBatch(gpu, {
     images: gpu.buffers.upload('images', images), labels: gpu.buffers.upload('labels', new Uint8Array(samples)),
-    order: gpu.buffers.upload('order', order), x: random(gpu, rows * (bytes ? pixels / 4 : pixels)), batchLabels: random(gpu, rows), rows, pixels, step, bytes,
+    order: gpu.buffers.upload('order', order), x: random(gpu, rows * (bytes ? pixels / 4 : pixels)), batchLabels: random(gpu, rows), rows, pixels, step, xFormat: bytes ? 'u8x4' : 'f32',
   });
 }
 

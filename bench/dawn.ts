@@ -16,7 +16,7 @@ import { readFromDisk } from '../src/data/mnist-node.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
 import { presetConfig } from '../src/presets/index.ts';
-import { uploadMnist } from '../src/train/device-data.ts';
+import { uploadMnist } from '../src/engine/device-data.ts';
 import { train } from '../src/train/trainer.ts';
 import { installDawn } from '../tests/node/dawn.ts';
 import { benchOurs, profileOurs, readMnistFrom } from './ours.ts';

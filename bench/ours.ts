@@ -10,13 +10,13 @@ import { Gpu } from '../src/gpu/gpu.ts';
 import type { KernelChoice } from '../src/gpu/target.ts';
 import { encode, type Dispatch } from '../src/gpu/kernel.ts';
 import { GpuTimer } from '../src/gpu/timer.ts';
-import { buildLayers } from '../src/graph/build.ts';
+import { buildLayers } from '../src/layers/build.ts';
 import { Sequential } from '../src/graph/sequential.ts';
 import { presetConfig } from '../src/presets/index.ts';
-import type { TrainConfig } from '../src/train/config.ts';
-import { uploadMnist, type DeviceSet } from '../src/train/device-data.ts';
-import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE } from '../src/train/step.ts';
-import { createTrainStepBuffers, optimizerSpec, trainStepDispatches } from '../src/train/train-step.ts';
+import { optimizerSpec, type TrainConfig } from '../src/train/config.ts';
+import { uploadMnist, type DeviceSet } from '../src/engine/device-data.ts';
+import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE } from '../src/engine/step.ts';
+import { createTrainStepBuffers, trainStepDispatches } from '../src/engine/train-step.ts';
 import { measure, type Measurement, type StepTrainer } from './measure.ts';
 import { LEARNING_RATE, type MeasureOptions, type Workload } from './workloads.ts';
 
@@ -32,7 +32,7 @@ export function workloadConfig(workload: Workload, batch: number): TrainConfig {
  */
 export function workloadStep(gpu: Gpu, workload: Workload, batch: number, set: DeviceSet, pixels: number, order: GPUBuffer) {
   const config = workloadConfig(workload, batch);
-  const model = new Sequential(gpu, config.inputShape, buildLayers(config.layers), batch, config.seed, { inputBytes: true });
+  const model = new Sequential(gpu, config.inputShape, buildLayers(config.layers), batch, config.seed, { inputFormat: 'u8x4' });
   const optimizer = optimizerSpec(config);
   const buffers = createTrainStepBuffers(gpu, { model, optimizer, order, label: 'bench' });
   return { buffers, dispatches: trainStepDispatches(gpu, { model, rows: batch, set, pixels, buffers, optimizer }) };

@@ -4,7 +4,7 @@
  */
 import { ConfigError, ShapeError } from '../src/errors.ts';
 import { KERNEL_CHOICE_HELP, KERNEL_CHOICES, type KernelChoice } from '../src/gpu/target.ts';
-import { checkShapes } from '../src/graph/build.ts';
+import { checkShapes } from '../src/layers/build.ts';
 import { PRESETS, presetConfig } from '../src/presets/index.ts';
 import { FULL_KEEP, STUDY_KEEP, type TrainConfig } from '../src/train/config.ts';
 import type { KernelsRan } from '../src/train/result.ts';
@@ -16,8 +16,20 @@ export class UsageError extends Error {}
 
 export type OptionKind = 'int' | 'number' | 'string' | 'flag';
 
+/** A command's options: each one's value kind and its line of help. */
+export type OptionTable = Record<string, { kind: OptionKind; help: string }>;
+
+/** `--help`, which every command takes. */
+export const HELP_OPTION = { kind: 'flag', help: 'show this help' } as const;
+
+/** A command's help: its usage line, then one line per option (`--name X` padded to `width`, then what it does). */
+export function optionsHelp(usageLine: string, options: OptionTable, width: number): string {
+  const lines = Object.entries(options).map(([name, o]) => `  --${name}${o.kind === 'flag' ? '' : ' X'}`.padEnd(width) + o.help);
+  return `${usageLine}\n${lines.join('\n')}`;
+}
+
 /** Every option `npm run train` takes: its value kind and the config field it sets. */
-const OPTIONS: Record<string, { kind: OptionKind; help: string }> = {
+const OPTIONS: OptionTable = {
   preset: { kind: 'string', help: `start from a preset: ${Object.keys(PRESETS).join(', ')}` },
   epochs: { kind: 'int', help: 'number of epochs' },
   'batch-size': { kind: 'int', help: 'samples per step' },
@@ -49,12 +61,11 @@ const OPTIONS: Record<string, { kind: OptionKind; help: string }> = {
   checkpoint: { kind: 'string', help: 'where --checkpoint-every writes (default: the --out file with .checkpoint.safetensors)' },
   resume: { kind: 'string', help: 'continue the run saved in a checkpoint FILE (its config; only --epochs may change)' },
   kernels: kernelsOption(),
-  help: { kind: 'flag', help: 'show this help' },
+  help: HELP_OPTION,
 };
 
 export function usage(command = 'npm run train --'): string {
-  const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name}${o.kind === 'flag' ? '' : ' X'}`.padEnd(26) + o.help);
-  return `usage: ${command} [options]\n${lines.join('\n')}`;
+  return optionsHelp(`usage: ${command} [options]`, OPTIONS, 26);
 }
 
 /** `--name value` / `--name=value` pairs; unknown options and missing values are usage errors. */

@@ -4,7 +4,7 @@
  * classification report and writes JSON whose `test` has the same fields as `npm run train`'s.
  */
 import { readFileSync } from 'node:fs';
-import { describeKernels, kernelsOption, parseKernels, readOptions, UsageError, runMain } from './args.ts';
+import { describeKernels, HELP_OPTION, kernelsOption, optionsHelp, parseKernels, readOptions, UsageError, runMain } from './args.ts';
 import { openSession } from './browser.ts';
 import { prepareOutputFile, writeOrKeep } from './output.ts';
 import { evaluateInPage } from './run-config.ts';
@@ -16,11 +16,11 @@ const OPTIONS = {
   load: { kind: 'string' as const, help: 'the .safetensors model to evaluate (required)' },
   out: { kind: 'string' as const, help: 'result JSON file (default results/eval-<preset>-<time>.json)' },
   kernels: kernelsOption(),
-  help: { kind: 'flag' as const, help: 'show this help' },
+  help: HELP_OPTION,
 };
 
 function usage(): string {
-  return `usage: npm run evaluate -- --load FILE [--out FILE] [--kernels auto|plain|gpu|cpu]\n${Object.entries(OPTIONS).map(([n, o]) => `  --${n}${o.kind === 'flag' ? '' : ' X'}`.padEnd(26) + o.help).join('\n')}`;
+  return optionsHelp('usage: npm run evaluate -- --load FILE [--out FILE] [--kernels auto|plain|gpu|cpu]', OPTIONS, 26);
 }
 
 async function main(): Promise<number> {

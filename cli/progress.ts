@@ -1,4 +1,4 @@
-import type { Progress } from '../src/train/trainer.ts';
+import type { Progress } from '../src/train/step-program.ts';
 import type { EpochRecord } from '../src/train/result.ts';
 
 const fmt = (v: number | null, digits = 3) => (v === null ? '–' : v.toFixed(digits));

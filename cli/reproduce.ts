@@ -6,14 +6,14 @@
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kernelsOption, parseKernels, parseNumber, readOptions, runMain, UsageError, type OptionKind } from './args.ts';
+import { HELP_OPTION, kernelsOption, optionsHelp, parseKernels, parseNumber, readOptions, runMain, UsageError, type OptionTable } from './args.ts';
 import { openSession, type BrowserSession } from './browser.ts';
 import { prepareOutputFolder, writeAtomically } from './output.ts';
 import { ProgressPrinter } from './progress.ts';
 import { runConfig } from './run-config.ts';
 import { buildReport, reportMarkdown, summarize, type ExperimentFile } from './study-report.ts';
 import { EXPERIMENTS, experimentConfig, selectExperiments, type Experiment, type ExperimentOptions } from '../src/presets/experiments.ts';
-import { checkShapes } from '../src/graph/build.ts';
+import { checkShapes } from '../src/layers/build.ts';
 import { validateConfig } from '../src/train/validate.ts';
 import type { KernelChoice } from '../src/gpu/target.ts';
 import type { TrainConfig } from '../src/train/config.ts';
@@ -30,8 +30,8 @@ const OPTIONS = {
   force: { kind: 'flag', help: 'rerun rows whose result file exists' },
   'report-only': { kind: 'flag', help: 'run nothing: rewrite report.md and report.json from the result files in --out' },
   kernels: kernelsOption(),
-  help: { kind: 'flag', help: 'show this help' },
-} satisfies Record<string, { kind: OptionKind; help: string }>;
+  help: HELP_OPTION,
+} satisfies OptionTable;
 
 interface Command {
   reportOnly: boolean;
@@ -43,8 +43,7 @@ interface Command {
 }
 
 function usage(): string {
-  const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name}${o.kind === 'flag' ? '' : ' X'}`.padEnd(22) + o.help);
-  return `usage: npm run reproduce -- [options]\n${lines.join('\n')}`;
+  return optionsHelp('usage: npm run reproduce -- [options]', OPTIONS, 22);
 }
 
 function parseArgs(argv: readonly string[]): Command | null {

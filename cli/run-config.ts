@@ -4,7 +4,7 @@ import { ProgressPrinter } from './progress.ts';
 import type { KernelChoice } from '../src/gpu/target.ts';
 import type { TrainConfig } from '../src/train/config.ts';
 import type { RunResult } from '../src/train/result.ts';
-import type { EvaluationResult } from '../src/train/trainer.ts';
+import type { EvaluationResult } from '../src/train/result.ts';
 import type { RunnerOptions, RunnerFailure } from './runner.ts';
 import { UsageError } from './args.ts';
 

@@ -6,8 +6,10 @@
 import { Gpu } from '../src/gpu/gpu.ts';
 import type { KernelChoice } from '../src/gpu/target.ts';
 import { fetchFromServer, loadMnist, type Mnist } from '../src/data/mnist.ts';
-import { uploadMnist, type DeviceData } from '../src/train/device-data.ts';
-import { evaluateCheckpoint, train, type EvaluationResult, type Progress } from '../src/train/trainer.ts';
+import { uploadMnist, type DeviceData } from '../src/engine/device-data.ts';
+import { evaluateCheckpoint, train } from '../src/train/trainer.ts';
+import type { EvaluationResult } from '../src/train/result.ts';
+import type { Progress } from '../src/train/step-program.ts';
 import { saveCheckpoint } from '../src/train/checkpoint.ts';
 import type { TrainConfig } from '../src/train/config.ts';
 import type { EpochRecord, RunResult } from '../src/train/result.ts';

@@ -5,7 +5,8 @@
  * field they name, so a person sees what is allowed where they typed.
  */
 import { PRESETS, presetConfig } from '../src/presets/index.ts';
-import { recipeLayers, type LayerSpec, type TrainConfig } from '../src/train/config.ts';
+import { recipeLayers, type TrainConfig } from '../src/train/config.ts';
+import { type LayerSpec } from '../src/graph/spec.ts';
 import { validateConfig, ACTIVATIONS } from '../src/train/validate.ts';
 import { h } from './dom.ts';
 import type { DataChoice } from './data-panel.ts';

@@ -2,7 +2,7 @@
  * The engine's training half, loaded on demand: the page (data view, drawing pad, forms) must come up
  * even when a module the trainer needs fails to load, and say which one.
  */
-import type { LayerSpec } from '../src/train/config.ts';
+import type { LayerSpec } from '../src/graph/spec.ts';
 
 export interface Engine {
   train: typeof import('../src/train/trainer.ts').train;
@@ -12,7 +12,7 @@ export interface Engine {
 let loading: Promise<Engine> | null = null;
 
 export function loadEngine(): Promise<Engine> {
-  loading ??= Promise.all([import('../src/train/trainer.ts'), import('../src/graph/build.ts')]).then(([trainer, build]) => ({
+  loading ??= Promise.all([import('../src/train/trainer.ts'), import('../src/layers/build.ts')]).then(([trainer, build]) => ({
     train: trainer.train,
     checkShapes: build.checkShapes,
   }));

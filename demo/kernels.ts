@@ -11,16 +11,16 @@
  */
 import { fmaRoof, type FmaRoof } from '../bench/roof.ts';
 import type { Gpu } from '../src/gpu/gpu.ts';
-import { encode, type Dispatch } from '../src/gpu/kernel.ts';
+import type { Dispatch } from '../src/gpu/kernel.ts';
 import { shaderNames, shaderSource, specialise, type Defines } from '../src/gpu/shaders.ts';
 import { KERNEL_CHOICE_HELP, KERNEL_CHOICES, OP_FAMILIES, type KernelChoice, type OpFamily, type Rung, type Target } from '../src/gpu/target.ts';
 import { GpuTimer } from '../src/gpu/timer.ts';
-import { buildLayers } from '../src/graph/build.ts';
+import { buildLayers } from '../src/layers/build.ts';
 import { Sequential } from '../src/graph/sequential.ts';
 import { LADDERS } from '../src/layers/ladders.ts';
-import type { TrainConfig } from '../src/train/config.ts';
-import type { DeviceData } from '../src/train/device-data.ts';
-import { createTrainStepBuffers, optimizerSpec, trainStepDispatches } from '../src/train/train-step.ts';
+import { optimizerSpec, type TrainConfig } from '../src/train/config.ts';
+import type { DeviceData } from '../src/engine/device-data.ts';
+import { createTrainStepBuffers, trainStepDispatches } from '../src/engine/train-step.ts';
 import { h } from './dom.ts';
 
 /** What a profile asks for: a kernel choice, and the highest rung each op family may take (absent: its best). */
@@ -101,7 +101,7 @@ export async function profileStep(gpu: Gpu, trained: Trained, data: DeviceData, 
       else row.sources.push({ shader: d.shader, entry: d.entry, defines: d.defines, dispatches: 1 });
       rowsByKey.set(keyed[i]!.label, row);
     }
-    const wallMsPerStep = await wallClock(gpu, dispatches);
+    const wallMsPerStep = (await GpuTimer.wallClock(gpu, dispatches, REPEATS)).totalMs / REPEATS;
     let times: Record<string, { totalMs: number }> = {};
     // A query set holds at most 4,096 timestamps (two per kernel at most): time only what fits.
     if (gpu.hasTimestamps && dispatches.length * REPEATS * 2 <= 4096) {
@@ -137,7 +137,7 @@ export async function profileStep(gpu: Gpu, trained: Trained, data: DeviceData, 
  */
 function buildStep(view: Gpu, trained: Trained, data: DeviceData, rows: number) {
   const { config } = trained;
-  const model = new Sequential(view, config.inputShape, buildLayers(config.layers), rows, config.seed, { inputBytes: true });
+  const model = new Sequential(view, config.inputShape, buildLayers(config.layers), rows, config.seed, { inputFormat: 'u8x4' });
   const copy = view.device.createCommandEncoder({ label: 'kernel-view.weights' });
   copy.copyBufferToBuffer(trained.model.params, 0, model.params, 0, model.params.size);
   copy.copyBufferToBuffer(trained.model.state, 0, model.state, 0, model.state.size);
@@ -158,22 +158,6 @@ function rowKey(d: Dispatch): string {
 function sameDefines(a: Defines, b: Defines): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
-}
-
-/** Milliseconds per step of `REPEATS` whole steps in one pass, after one warm-up step. */
-async function wallClock(gpu: Gpu, dispatches: Dispatch[]): Promise<number> {
-  const submit = (steps: number) => {
-    const encoder = gpu.device.createCommandEncoder({ label: 'kernel-view.wall' });
-    const pass = encoder.beginComputePass();
-    for (let s = 0; s < steps; s++) encode(pass, dispatches);
-    pass.end();
-    gpu.device.queue.submit([encoder.finish()]);
-    return gpu.device.queue.onSubmittedWorkDone();
-  };
-  await submit(1);
-  const started = performance.now();
-  await submit(REPEATS);
-  return (performance.now() - started) / REPEATS;
 }
 
 /** `kernels auto · dense ≤ rung 0`: a setting in a few words. */

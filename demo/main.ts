@@ -7,7 +7,7 @@ import { fetchFromServer, loadMnist, type Mnist } from '../src/data/mnist.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
 import { KERNEL_CHOICES, type KernelChoice } from '../src/gpu/target.ts';
 import type { TrainConfig } from '../src/train/config.ts';
-import { uploadMnist } from '../src/train/device-data.ts';
+import { uploadMnist } from '../src/engine/device-data.ts';
 import { DataPanel } from './data-panel.ts';
 import { h } from './dom.ts';
 import { DrawPad } from './draw.ts';

@@ -7,7 +7,7 @@
 import type { Gpu } from '../src/gpu/gpu.ts';
 import { encode } from '../src/gpu/kernel.ts';
 import type { Sequential } from '../src/graph/sequential.ts';
-import { STEP_BYTES } from '../src/train/step.ts';
+import { STEP_BYTES } from '../src/engine/step.ts';
 
 export class Predictor {
   /** Eval kernels read batchStart etc. from a Step uniform; a zeroed one of our own serves. */
@@ -27,7 +27,7 @@ export class Predictor {
     const { gpu, model } = this;
     gpu.assertAlive();
     const plan = model.plan(1, 'eval', this.step);
-    const input = model.inputBytes ? Uint8Array.from(pixels, (p) => Math.round(Math.min(1, Math.max(0, p)) * 255)) : pixels;
+    const input = model.input.format === 'u8x4' ? Uint8Array.from(pixels, (p) => Math.round(Math.min(1, Math.max(0, p)) * 255)) : pixels;
     gpu.device.queue.writeBuffer(model.input.buffer, model.input.offset, input as Uint8Array<ArrayBuffer> | Float32Array<ArrayBuffer>);
     const encoder = gpu.device.createCommandEncoder({ label: 'predict' });
     const pass = encoder.beginComputePass({ label: 'predict' });

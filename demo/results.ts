@@ -6,8 +6,9 @@
 import uPlot from 'uplot';
 import type { MnistSet } from '../src/data/mnist.ts';
 import { downsampleCurve } from '../src/metrics/roc.ts';
-import type { LayerSpec } from '../src/train/config.ts';
-import type { RunResult, TestReport } from '../src/train/result.ts';
+import type { LayerSpec } from '../src/graph/spec.ts';
+import type { TestReport } from '../src/metrics/report.ts';
+import type { RunResult } from '../src/train/result.ts';
 import { yieldToEventLoop } from '../src/yield.ts';
 import { digitCanvas, fmt, h, hiDpiCanvas } from './dom.ts';
 

@@ -34,7 +34,7 @@ struct Dims {
 @group(0) @binding(4) var<storage, read_write> dLogits: array<f32, ${LEN_dLogits}u>;
 #endif
 
-// Invocations (src/train/loss.ts): 64 on a CPU adapter, where each tree step below is a barrier paid for
+// Invocations (src/engine/loss.ts): 64 on a CPU adapter, where each tree step below is a barrier paid for
 // in every SIMD group of the workgroup; 256 on a GPU, where walking 16 rows each instead of 4 is what
 // costs (docs/perf/loss.md).
 const WG: u32 = ${WG}u;

@@ -35,10 +35,10 @@ test('the MLP 784→128 layer at batch 64 on a fallback adapter (auto): wide CPU
   const t = target(SWIFTSHADER);
   const s = shape(64, 784, 128);
   // Forward 16×32 blocks: 4 across × 2 down = 8 invocations per 64×64 tile; 128 outputs × 64 rows = 2 × 1 tiles.
-  expect(summary(denseForwardPlan(s, t, true))).toEqual({ rung: 4, shader: 'dense_4_wide', entry: 'forward_wide', workgroups: [2, 1, 1], splits: 1, tile: [4, 8] });
+  expect(summary(denseForwardPlan(s, t, 'u8x4'))).toEqual({ rung: 4, shader: 'dense_4_wide', entry: 'forward_wide', workgroups: [2, 1, 1], splits: 1, tile: [4, 8] });
   expect(summary(denseBackwardDataPlan(s, t))).toEqual({ rung: 4, shader: 'dense_4_wide', entry: 'backward_data_wide', workgroups: [13, 1, 1], splits: 1, tile: [4, 8] });
   // dW 32×16 blocks: 2 across × 4 down; 784 inputs × 128 outputs = 13 × 2 tiles.
-  expect(summary(denseBackwardWeightsPlan(s, t, true))).toEqual({ rung: 4, shader: 'dense_4_wide', entry: 'backward_weights_wide', workgroups: [13, 2, 1], splits: 1, tile: [2, 8] });
+  expect(summary(denseBackwardWeightsPlan(s, t, 'u8x4'))).toEqual({ rung: 4, shader: 'dense_4_wide', entry: 'backward_weights_wide', workgroups: [13, 2, 1], splits: 1, tile: [2, 8] });
   const bias = denseBiasPlan(s, t);
   expect(summary(bias)).toEqual({ rung: 2, shader: 'dense_2_blocks', entry: 'bias_grad', workgroups: [2, 1, 1], splits: 1, tile: [8, 64] });
   expect(bias.defines).toMatchObject({ BIAS_OUTS: 64, BIAS_SLICES: 1, BIAS_SLICED: false });
@@ -97,7 +97,7 @@ test('--kernels plain is rung 0 for every product and shape: one invocation per 
     // Rung 0 reads x as f32 only, so a model gathers f32; it fuses activations.
     expect(denseTakesBytes(784, t)).toBe(false);
     expect(denseFusesActivations(784, t)).toBe(true);
-    expect(() => denseForwardPlan(s, t, true)).toThrow(/x as bytes needs a register-blocked rung/);
+    expect(() => denseForwardPlan(s, t, 'u8x4')).toThrow(/x as bytes needs a register-blocked rung/);
   }
 });
 
@@ -149,7 +149,7 @@ test('shapes no preset uses: in 36, out 7, 13 rows on blocked rungs; in 130 on t
   for (const t of [cpu, target(DISCRETE), target(SWIFTSHADER, 'gpu'), target(DISCRETE, 'cpu')]) {
     expect([denseForwardPlan(odd, t), denseBackwardDataPlan(odd, t), denseBackwardWeightsPlan(odd, t)].map((p) => [p.rung.index, p.entry])).toEqual([[1, 'main'], [1, 'main'], [1, 'main']]);
     expect(denseTakesBytes(130, t)).toBe(false);
-    expect(() => denseForwardPlan(odd, t, true)).toThrow(/x as bytes/);
+    expect(() => denseForwardPlan(odd, t, 'u8x4')).toThrow(/x as bytes/);
   }
   // 13 × 130 = 1,690 outputs, 64 a workgroup.
   expect(summary(denseBackwardDataPlan(odd, target(SWIFTSHADER, 'plain')))).toEqual({ rung: 0, shader: 'dense', entry: 'backward_data', workgroups: [27, 1, 1], splits: 1, tile: null });

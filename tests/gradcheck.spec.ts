@@ -1,4 +1,4 @@
-import type { LayerSpec } from '../src/train/config.ts';
+import type { LayerSpec } from '../src/graph/spec.ts';
 import { expect, inPage, test, type Closeness } from './support/fixtures.ts';
 import { KERNEL_RUNS } from './support/kernel-runs.ts';
 

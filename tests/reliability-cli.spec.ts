@@ -13,11 +13,11 @@ import { epochOrder } from '../src/data/split.ts';
 import { loadMnist, MNIST_FILES } from '../src/data/mnist.ts';
 import { mnistDataDir, readFromDisk } from '../src/data/mnist-node.ts';
 import { CheckpointError, ConfigError, ShapeError } from '../src/errors.ts';
-import { checkShapes } from '../src/graph/build.ts';
+import { checkShapes } from '../src/layers/build.ts';
 import { validateConfig } from '../src/train/validate.ts';
 import { presetConfig } from '../src/presets/index.ts';
 import { encodeCheckpoint } from '../src/train/checkpoint.ts';
-import { stepSeed } from '../src/train/step.ts';
+import { stepSeed } from '../src/engine/step.ts';
 
 const exec = promisify(execFile);
 

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { EXPERIMENTS, experimentConfig } from '../src/presets/experiments.ts';
 import { PRESETS } from '../src/presets/index.ts';
-import { checkShapes } from '../src/graph/build.ts';
+import { checkShapes } from '../src/layers/build.ts';
 import { validateConfig } from '../src/train/validate.ts';
 import { stopEpoch, TABLE_HEADER } from '../cli/study-report.ts';
 import type { EpochRecord } from '../src/train/result.ts';

@@ -14,6 +14,8 @@ export const MNIST_FILES = {
 
 export const MNIST_TRAIN_COUNT = 60_000;
 export const MNIST_TEST_COUNT = 10_000;
+/** The ten digits: a model's outputs, the confusion matrix's rows and columns. */
+export const CLASSES = 10;
 
 export interface MnistSet {
   /** count × 28 × 28 pixels, 0–255, row-major. */

@@ -122,15 +122,16 @@ export class GpuTimer {
   }
 
   /**
-   * The fallback without timestamps: `repeats` back-to-back dispatches of one kernel in one pass,
-   * timed from submit to `onSubmittedWorkDone` after one untimed warm-up submission. The figure
+   * The fallback without timestamps: `repeats` back-to-back runs of one kernel (or of a step's dispatches)
+   * in one pass, timed from submit to `onSubmittedWorkDone` after one untimed warm-up run. The figure
    * includes per-dispatch overhead, so use enough work per dispatch for it not to dominate.
    */
-  static async wallClock(gpu: Gpu, dispatch: Dispatch, repeats: number): Promise<KernelTime> {
+  static async wallClock(gpu: Gpu, work: Dispatch | readonly Dispatch[], repeats: number): Promise<KernelTime> {
+    const dispatches = Array.isArray(work) ? work : [work as Dispatch];
     const submit = (count: number) => {
-      const encoder = gpu.device.createCommandEncoder({ label: `wall-clock ${dispatch.label}` });
+      const encoder = gpu.device.createCommandEncoder({ label: `wall-clock ${dispatches[0]?.label}` });
       const pass = encoder.beginComputePass();
-      encode(pass, Array<Dispatch>(count).fill(dispatch));
+      for (let r = 0; r < count; r++) encode(pass, dispatches);
       pass.end();
       gpu.device.queue.submit([encoder.finish()]);
       return gpu.device.queue.onSubmittedWorkDone();

@@ -2,8 +2,8 @@ import type { Gpu } from '../gpu/gpu.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
 import type { Target } from '../gpu/target.ts';
 import type { Rng } from '../data/random.ts';
-import type { Tensor } from './tensor.ts';
-import type { ActivationKind } from '../train/config.ts';
+import type { Tensor, TensorFormat } from './tensor.ts';
+import type { ActivationKind } from './spec.ts';
 
 /** Shape of one sample: `[features]` for dense data, `[channels, height, width]` for images (NCHW). */
 export type Shape = readonly number[];
@@ -32,12 +32,8 @@ export interface BuildArgs {
   readonly inputShape: Shape;
   readonly outputShape: Shape;
   /** [rows × inputShape] activations coming in, and the [rows × outputShape] activations going out. */
+  /** Its format is f32 but for a first layer given the model's input batch in the format it declared (`inputFormat`). */
   readonly input: Tensor;
-  /**
-   * `input` holds bytes, 4 per u32 word, each standing for byte / 255: the model's input batch of images,
-   * given only to a first layer that `takesBytes` (see Sequential's `inputBytes`).
-   */
-  readonly inputBytes?: boolean;
   readonly output: Tensor;
   /** Gradients w.r.t. output (given) and input (to write; null for the first layer, which needs none). */
   readonly dOutput: Tensor | null;
@@ -90,8 +86,8 @@ export interface Layer {
   readonly activation?: Activation;
   /** Whether this layer's kernels under `target` can apply a neighbouring activation for this input shape (BuildArgs.fused). */
   fusesActivations?(input: Shape, target: Target): boolean;
-  /** Whether this layer, first in a model, can read its input batch as bytes under `target` (BuildArgs.inputBytes). */
-  takesBytes?(input: Shape, target: Target): boolean;
+  /** The format this layer, first in a model, reads its input batch in under `target` (f32 when absent). */
+  inputFormat?(input: Shape, target: Target): TensorFormat;
   /** Records the forward and backward dispatches of this layer for one plan. */
   build(args: BuildArgs): LayerPlan;
 }

@@ -4,7 +4,7 @@ import type { Dispatch } from '../gpu/kernel.ts';
 import type { Target } from '../gpu/target.ts';
 import { Rng } from '../data/random.ts';
 import { NOTHING_FUSED, type BuildArgs, type Layer, type ParamSpec, type Shape } from './layer.ts';
-import { formatShape, product, type Tensor } from './tensor.ts';
+import { formatShape, product, tensorBytes, type Tensor, type TensorFormat } from './tensor.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -48,15 +48,12 @@ export class Sequential {
   /** Floats in the parameter arena (padding included), what the optimizer sweeps. */
   readonly paramFloats: number;
   readonly stateFloats: number;
-  /** Input batch [capacity × input], written by the gather kernel: f32, or bytes where `inputBytes`. */
-  readonly input: Tensor;
   /**
-   * Whether `input` holds bytes, 4 per u32 word, each standing for byte / 255 (ToTensor's scaling of an
-   * image): asked for by `options.inputBytes`, and granted when the first layer that computes takes bytes
-   * (dense, 4 inputs at a time) and no input gradient is wanted. The batch is then a quarter of the size
-   * and its first layer loads a word per 4 inputs (shaders/dense.wgsl, X_BYTES).
+   * Input batch [capacity × input], written by the gather kernel or the caller. Its format is f32 unless
+   * `options.inputFormat` offers the one the first layer that computes declares it reads (dense: u8x4, 4
+   * inputs a word) and no input gradient is wanted: bytes make the batch a quarter of the size.
    */
-  readonly inputBytes: boolean;
+  readonly input: Tensor;
   /** Gradient w.r.t. the input batch, only when asked for (gradient checks); training never needs it. */
   readonly inputGrad: Tensor | null;
   private readonly activations: Tensor[];
@@ -76,7 +73,7 @@ export class Sequential {
     readonly layers: readonly Layer[],
     readonly capacity: number,
     seed: number,
-    options: { inputGradient?: boolean; fuseActivations?: boolean; inputBytes?: boolean } = {},
+    options: { inputGradient?: boolean; fuseActivations?: boolean; inputFormat?: TensorFormat } = {},
   ) {
     this.shapes = inferShapes(inputShape, layers);
     const align = gpu.limits.minStorageBufferOffsetAlignment / 4;
@@ -91,8 +88,9 @@ export class Sequential {
 
     this.firstCompute = Math.max(0, layers.findIndex((layer) => !layer.isView));
     const first = layers[this.firstCompute];
-    this.inputBytes = (options.inputBytes ?? false) && !options.inputGradient && (first?.takesBytes?.(inputShape, gpu.target) ?? false);
-    this.input = this.inputBytes ? this.words('input.bytes', product(inputShape) / 4, inputShape) : this.activation('input', inputShape);
+    const declared = first?.inputFormat?.(inputShape, gpu.target) ?? 'f32';
+    const inputFormat = options.inputFormat === declared && !options.inputGradient ? declared : 'f32';
+    this.input = this.batch(inputFormat === 'u8x4' ? 'input.bytes' : 'input', inputShape, inputFormat);
     this.inputGrad = options.inputGradient ? this.activation('input.grad', inputShape) : null;
     this.fused = fusion(layers, (i) => this.inputOf(i), gpu.target, options.fuseActivations ?? true);
     this.activations = [];
@@ -156,7 +154,6 @@ export class Sequential {
           inputShape: this.inputOf(i),
           outputShape: this.shapes[i]!,
           input: i === 0 ? this.input : this.activations[i - 1]!,
-          inputBytes: this.inputBytes && i === this.firstCompute,
           output: this.activations[i]!,
           dOutput: mode === 'train' ? this.gradients[i]! : null,
           // Layers before the first computing one are views of the input: no gradient flows there unless asked.
@@ -216,18 +213,18 @@ export class Sequential {
   }
 
   private activation(label: string, shape: Shape): Tensor {
-    return this.words(label, product(shape), shape);
+    return this.batch(label, shape, 'f32');
   }
 
-  /** A batch buffer of `perRow` 4-byte words per row, for `capacity` rows. */
-  private words(label: string, perRow: number, shape: Shape): Tensor {
-    const size = this.capacity * perRow;
-    return { buffer: this.gpu.buffers.create(label, size * 4, this.usage), offset: 0, size, shape };
+  /** A buffer of `capacity` rows of `shape` in `format`. */
+  private batch(label: string, shape: Shape, format: TensorFormat): Tensor {
+    const size = this.capacity * product(shape);
+    return { buffer: this.gpu.buffers.create(label, tensorBytes(format, size), this.usage), offset: 0, size, shape, format };
   }
 
   private views(buffer: GPUBuffer, entries: ArenaEntry[], layer: number): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const e of entries) if (e.layer === layer) out[e.spec.name] = { buffer, offset: e.offset * 4, size: e.size, shape: e.spec.shape };
+    for (const e of entries) if (e.layer === layer) out[e.spec.name] = { buffer, offset: e.offset * 4, size: e.size, shape: e.spec.shape, format: 'f32' };
     return out;
   }
 }

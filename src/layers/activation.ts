@@ -3,7 +3,7 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { kernel, strideGrid, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import type { Activation, BuildArgs, Layer, LayerPlan, Shape } from '../graph/layer.ts';
 import { binding, product } from '../graph/tensor.ts';
-import type { ActivationKind } from '../train/config.ts';
+import type { ActivationKind } from '../graph/spec.ts';
 
 /** PyTorch's defaults: LeakyReLU negative_slope 0.01, ELU alpha 1.0 (sigmoid and relu have none). */
 export const DEFAULT_ALPHA: Readonly<Record<ActivationKind, number>> = { sigmoid: 0, relu: 0, leaky_relu: 0.01, elu: 1 };

@@ -7,6 +7,7 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { kernel, uniform, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { uniformInit } from '../data/random.ts';
 import type { Activation, BuildArgs, Layer, LayerPlan, ParamSpec, Shape } from '../graph/layer.ts';
+import type { Sequential } from '../graph/sequential.ts';
 import { binding, formatShape } from '../graph/tensor.ts';
 import {
   conv2dBackwardDataPlan, conv2dBackwardFilterPlan, conv2dBiasGradPlan, conv2dForwardPlan, convOutputSize,
@@ -135,4 +136,17 @@ export function conv2d(options: { out: number; kernel: number; stride?: number; 
       return { forward, backward };
     },
   };
+}
+
+/** The first conv layer's weight [out, in, k, k] as nested arrays, for drawing (one readback of the parameter arena). */
+export async function firstConvFilters(model: Sequential): Promise<number[][][][] | null> {
+  const index = model.layers.findIndex((layer) => layer.kind === 'conv2d');
+  if (index < 0) return null;
+  const weight = (await model.exportTensors()).get(`${index}.weight`)!;
+  const [out, inChannels, k] = weight.shape as [number, number, number, number];
+  return Array.from({ length: out }, (_, o) =>
+    Array.from({ length: inChannels }, (_, c) =>
+      Array.from({ length: k }, (_, row) => Array.from(weight.data.subarray(((o * inChannels + c) * k + row) * k, ((o * inChannels + c) * k + row + 1) * k))),
+    ),
+  );
 }

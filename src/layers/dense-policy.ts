@@ -9,6 +9,7 @@
  */
 import type { Defines } from '../gpu/shaders.ts';
 import { rungAllowed, type Rung, type Target } from '../gpu/target.ts';
+import type { TensorFormat } from '../graph/tensor.ts';
 
 export const DENSE_RUNGS: readonly Rung[] = Object.freeze([
   { op: 'dense', index: 0, name: 'textbook', file: 'dense', suits: 'any' },
@@ -169,14 +170,14 @@ type Product = 'forward' | 'backward_data' | 'backward_weights';
 /**
  * The plan of one product: `columns` × `rows` outputs (forward: out × rows, dx: in × rows, dW: in × out),
  * sums over `terms`; `wideBlock` the wide rung's block for it; `splittable` whether its sums may be split
- * (forward and dW; dx's sum over `out` is short). `xBytes`: x holds bytes (needs a blocked rung).
+ * (forward and dW; dx's sum over `out` is short). `xFormat`: how x is stored (u8x4 needs a blocked rung).
  */
 function productPlan(
   product: Product, s: DenseShape, target: Target,
-  p: { columns: number; rows: number; terms: number; wideBlock: readonly [number, number]; splittable: boolean; xBytes: boolean },
+  p: { columns: number; rows: number; terms: number; wideBlock: readonly [number, number]; splittable: boolean; xFormat: TensorFormat },
 ): DensePlan {
   const base = denseBaseRung(s.inFeatures, target);
-  if (p.xBytes && base < BLOCKS) throw new Error(`dense: x as bytes needs a register-blocked rung (in a multiple of 4, ceiling ≥ ${BLOCKS}), not in ${s.inFeatures} at rung ${base}`);
+  if (p.xFormat === 'u8x4' && base < BLOCKS) throw new Error(`dense: x as bytes needs a register-blocked rung (in a multiple of 4, ceiling ≥ ${BLOCKS}), not in ${s.inFeatures} at rung ${base}`);
   if (base === TEXTBOOK) {
     return plan(TEXTBOOK, product, {}, [...grid1d(p.columns * p.rows, TEXTBOOK_INVOCATIONS), 1], 1, null);
   }
@@ -186,7 +187,7 @@ function productPlan(
   const splits = rung === WIDE || !p.splittable ? 1 : splitsOf(target, tile, p.terms, p.columns * p.rows);
   const defines: Defines = {
     TILE_X: tile.across, INVOCATIONS: tile.invocations, ...biasShape(target),
-    X_BYTES: p.xBytes, SPLITS: splits, FORWARD_SPLIT: product === 'forward' && splits > 1,
+    X_BYTES: p.xFormat === 'u8x4', SPLITS: splits, FORWARD_SPLIT: product === 'forward' && splits > 1,
   };
   const entry = rung === WIDE ? `${product}_wide` : product;
   const reduce = splits > 1 ? { entry: 'reduce_splits', workgroups: grid1d(p.columns * p.rows, 256) } : null;
@@ -213,18 +214,18 @@ function grid1d(count: number, workgroupSize: number): [number, number] {
 }
 
 /** y[rows×out] = f(x · Wᵀ + b): out × rows outputs, sums over `in`. */
-export function denseForwardPlan(s: DenseShape, target: Target, xBytes = false): DensePlan {
-  return productPlan('forward', s, target, { columns: s.outFeatures, rows: s.rows, terms: s.inFeatures, wideBlock: [16, 32], splittable: true, xBytes });
+export function denseForwardPlan(s: DenseShape, target: Target, xFormat: TensorFormat = 'f32'): DensePlan {
+  return productPlan('forward', s, target, { columns: s.outFeatures, rows: s.rows, terms: s.inFeatures, wideBlock: [16, 32], splittable: true, xFormat });
 }
 
 /** dx[rows×in] = (dy · W)·f'(x): in × rows outputs, sums over `out`, never split. */
 export function denseBackwardDataPlan(s: DenseShape, target: Target): DensePlan {
-  return productPlan('backward_data', s, target, { columns: s.inFeatures, rows: s.rows, terms: s.outFeatures, wideBlock: [16, 32], splittable: false, xBytes: false });
+  return productPlan('backward_data', s, target, { columns: s.inFeatures, rows: s.rows, terms: s.outFeatures, wideBlock: [16, 32], splittable: false, xFormat: 'f32' });
 }
 
 /** dW[out×in] = dyᵀ · x: in × out outputs, sums over the rows. */
-export function denseBackwardWeightsPlan(s: DenseShape, target: Target, xBytes = false): DensePlan {
-  return productPlan('backward_weights', s, target, { columns: s.inFeatures, rows: s.outFeatures, terms: s.rows, wideBlock: [32, 16], splittable: true, xBytes });
+export function denseBackwardWeightsPlan(s: DenseShape, target: Target, xFormat: TensorFormat = 'f32'): DensePlan {
+  return productPlan('backward_weights', s, target, { columns: s.inFeatures, rows: s.outFeatures, terms: s.rows, wideBlock: [32, 16], splittable: true, xFormat });
 }
 
 /** db[out] = Σ_rows dy: rung 0's one invocation per output, or the blocked rungs' shaped reduction. */

@@ -5,7 +5,7 @@ import type { Target } from '../gpu/target.ts';
 import { uniformInit } from '../data/random.ts';
 import type { Activation, BuildArgs, Layer, LayerPlan, ParamSpec, Shape } from '../graph/layer.ts';
 import { activationDefines } from './activation.ts';
-import { binding, product } from '../graph/tensor.ts';
+import { binding, product, type TensorFormat } from '../graph/tensor.ts';
 import {
   denseBackwardDataPlan, denseBackwardWeightsPlan, denseBiasPlan, denseForwardPlan, denseFusesActivations, denseTakesBytes,
   type DensePlan, type DenseShape,
@@ -65,14 +65,14 @@ function checkActivation(plan: DensePlan, activation: Activation | null | undefi
 }
 
 /**
- * y[rows×out] = f(x[rows×in] · Wᵀ + b), f the fused activation or the identity; `xBytes`: x holds bytes,
- * 4 per u32, each standing for byte / 255 (a model's input batch of images, see Sequential).
+ * y[rows×out] = f(x[rows×in] · Wᵀ + b), f the fused activation or the identity; `xFormat`: how x is stored
+ * (u8x4 for a model's input batch of images, see Sequential's `input`).
  */
 export function denseForward(
   gpu: Gpu,
-  a: DenseShape & { x: Binding; weight: Binding; bias: Binding; y: Binding; activation?: Activation | null; xBytes?: boolean },
+  a: DenseShape & { x: Binding; weight: Binding; bias: Binding; y: Binding; activation?: Activation | null; xFormat?: TensorFormat },
 ): Dispatch[] {
-  const plan = denseForwardPlan(a, gpu.target, a.xBytes);
+  const plan = denseForwardPlan(a, gpu.target, a.xFormat);
   checkActivation(plan, a.activation);
   const flops = 2 * a.rows * a.inFeatures * a.outFeatures;
   if (plan.rung.index === 1) return [tiledProduct(gpu, plan, 'dense.forward', flops, [a.rows, a.outFeatures, a.inFeatures], { a: a.x, b: a.weight, c: a.y, bias: a.bias })];
@@ -100,9 +100,9 @@ export function denseBackwardData(
   })[0]!;
 }
 
-/** dW[out×in] = dyᵀ · x (`xBytes` as for denseForward) */
-export function denseBackwardWeights(gpu: Gpu, a: DenseShape & { dy: Binding; x: Binding; dWeight: Binding; xBytes?: boolean }): Dispatch[] {
-  const plan = denseBackwardWeightsPlan(a, gpu.target, a.xBytes);
+/** dW[out×in] = dyᵀ · x (`xFormat` as for denseForward) */
+export function denseBackwardWeights(gpu: Gpu, a: DenseShape & { dy: Binding; x: Binding; dWeight: Binding; xFormat?: TensorFormat }): Dispatch[] {
+  const plan = denseBackwardWeightsPlan(a, gpu.target, a.xFormat);
   if (plan.rung.index === 1) return [tiledProduct(gpu, plan, 'dense.backward_weights', 2 * a.rows * a.inFeatures * a.outFeatures, [a.outFeatures, a.inFeatures, a.rows], { a: a.dy, b: a.x, c: a.dWeight })];
   return dispatches(gpu, {
     plan, label: 'dense.backward_weights', flops: 2 * a.rows * a.inFeatures * a.outFeatures, activation: null,
@@ -127,7 +127,7 @@ export function dense(options: { out: number }): Layer {
     describe: () => `dense(${out})`,
     outputShape: () => [out],
     fusesActivations: (input: Shape, target: Target) => denseFusesActivations(product(input), target),
-    takesBytes: (input: Shape, target: Target) => denseTakesBytes(product(input), target),
+    inputFormat: (input: Shape, target: Target) => (denseTakesBytes(product(input), target) ? 'u8x4' : 'f32'),
     params(input: Shape): ParamSpec[] {
       const fanIn = product(input);
       const bound = 1 / Math.sqrt(fanIn);
@@ -141,12 +141,12 @@ export function dense(options: { out: number }): Layer {
       const sizes = { rows, inFeatures: product(args.inputShape), outFeatures: out };
       const weight = binding(args.params.weight!);
       const x = binding(args.input);
-      const xBytes = args.inputBytes;
-      const forward = denseForward(gpu, { ...sizes, x, xBytes, weight, bias: binding(args.params.bias!), y: binding(args.output), activation: fused.outputActivation });
+      const xFormat = args.input.format;
+      const forward = denseForward(gpu, { ...sizes, x, xFormat, weight, bias: binding(args.params.bias!), y: binding(args.output), activation: fused.outputActivation });
       if (args.mode === 'eval' || !args.dOutput) return { forward, backward: [] };
       const dy = binding(args.dOutput);
       const backward = [
-        ...denseBackwardWeights(gpu, { ...sizes, dy, x, xBytes, dWeight: binding(args.grads.weight!) }),
+        ...denseBackwardWeights(gpu, { ...sizes, dy, x, xFormat, dWeight: binding(args.grads.weight!) }),
         denseBiasGrad(gpu, { ...sizes, dy, dBias: binding(args.grads.bias!) }),
       ];
       if (args.dInput) backward.push(denseBackwardData(gpu, { ...sizes, dy, weight, x, dx: binding(args.dInput), inputActivation: fused.inputActivation }));

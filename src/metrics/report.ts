@@ -3,8 +3,35 @@
  * a ratio with a zero denominator is 0 (zero_division=0), F1 = 2·tp / (support + predicted), and the
  * averages run over the classes that occur in the labels or the predictions.
  */
-import type { Averages, ClassScores, TestReport } from '../train/result.ts';
 import { downsampleCurve, rocCurvesPerClass } from './roc.ts';
+
+export interface ClassScores {
+  label: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export interface Averages {
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+export interface TestReport {
+  loss: number;
+  accuracy: number;
+  /** 10×10 counts, rows = true label, columns = predicted. */
+  confusion: number[][];
+  perClass: ClassScores[];
+  macro: Averages;
+  weighted: Averages;
+  /** One-vs-rest ROC AUC per digit, from softmax probabilities. */
+  rocAuc: number[];
+  /** Each digit's one-vs-rest ROC curve, at most 200 of its points (downsampleCurve: endpoints exact). */
+  roc: { fpr: number[]; tpr: number[] }[];
+}
 
 export interface ClassificationReport {
   accuracy: number;

@@ -1,5 +1,5 @@
 /** Float64 reference of the activations, the oracle for shaders/activation.wgsl. PyTorch's conventions at x = 0. */
-import type { ActivationKind } from '../train/config.ts';
+import type { ActivationKind } from '../graph/spec.ts';
 
 /** f(v) */
 export function activate(kind: ActivationKind, alpha: number, v: number): number {

@@ -9,17 +9,22 @@
  * Loading validates everything — format, architecture, every tensor's presence and shape — before
  * writing anything, so a refused file leaves the model as it was. No node: imports (the demo uses it).
  */
-import { CheckpointError } from '../errors.ts';
-import { buildLayers } from '../graph/build.ts';
+import { check, CheckpointError, ConfigError } from '../errors.ts';
 import type { Sequential } from '../graph/sequential.ts';
-import type { LayerSpec, TrainConfig } from './config.ts';
+import type { LayerSpec } from '../graph/spec.ts';
+import { buildLayers } from '../layers/build.ts';
+import type { TrainConfig } from './config.ts';
 import type { EpochRecord } from './result.ts';
+import type { Run } from './run.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.ts';
 import { validateConfig } from './validate.ts';
 
 export { decodeSafetensors, encodeSafetensors, type NamedTensor, type Safetensors } from './safetensors.ts';
 
 export const CHECKPOINT_FORMAT = 'wgsl-nn/1';
+
+/** PyTorch's names for the optimizer state in each moment arena. */
+const MOMENT_NAMES = { adam: ['exp_avg', 'exp_avg_sq'], sgd: ['momentum_buffer'] } as const;
 
 /** What the training loop had reached when a checkpoint was written: enough to continue bit for bit. */
 export interface TrainingState {
@@ -140,7 +145,7 @@ export function expectedTensors(model: Sequential): Map<string, number[]> {
 }
 
 /** Missing, unexpected and wrong-shaped tensors, each named with both shapes; throws before any write. */
-export function checkTensors(expected: Map<string, number[]>, found: Map<string, NamedTensor>, file: string, what: string): void {
+function checkTensors(expected: Map<string, number[]>, found: Map<string, NamedTensor>, file: string, what: string): void {
   for (const [name, shape] of expected) {
     const t = found.get(name);
     if (!t) throw new CheckpointError(`${file}: tensor ${name} is missing (the ${what} needs shape [${shape.join(', ')}])`);
@@ -177,13 +182,61 @@ function parseJson<T>(text: string | undefined, field: string, fail: (why: strin
 }
 
 /** Splits a flat arena read back from the GPU into named tensors (`prefix` + entry name). */
-export function arenaTensors(arena: Float32Array, entries: Sequential['paramEntries'], prefix: string): Map<string, NamedTensor> {
+function arenaTensors(arena: Float32Array, entries: Sequential['paramEntries'], prefix: string): Map<string, NamedTensor> {
   return new Map(entries.map((e) => [prefix + e.name, { shape: [...e.spec.shape], data: arena.slice(e.offset, e.offset + e.size) }]));
 }
 
 /** The inverse of arenaTensors: a flat arena (padding zero) from named tensors already checked. */
-export function tensorsArena(tensors: Map<string, NamedTensor>, entries: Sequential['paramEntries'], prefix: string, floats: number): Float32Array<ArrayBuffer> {
+function tensorsArena(tensors: Map<string, NamedTensor>, entries: Sequential['paramEntries'], prefix: string, floats: number): Float32Array<ArrayBuffer> {
   const arena = new Float32Array(Math.max(1, floats));
   for (const e of entries) arena.set(tensors.get(prefix + e.name)!.data, e.offset);
   return arena;
+}
+
+/** A resumed run is the same run: every config field but epochs (to extend it) and logEvery must match. */
+export function checkResumeConfig(checkpoint: Checkpoint, config: TrainConfig, file: string): void {
+  if (!checkpoint.training) {
+    throw new CheckpointError(`${file}: has no training state (it holds a finished model, as --save writes): only a checkpoint written during training (--checkpoint-every) can be resumed; evaluate this one instead`);
+  }
+  const saved = checkpoint.config as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(config)) {
+    if (key === 'epochs' || key === 'logEvery') continue;
+    if (JSON.stringify(value) !== JSON.stringify(saved[key])) {
+      throw new ConfigError(`${key} ${JSON.stringify(value)} is not allowed when resuming ${file}: a resumed run keeps the checkpoint's ${JSON.stringify(saved[key])} (only epochs may change)`);
+    }
+  }
+  check(config.epochs >= checkpoint.training.epoch, 'epochs', config.epochs, `at least the ${checkpoint.training.epoch} epochs ${file} has already trained`);
+}
+
+/** Continues a checkpointed run: weights, optimizer moments, best weights and the loop's counters; all checked before any write. */
+export function resumeRun(run: Run, checkpoint: Checkpoint, file: string): void {
+  const { model } = run;
+  checkCheckpoint(model, checkpoint, file);
+  const moments = run.program.buffers.moments;
+  const names = MOMENT_NAMES[run.config.optimizer].slice(0, moments.length);
+  const expected = new Map<string, number[]>();
+  for (const name of names) for (const e of model.paramEntries) expected.set(`optimizer.${name}.${e.name}`, [...e.spec.shape]);
+  for (const e of [...model.paramEntries, ...model.stateEntries]) expected.set(`best.${e.name}`, [...e.spec.shape]);
+  checkTensors(expected, checkpoint.trainingTensors, file, 'resumed run');
+
+  applyCheckpoint(model, checkpoint);
+  const queue = run.gpu.device.queue;
+  names.forEach((name, i) => queue.writeBuffer(moments[i]!, 0, tensorsArena(checkpoint.trainingTensors, model.paramEntries, `optimizer.${name}.`, model.paramFloats)));
+  queue.writeBuffer(run.best.params, 0, tensorsArena(checkpoint.trainingTensors, model.paramEntries, 'best.', model.paramFloats));
+  if (model.stateFloats > 0) queue.writeBuffer(run.best.state, 0, tensorsArena(checkpoint.trainingTensors, model.stateEntries, 'best.', model.stateFloats));
+  Object.assign(run.loop, structuredClone(checkpoint.training!));
+}
+
+/** The run as a resumable checkpoint: the model, the optimizer's moments, the best weights and the loop's counters. */
+export async function exportRun(run: Run): Promise<Uint8Array> {
+  const { model } = run;
+  const tensors = new Map<string, NamedTensor>();
+  const add = (more: Map<string, NamedTensor>) => more.forEach((t, name) => tensors.set(name, t));
+  const read = async (buffer: GPUBuffer, floats: number) => new Float32Array(await run.gpu.read(buffer, floats * 4));
+  const names = MOMENT_NAMES[run.config.optimizer];
+  const moments = run.program.buffers.moments;
+  for (let i = 0; i < moments.length; i++) add(arenaTensors(await read(moments[i]!, model.paramFloats), model.paramEntries, `optimizer.${names[i]}.`));
+  add(arenaTensors(await read(run.best.params, model.paramFloats), model.paramEntries, 'best.'));
+  if (model.stateFloats > 0) add(arenaTensors(await read(run.best.state, model.stateFloats), model.stateEntries, 'best.'));
+  return encodeCheckpoint(await model.exportTensors(), run.config, { state: structuredClone(run.loop), tensors });
 }

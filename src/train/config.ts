@@ -1,15 +1,7 @@
 /** What a training run is, as plain data: presets, the CLI, the demo and checkpoints all speak it. */
-
-export type ActivationKind = 'sigmoid' | 'relu' | 'leaky_relu' | 'elu';
-
-/** One layer of a model, serialisable. Shapes are inferred; batchnorm is 1d or 2d by its input's rank. */
-export type LayerSpec =
-  | { type: 'dense'; out: number }
-  | { type: 'conv2d'; out: number; kernel: number; stride?: number; padding?: number }
-  | { type: 'activation'; kind: ActivationKind; alpha?: number }
-  | { type: 'batchnorm' }
-  | { type: 'dropout'; rate: number }
-  | { type: 'flatten' };
+import { CLASSES } from '../data/mnist.ts';
+import type { OptimizerSpec } from '../engine/optimizer.ts';
+import type { ActivationKind, LayerSpec } from '../graph/spec.ts';
 
 export interface ConvSpec {
   out: number;
@@ -76,8 +68,6 @@ export interface TrainConfig extends Recipe {
 export const STUDY_KEEP = [0.1, 1, 1, 1, 0.1, 1, 1, 0.1, 1, 1];
 export const FULL_KEEP = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
 
-export const CLASSES = 10;
-
 /** The layer list a recipe describes. */
 export function recipeLayers(recipe: Recipe): LayerSpec[] {
   const layers: LayerSpec[] = [];
@@ -96,4 +86,11 @@ export function recipeLayers(recipe: Recipe): LayerSpec[] {
   layers.push({ type: 'dense', out: CLASSES });
   if (recipe.outputActivation !== 'none') layers.push({ type: 'activation', kind: recipe.outputActivation });
   return layers;
+}
+
+/** The optimizer a config asks for. */
+export function optimizerSpec(config: TrainConfig): OptimizerSpec {
+  return config.optimizer === 'adam'
+    ? { kind: 'adam', weightDecay: config.weightDecay }
+    : { kind: 'sgd', momentum: config.momentum, weightDecay: config.weightDecay };
 }

@@ -9,7 +9,7 @@ import type { Dispatch } from '../gpu/kernel.ts';
 import type { Layer, Shape } from '../graph/layer.ts';
 import { inferShapes } from '../graph/sequential.ts';
 import { product } from '../graph/tensor.ts';
-import { CLASSES } from './config.ts';
+import { CLASSES } from '../data/mnist.ts';
 
 type Limits = Pick<GPUSupportedLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize' | 'minStorageBufferOffsetAlignment'>;
 

@@ -2,7 +2,13 @@
 import type { AdapterFacts } from '../gpu/gpu.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
 import type { KernelChoice, OpFamily, Target } from '../gpu/target.ts';
+import type { Mnist } from '../data/mnist.ts';
+import { classCounts } from '../data/split.ts';
+import { testReport, type TestReport } from '../metrics/report.ts';
+import { firstConvFilters } from '../layers/conv2d.ts';
 import type { TrainConfig } from './config.ts';
+import type { LoopEnd } from './loop.ts';
+import type { Run } from './run.ts';
 
 export interface EpochRecord {
   epoch: number;
@@ -12,34 +18,6 @@ export interface EpochRecord {
   valLoss: number | null;
   valAcc: number | null;
   ms: number;
-}
-
-export interface ClassScores {
-  label: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  support: number;
-}
-
-export interface Averages {
-  precision: number;
-  recall: number;
-  f1: number;
-}
-
-export interface TestReport {
-  loss: number;
-  accuracy: number;
-  /** 10×10 counts, rows = true label, columns = predicted. */
-  confusion: number[][];
-  perClass: ClassScores[];
-  macro: Averages;
-  weighted: Averages;
-  /** One-vs-rest ROC AUC per digit, from softmax probabilities. */
-  rocAuc: number[];
-  /** Each digit's one-vs-rest ROC curve, at most 200 of its points (downsampleCurve: endpoints exact). */
-  roc: { fpr: number[]; tpr: number[] }[];
 }
 
 /**
@@ -103,4 +81,63 @@ export interface RunResult {
   filters: number[][][][] | null;
   /** Set when the run was cut short (device lost, NaN loss, stopped by the user): the reason. */
   interrupted?: string;
+}
+
+/** What `npm run evaluate` writes: a checkpoint's test report, in the same shape as a run's `test`. */
+export interface EvaluationResult {
+  preset: string;
+  config: TrainConfig;
+  adapter: RunResult['adapter'];
+  kernels: KernelsRan;
+  data: { test: number; classCounts: { test: number[] } };
+  test: TestReport;
+}
+
+/** Full test-set evaluation with the model's current weights: the report and the softmax probabilities. */
+export async function evaluateTestSet(run: Run, mnist: Mnist): Promise<{ test: TestReport; testProbs: Float32Array }> {
+  const { totals, probs, confusion } = await run.program.evaluateTest();
+  return { test: await testReport(confusion, totals.lossSum, probs, mnist.test.labels), testProbs: probs };
+}
+
+/**
+ * A run's result once its loop and test have ended: `end.test` is emptyReport() when it never got to test;
+ * `evaluated` (weights worth reading) adds the first conv layer's filters.
+ */
+export async function runResult(run: Run, mnist: Mnist, end: LoopEnd & { test: TestReport }, evaluated: boolean): Promise<RunResult> {
+  const { config: c, splits, loop } = run;
+  return {
+    preset: c.preset,
+    config: c,
+    adapter: run.gpu.adapter,
+    kernels: kernelsRan(run.gpu.target, run.program.dispatches()),
+    data: {
+      train: splits.train.length,
+      val: splits.val.length,
+      test: run.data.test.count,
+      classCounts: { train: splits.classCounts.train, val: splits.classCounts.val, test: testClassCounts(mnist) },
+    },
+    epochs: loop.history,
+    stoppedEarly: end.stoppedEarly,
+    bestEpoch: loop.bestEpoch,
+    test: end.test,
+    model: run.model.summary(),
+    filters: evaluated ? await firstConvFilters(run.model) : null,
+    throughput: run.program.throughput(),
+    ...(end.interrupted ? { interrupted: end.interrupted } : {}),
+  };
+}
+
+/** A checkpoint's test report with the kernels and data it ran on. */
+export function evaluationResult(run: Run, mnist: Mnist, test: TestReport): EvaluationResult {
+  const c = run.config;
+  return { preset: c.preset, config: c, adapter: run.gpu.adapter, kernels: kernelsRan(run.gpu.target, run.program.dispatches()), data: { test: run.data.test.count, classCounts: { test: testClassCounts(mnist) } }, test };
+}
+
+export function emptyReport(): TestReport {
+  const zero = { precision: 0, recall: 0, f1: 0 };
+  return { loss: NaN, accuracy: 0, confusion: [], perClass: [], macro: zero, weighted: zero, rocAuc: [], roc: [] };
+}
+
+function testClassCounts(mnist: Mnist): number[] {
+  return classCounts(mnist.test.labels, Uint32Array.from({ length: mnist.test.count }, (_, i) => i));
 }

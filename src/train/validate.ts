@@ -1,6 +1,7 @@
 import { check } from '../errors.ts';
-import type { ActivationKind, LayerSpec, TrainConfig } from './config.ts';
-import { CLASSES } from './config.ts';
+import { CLASSES } from '../data/mnist.ts';
+import type { ActivationKind, LayerSpec } from '../graph/spec.ts';
+import type { TrainConfig } from './config.ts';
 
 export const ACTIVATIONS: readonly ActivationKind[] = ['sigmoid', 'relu', 'leaky_relu', 'elu'];
 const MNIST_TRAIN = 60000;

@@ -2,7 +2,7 @@ import * as ref from '../../src/reference/activation.ts';
 import { activation, activationBackward, activationForward, DEFAULT_ALPHA } from '../../src/layers/activation.ts';
 import { NOTHING_FUSED, type BuildArgs } from '../../src/graph/layer.ts';
 import type { Tensor } from '../../src/graph/tensor.ts';
-import type { ActivationKind } from '../../src/train/config.ts';
+import type { ActivationKind } from '../../src/graph/spec.ts';
 import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness } from './util.ts';
 
 /** Forward and backward of one kind against the float64 reference, on [-6, 6) with exact zeros (the kink). */
@@ -69,7 +69,7 @@ export async function activationFoldedGrid(): Promise<Closeness> {
 }
 
 function tensor(buffer: GPUBuffer, shape: number[], size: number): Tensor {
-  return { buffer, offset: 0, size, shape };
+  return { buffer, offset: 0, size, shape, format: 'f32' };
 }
 
 /** The layer's plan: forward over rows × shape, backward only in train mode with somewhere to write dx. */

@@ -7,7 +7,7 @@ import { product } from '../../src/graph/tensor.ts';
 import { compare, empty, randomArray, readF32, run, storage, testGpu, type Closeness, centralDifferences } from './util.ts';
 
 function tensor(buffer: GPUBuffer, shape: number[]): Tensor {
-  return { buffer, offset: 0, size: buffer.size / 4, shape };
+  return { buffer, offset: 0, size: buffer.size / 4, shape, format: 'f32' };
 }
 
 /** A batchnorm layer's train and eval plans for `rows` samples of `shape` over one set of buffers, with random γ, β and running statistics. */

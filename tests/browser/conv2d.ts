@@ -1,6 +1,6 @@
 import * as ref from '../../src/reference/conv2d.ts';
 import { activate, slope } from '../../src/reference/activation.ts';
-import type { ActivationKind } from '../../src/train/config.ts';
+import type { ActivationKind } from '../../src/graph/spec.ts';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dBiasGrad, conv2dForward, convOutputSize, type ConvSizes } from '../../src/layers/conv2d.ts';
 import type { Dispatch } from '../../src/gpu/kernel.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';

@@ -1,6 +1,6 @@
 import * as ref from '../../src/reference/dense.ts';
 import * as refActivation from '../../src/reference/activation.ts';
-import type { ActivationKind } from '../../src/train/config.ts';
+import type { ActivationKind } from '../../src/graph/spec.ts';
 import { probeQuads, type Gpu } from '../../src/gpu/gpu.ts';
 import type { Dispatch } from '../../src/gpu/kernel.ts';
 import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward } from '../../src/layers/dense.ts';
@@ -88,7 +88,7 @@ export async function denseBytesVsReference(rows: number, inF: number, outF: num
     const w = randomArray(outF * inF, 2);
     const b = randomArray(outF, 3);
     const dy = randomArray(rows * outF, 4);
-    const sizes = { rows, inFeatures: inF, outFeatures: outF, xBytes: true };
+    const sizes = { rows, inFeatures: inF, outFeatures: outF, xFormat: 'u8x4' as const };
     const buf = {
       x: storage(gpu, 'x.bytes', new Uint32Array(bytes.buffer)), weight: storage(gpu, 'w', w), bias: storage(gpu, 'b', b), dy: storage(gpu, 'dy', dy),
       y: empty(gpu, 'y', rows * outF), dWeight: empty(gpu, 'dW', outF * inF),

@@ -14,7 +14,7 @@ function build(gpu: Gpu, rate: number, rows: number, features: number, mode: 'tr
   const count = rows * features;
   const buf = { x: empty(gpu, 'x', count), y: empty(gpu, 'y', count), dy: empty(gpu, 'dy', count), dx: empty(gpu, 'dx', count) };
   const shape = [features];
-  const t = (buffer: GPUBuffer) => ({ buffer, offset: 0, size: count, shape });
+  const t = (buffer: GPUBuffer) => ({ buffer, offset: 0, size: count, shape, format: 'f32' as const });
   const plan: LayerPlan = dropout(rate).build({
     gpu, rows, mode, inputShape: shape, outputShape: shape, input: t(buf.x), output: t(buf.y),
     dOutput: mode === 'train' ? t(buf.dy) : null, dInput: mode === 'train' ? t(buf.dx) : null,

@@ -1,4 +1,4 @@
-import { gatherBatch } from '../../src/data/gather.ts';
+import { gatherBatch } from '../../src/engine/gather.ts';
 import { Rng } from '../../src/data/random.ts';
 import { compare, readF32, readU32, run, stepUniform, storage, testGpu, type Closeness } from './util.ts';
 
@@ -52,7 +52,7 @@ export async function gatherBytesVsExpected(samples: number, pixels: number, row
     batchLabels: storage(gpu, 'batchLabels', new Uint32Array(rows + 1).fill(0xffffffff)),
     step: stepUniform(gpu, { batchStart, t: 7, seed: 0, lr: 0.1 }),
   };
-  await run(gpu, [gatherBatch(gpu, { ...buf, rows, pixels, bytes: true })]);
+  await run(gpu, [gatherBatch(gpu, { ...buf, rows, pixels, xFormat: 'u8x4' })]);
 
   const expectedBytes = new Uint8Array((rows + 1) * pixels);
   new Uint32Array(expectedBytes.buffer).fill(0xdeadbeef);

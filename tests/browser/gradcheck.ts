@@ -3,11 +3,11 @@
  * kernels, chained by Sequential) against central differences of the GPU forward loss.
  */
 import { encode, type Dispatch } from '../../src/gpu/kernel.ts';
-import { buildLayers } from '../../src/graph/build.ts';
+import { buildLayers } from '../../src/layers/build.ts';
 import { Sequential } from '../../src/graph/sequential.ts';
 import { binding } from '../../src/graph/tensor.ts';
-import { createTotals, softmaxCrossEntropy } from '../../src/train/loss.ts';
-import type { LayerSpec } from '../../src/train/config.ts';
+import { createTotals, softmaxCrossEntropy } from '../../src/engine/loss.ts';
+import type { LayerSpec } from '../../src/graph/spec.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import type { KernelChoice } from '../../src/gpu/target.ts';
 import { Rng } from '../../src/data/random.ts';
@@ -134,7 +134,7 @@ export async function fusedMatchesUnfused(layerSpecs: LayerSpec[], inputShape: n
 }
 
 /**
- * A model reading its input batch as bytes (Sequential's inputBytes: the first dense layer unpacks them)
+ * A model reading its input batch as bytes (Sequential's u8x4 input: the first dense layer unpacks them)
  * against the same model, same seed, given byte / 255 as f32: one training step's output and every
  * parameter's gradient must agree. Both sum the same products in the same order; the bytes become
  * byte / 255 in the kernel rather than in the gather (each correctly rounded or within an ulp), so rtol
@@ -149,13 +149,13 @@ export async function bytesMatchFloats(layerSpecs: LayerSpec[], inputShape: numb
   const labels = storage(gpu, 'labels', Uint32Array.from({ length: rows }, () => rng.int(CLASSES)));
   const bytes = Uint8Array.from({ length: rows * inputShape.reduce((a, b) => a * b, 1) }, () => rng.int(256));
   const runModel = async (inputBytes: boolean) => {
-    const model = new Sequential(gpu, inputShape, buildLayers(layerSpecs), rows, seed, { inputBytes });
-    gpu.device.queue.writeBuffer(model.input.buffer, 0, model.inputBytes ? bytes : Float32Array.from(bytes, (v) => v / 255));
+    const model = new Sequential(gpu, inputShape, buildLayers(layerSpecs), rows, seed, { inputFormat: inputBytes ? 'u8x4' : 'f32' });
+    gpu.device.queue.writeBuffer(model.input.buffer, 0, readsBytes(model) ? bytes : Float32Array.from(bytes, (v) => v / 255));
     const totals = createTotals(gpu);
     const plan = model.plan(rows, 'train', step);
     const loss = softmaxCrossEntropy(gpu, { mode: 'train', logits: binding(model.output), labels, totals, dLogits: binding(model.dOutput), rows, classes: CLASSES });
     await submit(gpu, totals, [...plan.forward, loss, ...plan.backward]);
-    return { inputBytes: model.inputBytes, output: await readF32(gpu, model.output.buffer, model.output.size), grads: await readF32(gpu, model.grads) };
+    return { inputBytes: readsBytes(model), output: await readF32(gpu, model.output.buffer, model.output.size), grads: await readF32(gpu, model.grads) };
   };
   const asBytes = await runModel(true);
   const asFloats = await runModel(false);
@@ -164,9 +164,13 @@ export async function bytesMatchFloats(layerSpecs: LayerSpec[], inputShape: numb
   const granted = {
     bytes: asBytes.inputBytes,
     floats: asFloats.inputBytes,
-    convFirst: new Sequential(gpu, [1, 8, 8], buildLayers(conv), rows, seed, { inputBytes: true }).inputBytes,
-    withInputGradient: new Sequential(gpu, inputShape, buildLayers(layerSpecs), rows, seed, { inputBytes: true, inputGradient: true }).inputBytes,
+    convFirst: readsBytes(new Sequential(gpu, [1, 8, 8], buildLayers(conv), rows, seed, { inputFormat: 'u8x4' })),
+    withInputGradient: readsBytes(new Sequential(gpu, inputShape, buildLayers(layerSpecs), rows, seed, { inputFormat: 'u8x4', inputGradient: true })),
   };
   for (const buffer of stop()) gpu.buffers.release(buffer);
   return { results, granted };
+}
+
+function readsBytes(model: Sequential): boolean {
+  return model.input.format === 'u8x4';
 }

@@ -1,6 +1,6 @@
 import * as ref from '../../src/reference/loss.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
-import { createTotals, readTotals, softmaxCrossEntropy } from '../../src/train/loss.ts';
+import { createTotals, readTotals, softmaxCrossEntropy } from '../../src/engine/loss.ts';
 import { Rng } from '../../src/data/random.ts';
 import { compare, empty, randomArray, readF32, readU32, run, stepUniform, storage, testGpu, type Closeness } from './util.ts';
 

@@ -1,6 +1,6 @@
 import * as ref from '../../src/reference/optimizer.ts';
 import { writeAligned } from '../../src/gpu/buffers.ts';
-import { momentBuffers, OPTIMIZER_DEFAULTS, optimizerStep, type OptimizerSpec } from '../../src/train/optimizer.ts';
+import { momentBuffers, OPTIMIZER_DEFAULTS, optimizerStep, type OptimizerSpec } from '../../src/engine/optimizer.ts';
 import { compare, empty, randomArray, readF32, run, stepUniform, storage, testGpu, writeStep, type Closeness } from './util.ts';
 
 /**

@@ -2,15 +2,16 @@
 import { fetchFromServer, loadMnist, type Mnist } from '../../src/data/mnist.ts';
 import { Gpu } from '../../src/gpu/gpu.ts';
 import type { KernelChoice } from '../../src/gpu/target.ts';
-import { buildLayers } from '../../src/graph/build.ts';
+import { buildLayers } from '../../src/layers/build.ts';
 import { Sequential } from '../../src/graph/sequential.ts';
 import { presetConfig } from '../../src/presets/index.ts';
 import { decodeSafetensors, encodeCheckpoint, encodeSafetensors, loadCheckpoint, readCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.ts';
 import type { TrainConfig } from '../../src/train/config.ts';
-import { uploadMnist, type DeviceData } from '../../src/train/device-data.ts';
+import { uploadMnist, type DeviceData } from '../../src/engine/device-data.ts';
 import { checkDispatches } from '../../src/train/limits.ts';
 import type { EpochRecord, RunResult } from '../../src/train/result.ts';
-import { evaluateCheckpoint, train, type RunOptions, type TrainHooks } from '../../src/train/trainer.ts';
+import { evaluateCheckpoint, train } from '../../src/train/trainer.ts';
+import type { RunOptions, TrainHooks } from '../../src/train/loop.ts';
 import { testGpu } from './util.ts';
 
 let mnistPromise: Promise<Mnist> | null = null;

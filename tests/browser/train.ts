@@ -3,7 +3,7 @@ import { fetchFromServer, loadMnist, type Mnist } from '../../src/data/mnist.ts'
 import type { KernelChoice } from '../../src/gpu/target.ts';
 import { presetConfig } from '../../src/presets/index.ts';
 import type { TrainConfig } from '../../src/train/config.ts';
-import { uploadMnist, type DeviceData } from '../../src/train/device-data.ts';
+import { uploadMnist, type DeviceData } from '../../src/engine/device-data.ts';
 import type { RunResult } from '../../src/train/result.ts';
 import { train } from '../../src/train/trainer.ts';
 import { testGpu } from './util.ts';

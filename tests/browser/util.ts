@@ -2,7 +2,7 @@
 import { Gpu } from '../../src/gpu/gpu.ts';
 import { encode, type Dispatch } from '../../src/gpu/kernel.ts';
 import { Rng } from '../../src/data/random.ts';
-import { packSteps, STEP_BYTES, type StepParams } from '../../src/train/step.ts';
+import { packSteps, STEP_BYTES, type StepParams } from '../../src/engine/step.ts';
 
 let shared: Promise<Gpu> | null = null;
 
@@ -81,7 +81,7 @@ export function compare(name: string, actual: ArrayLike<number>, expected: Array
   return { ok, message, maxAbs };
 }
 
-/** A Step uniform (src/train/step.ts) holding one step's values, for kernels that read batchStart, t or lr. */
+/** A Step uniform (src/engine/step.ts) holding one step's values, for kernels that read batchStart, t or lr. */
 export function stepUniform(gpu: Gpu, step: StepParams): GPUBuffer {
   const buffer = gpu.buffers.create('step', STEP_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
   writeStep(gpu, buffer, step);

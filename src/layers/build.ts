@@ -1,12 +1,12 @@
-import type { LayerSpec } from '../train/config.ts';
+import type { LayerSpec } from '../graph/spec.ts';
 import { activation } from '../layers/activation.ts';
 import { batchnorm } from '../layers/batchnorm.ts';
 import { conv2d } from '../layers/conv2d.ts';
 import { dense } from '../layers/dense.ts';
 import { dropout } from '../layers/dropout.ts';
 import { flatten } from '../layers/flatten.ts';
-import type { Layer, Shape } from './layer.ts';
-import { inferShapes } from './sequential.ts';
+import type { Layer, Shape } from '../graph/layer.ts';
+import { inferShapes } from '../graph/sequential.ts';
 
 /** Layers from their serialisable specs. */
 export function buildLayers(specs: readonly LayerSpec[]): Layer[] {

@@ -3,25 +3,25 @@
  * cross-entropy → loss guard → model backward → optimizer. The trainer records it, `npm run bench`
  * times it and the demo's kernel view profiles it, so all three measure the same kernels.
  */
-import { gatherBatch } from '../data/gather.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { kernel, type Dispatch } from '../gpu/kernel.ts';
 import type { Sequential } from '../graph/sequential.ts';
 import { binding } from '../graph/tensor.ts';
-import { CLASSES, type TrainConfig } from './config.ts';
+import { CLASSES } from '../data/mnist.ts';
 import type { DeviceSet } from './device-data.ts';
+import { gatherBatch } from './gather.ts';
 import { createTotals, softmaxCrossEntropy } from './loss.ts';
 import { momentBuffers, optimizerStep, type OptimizerSpec } from './optimizer.ts';
 import { STEP_BYTES } from './step.ts';
 
 /** What a training step reads and writes besides the model's own buffers. */
 export interface TrainStepBuffers {
-  /** The Step uniform (src/train/step.ts): batch offset, optimizer step, dropout seed, lr. */
+  /** The Step uniform (src/engine/step.ts): batch offset, optimizer step, dropout seed, lr. */
   step: GPUBuffer;
   /** u32 sample indices into the training set; a batch is order[batchStart, batchStart + rows). */
   order: GPUBuffer;
   batchLabels: GPUBuffer;
-  /** The running loss sum and correct count (src/train/loss.ts). */
+  /** The running loss sum and correct count (src/engine/loss.ts). */
   totals: GPUBuffer;
   /** The first optimizer step whose running loss was not finite, NO_BAD_STEP until then (shaders/loss_guard.wgsl). */
   firstBad: GPUBuffer;
@@ -30,13 +30,6 @@ export interface TrainStepBuffers {
 }
 
 export const NO_BAD_STEP = 0xffffffff;
-
-/** The optimizer a config asks for. */
-export function optimizerSpec(config: TrainConfig): OptimizerSpec {
-  return config.optimizer === 'adam'
-    ? { kind: 'adam', weightDecay: config.weightDecay }
-    : { kind: 'sgd', momentum: config.momentum, weightDecay: config.weightDecay };
-}
 
 /**
  * The step's buffers for `model` (batch labels for its capacity), labelled `<label>.step` and so on.
@@ -54,13 +47,13 @@ export function createTrainStepBuffers(gpu: Gpu, a: { model: Sequential; optimiz
   };
 }
 
-/** The gather of a batch of `rows` from `set` into `model`'s input, in the form the model reads (f32 or bytes). */
+/** The gather of a batch of `rows` from `set` into `model`'s input, in the input tensor's format. */
 export function gatherModelBatch(
   gpu: Gpu,
   a: { model: Sequential; set: DeviceSet; order: GPUBuffer; batchLabels: GPUBuffer; rows: number; pixels: number; step: GPUBuffer },
 ): Dispatch {
   const { model, set } = a;
-  return gatherBatch(gpu, { ...a, images: set.images, labels: set.labels, x: binding(model.input), bytes: model.inputBytes });
+  return gatherBatch(gpu, { ...a, images: set.images, labels: set.labels, x: binding(model.input), xFormat: model.input.format });
 }
 
 /**
