@@ -15,22 +15,26 @@ export type TfjsPath = 'minimize' | 'fit';
 
 /**
  * Loads one backend's package and makes it current. Wasm binaries come from node_modules through
- * Vite, not a CDN. tfjs-wasm's default thread pool is half the cores (one, on two), so it is given a
- * thread per core before it starts; its threaded binary needs SharedArrayBuffer, so the page must be
- * cross-origin isolated (the runner's COOP/COEP headers), else tfjs falls back to one thread.
+ * Vite, not a CDN. tfjs-wasm gets `wasmThreads` threads; but its C++ caps the pool at
+ * navigator.hardwareConcurrency / 2 (it takes every core for two hyperthreads), which on a machine of
+ * single-threaded cores would leave half of them idle, so it is shown twice the count asked for.
+ * Its threaded binary needs SharedArrayBuffer, so the page must be cross-origin isolated (the
+ * runner's COOP/COEP headers), else tfjs falls back to one thread.
  */
-async function useBackend(backend: TfjsBackend, findings: Findings): Promise<void> {
+async function useBackend(backend: TfjsBackend, findings: Findings, wasmThreads: number): Promise<void> {
   const wasm = backend === 'wasm' ? await import('@tensorflow/tfjs-backend-wasm') : await import('@tensorflow/tfjs-backend-webgpu').then(() => null);
-  wasm?.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
-  wasm?.setThreadsCount(navigator.hardwareConcurrency);
+  if (wasm) {
+    wasm.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+    wasm.setThreadsCount(wasmThreads);
+    Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * wasmThreads, configurable: true });
+  }
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs could not start its ${backend} backend`);
   await tf.ready();
-  if (wasm) findings.wasm = await wasmThreads(wasm.getThreadsCount());
+  if (wasm) findings.wasm = await wasmThreadsRan(wasmThreads, wasm.getThreadsCount());
 }
 
-/** Which wasm binary tfjs loaded and the threads it runs, and if not threaded, why. */
-async function wasmThreads(threads: number): Promise<WasmThreads> {
-  const requested = navigator.hardwareConcurrency;
+/** Which wasm binary tfjs loaded and the threads it runs of the `requested`, and if not all of them, why. */
+async function wasmThreadsRan(requested: number, threads: number): Promise<WasmThreads> {
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   const multithread = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
   const binary = simd && multithread ? 'threaded-simd' : simd ? 'simd' : 'plain';
@@ -73,8 +77,9 @@ async function deviceSync(model: tf.Sequential): Promise<void> {
   await backend.device?.queue.onSubmittedWorkDone();
 }
 
-export async function tfjsTrainer(backend: TfjsBackend, path: TfjsPath, workload: Workload, source: BatchSource, findings: Findings): Promise<StepTrainer> {
-  await useBackend(backend, findings);
+/** `wasmThreads`: the threads the wasm backend asks for (ignored on WebGPU). */
+export async function tfjsTrainer(backend: TfjsBackend, path: TfjsPath, workload: Workload, source: BatchSource, findings: Findings, wasmThreads: number): Promise<StepTrainer> {
+  await useBackend(backend, findings, wasmThreads);
   const tensors = (batches: Batch[]) => {
     const rows = batches.reduce((sum, b) => sum + b.labels.length, 0);
     const images = new Float32Array(rows * 784);

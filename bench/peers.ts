@@ -18,6 +18,8 @@ export interface PeerJob {
   path?: 'minimize' | 'fit';
   /** ours only: the kernels to run (`--kernels`). */
   kernels?: KernelChoice;
+  /** tfjs-wasm only: the threads to ask for (setThreadsCount); one per logical core unless given. */
+  wasmThreads?: number;
 }
 
 /** What a page learns about a peer besides its times. */
@@ -32,7 +34,7 @@ const source = async (batch: number) => new BatchSource(await loadEpochData(), b
 
 const tfjs = (backend: 'webgpu' | 'wasm'): Entry => async (job, findings) => {
   const { tfjsTrainer } = await import('./peer-tfjs.ts');
-  return tfjsTrainer(backend, job.path ?? 'minimize', job.workload, await source(job.batch), findings);
+  return tfjsTrainer(backend, job.path ?? 'minimize', job.workload, await source(job.batch), findings, job.wasmThreads ?? navigator.hardwareConcurrency);
 };
 
 const entries: Record<PeerName, Entry> = {

@@ -60,7 +60,7 @@ export interface EpochTime {
 /** How TensorFlow.js's wasm backend ran: the threads it was given and got, and why it has no threads if so. */
 export interface WasmThreads {
   crossOriginIsolated: boolean;
-  /** The count passed to setThreadsCount before the backend started: navigator.hardwareConcurrency. */
+  /** The count passed to setThreadsCount before the backend started. */
   requested: number;
   /** XNNPACK's thread pool size once started (getThreadsCount). */
   threads: number;
