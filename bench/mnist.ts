@@ -48,7 +48,9 @@ export async function loadEpochData(): Promise<EpochData> {
   const n = idxCount(images, 'train-images', 0x803, [28, 28]);
   if (idxCount(labels, 'train-labels', 0x801, []) !== n) throw new Error('train images and labels differ in count');
   const bytes = new Uint8Array(images.buffer, images.byteOffset + 16, n * PIXELS);
-  const pixels = Float32Array.from(bytes, (v) => v / 255);
+  // A plain loop: Float32Array.from with a map function took 20 s here for the 47 M pixels.
+  const pixels = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) pixels[i] = bytes[i]! / 255;
   const classes = new Uint8Array(labels.buffer, labels.byteOffset + 8, n).slice();
   const { train, val } = buildSplits(classes, { keep: new Array<number>(CLASSES).fill(1), valFraction: EPOCH.valFraction, trainLimit: null, seed: EPOCH.seed });
   return { pixels, labels: classes, train, val };

@@ -26,7 +26,7 @@ import { BATCHES, PEER_NAMES, type BenchResult, type MeasureOptions, type PeerNa
 
 const USAGE = `npm run bench -- [--only mlp|cnn] [--peers ${PEER_NAMES.join(',')}] [--batches ${BATCHES.join(',')}]
                  [--steps 20] [--warmup 3] [--budget 240] [--epoch-budget 60] [--fit-budget 60] [--no-fit]
-                 [--no-roof] [--rounds 1] [--json results/bench.json] [--verbose] [--kernels auto]
+                 [--no-roof] [--no-profile] [--rounds 1] [--json results/bench.json] [--verbose] [--kernels auto]
 
 --kernels X ${kernelsOption().help.replace(/\n\s+/g, '\n  ')}
   (ours only: the peers run their own kernels)
@@ -42,7 +42,7 @@ only where the ranges do not overlap. On a shared machine one measurement can be
 const OPTIONS = {
   help: { kind: 'flag' }, only: { kind: 'string' }, peers: { kind: 'string' }, batches: { kind: 'string' },
   steps: { kind: 'int' }, warmup: { kind: 'int' }, budget: { kind: 'int' }, 'epoch-budget': { kind: 'int' }, 'fit-budget': { kind: 'int' }, rounds: { kind: 'int' },
-  'no-fit': { kind: 'flag' }, 'no-roof': { kind: 'flag' }, json: { kind: 'string' }, verbose: { kind: 'flag' }, kernels: { kind: 'string' },
+  'no-fit': { kind: 'flag' }, 'no-roof': { kind: 'flag' }, 'no-profile': { kind: 'flag' }, json: { kind: 'string' }, verbose: { kind: 'flag' }, kernels: { kind: 'string' },
 } satisfies Record<string, { kind: OptionKind }>;
 
 interface Settings {
@@ -56,6 +56,8 @@ interface Settings {
   rounds: number;
   noFit: boolean;
   noRoof: boolean;
+  /** No per-kernel profile of our step (a page of its own, compiling every pipeline again). */
+  noProfile: boolean;
   json: string | null;
   verbose: boolean;
   kernels: KernelChoice;
@@ -86,6 +88,7 @@ function parseBenchArgs(argv: readonly string[]): Settings {
     rounds: count('rounds', 1, 1),
     noFit: o.has('no-fit'),
     noRoof: o.has('no-roof'),
+    noProfile: o.has('no-profile'),
     json: o.get('json') ?? null,
     verbose: o.has('verbose'),
     kernels: parseKernels(o.get('kernels')),
@@ -219,7 +222,7 @@ async function main(): Promise<number> {
         const group = peers.map((peer) => summarize(rounds.get(peer)!));
         results.push(...group);
         console.log(`${workloadTable(group, settings.rounds)}\n`);
-        if (peers.includes('ours')) {
+        if (peers.includes('ours') && !settings.noProfile) {
           const kernels = await inFreshPage<KernelProfile[]>(browser, base, 'peers.html', 'ours.ts', 'profileOurs', [workload, batch, 10, settings.kernels], 600, settings.verbose);
           profiles.push({ workload, batch, kernels });
           console.log(`${kernelTable(kernels, roof, group.find((r) => r.peer === 'ours')?.msPerStep?.median)}\n`);
