@@ -39,6 +39,27 @@ function issuer(trainer: StepTrainer): (k: number) => Promise<void> {
   };
 }
 
+/** What one validation batch left on the device, read back only after every batch was issued. */
+export interface ValidationOutput {
+  labels: Uint8Array;
+  lossSum(): Promise<number>;
+  predicted(): Promise<ArrayLike<number>>;
+}
+
+/** Mean loss and accuracy over the batches of a validation pass. */
+export async function validationScore(outputs: ValidationOutput[]): Promise<{ loss: number; accuracy: number }> {
+  let lossSum = 0;
+  let correct = 0;
+  let count = 0;
+  for (const o of outputs) {
+    lossSum += await o.lossSum();
+    const predicted = await o.predicted();
+    o.labels.forEach((label, i) => (correct += Number(predicted[i] === label)));
+    count += o.labels.length;
+  }
+  return { loss: lossSum / count, accuracy: correct / count };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

@@ -63,7 +63,7 @@ export async function loadEpochData(): Promise<EpochData> {
  */
 export class BatchSource {
   readonly stepsPerEpoch: number;
-  readonly validationBatches: number;
+  readonly validationBatchCount: number;
   private order: Uint32Array;
   private epoch = 1;
   private position = 0;
@@ -73,7 +73,7 @@ export class BatchSource {
     readonly batch: number,
   ) {
     this.stepsPerEpoch = Math.floor(data.train.length / batch);
-    this.validationBatches = Math.ceil(data.val.length / batch);
+    this.validationBatchCount = Math.ceil(data.val.length / batch);
     if (this.stepsPerEpoch === 0) throw new Error(`batch ${batch} is larger than the ${data.train.length} training images`);
     this.order = epochOrder(data.train, EPOCH.seed, this.epoch);
   }
@@ -90,7 +90,7 @@ export class BatchSource {
     return this.gather(this.order.subarray(start, start + this.batch));
   }
 
-  /** Validation batch `i` of `validationBatches`; the last holds the remainder. */
+  /** Validation batch `i` of `validationBatchCount`; the last holds the remainder. */
   validationBatch(i: number): Batch {
     return this.gather(this.data.val.subarray(i * this.batch, (i + 1) * this.batch));
   }
@@ -109,11 +109,10 @@ export class BatchSource {
   }
 }
 
-/** Which validation batches a pass runs: all, or for a warm-up the first and the last (every batch shape, compiled). */
-export function validationBatches(source: BatchSource, pass: ValidationPass): number[] {
-  const last = source.validationBatches - 1;
-  if (pass === 'all') return Array.from({ length: source.validationBatches }, (_, i) => i);
-  return last === 0 ? [0] : [0, last];
-}
-
 export type ValidationPass = 'warm-up' | 'all';
+
+/** Which of `count` validation batches a pass runs: all, or for a warm-up the first and the last (every batch shape, compiled). */
+export function passBatches(count: number, pass: ValidationPass): number[] {
+  if (pass === 'all') return Array.from({ length: count }, (_, i) => i);
+  return count === 1 ? [0] : [0, count - 1];
+}

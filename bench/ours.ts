@@ -23,7 +23,7 @@ import { createTotals, readTotals, softmaxCrossEntropy } from '../src/train/loss
 import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE, type StepParams } from '../src/train/step.ts';
 import { createTrainStepBuffers, gatherModelBatch, optimizerSpec, trainStepDispatches } from '../src/train/train-step.ts';
 import { measure, type Measurement, type StepOptions, type StepTrainer } from './measure.ts';
-import type { ValidationPass } from './mnist.ts';
+import { passBatches, type ValidationPass } from './mnist.ts';
 import { EPOCH, LEARNING_RATE, type Workload } from './workloads.ts';
 
 /** The benchmark networks as our configs: ReLU everywhere, logits into the loss (no output activation). */
@@ -131,7 +131,7 @@ async function buildStep(workload: Workload, batch: number, kernels: KernelChoic
       return new Float32Array(await gpu.read(totals, 4))[0]! / batch;
     },
     async validate(pass: ValidationPass) {
-      const batches = pass === 'all' ? validationSizes.map((_, i) => i) : [...new Set([0, validationSizes.length - 1])];
+      const batches = passBatches(validationSizes.length, pass);
       submit(batches.map((i) => ({ entry: stepsPerEpoch + i, dispatches: evalSteps.get(validationSizes[i]!)! })), 0, [validation.totals, validation.confusion]);
       const count = batches.reduce((sum, i) => sum + validationSizes[i]!, 0);
       const { lossSum, correct } = await readTotals(gpu, validation.totals);

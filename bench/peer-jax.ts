@@ -7,8 +7,8 @@
 import { blockUntilReady, defaultDevice, getWebGPUDevice, init, jit, lax, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
 import type { Array as JaxArray } from '@jax-js/jax';
 import { Rng } from '../src/data/random.ts';
-import type { StepTrainer } from './measure.ts';
-import { validationBatches, type Batch, type BatchSource } from './mnist.ts';
+import { validationScore, type StepTrainer } from './measure.ts';
+import { passBatches, type Batch, type BatchSource } from './mnist.ts';
 import { initialValues, paramSpecs } from './nets.ts';
 import { LEARNING_RATE, type Workload } from './workloads.ts';
 
@@ -102,24 +102,13 @@ export async function jaxTrainer(workload: Workload, source: BatchSource): Promi
       if (!loss) return NaN;
       return (await loss.ref.data())[0]!;
     },
-    async validate(pass) {
-      const outputs = validationBatches(source, pass).map((i) => {
+    validate: (pass) =>
+      validationScore(passBatches(source.validationBatchCount, pass).map((i) => {
         const batch = source.validationBatch(i);
         const { x, y } = upload(batch);
         const [lossSum, predicted] = evalStep(tree.ref(params), x, y);
-        return { batch, lossSum, predicted };
-      });
-      let lossSum = 0;
-      let correct = 0;
-      let count = 0;
-      for (const o of outputs) {
-        lossSum += (await o.lossSum.data())[0]!;
-        const predicted = await o.predicted.data();
-        o.batch.labels.forEach((label, i) => (correct += Number(predicted[i] === label)));
-        count += o.batch.labels.length;
-      }
-      return { loss: lossSum / count, accuracy: correct / count };
-    },
+        return { labels: batch.labels, lossSum: async () => (await lossSum.data())[0]!, predicted: () => predicted.data() };
+      })),
     dispose() {
       tree.dispose([params, state, loss]);
       trainStep.dispose();

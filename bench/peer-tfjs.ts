@@ -5,8 +5,8 @@
  * and `tf.losses.softmaxCrossEntropy`, tfjs's native NHWC layout, Adam lr 1e-3.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { StepTrainer } from './measure.ts';
-import { validationBatches, type Batch, type BatchSource } from './mnist.ts';
+import { validationScore, type StepTrainer } from './measure.ts';
+import { passBatches, type Batch, type BatchSource, type ValidationPass } from './mnist.ts';
 import type { Findings } from './peers.ts';
 import { LEARNING_RATE, type WasmThreads, type Workload } from './workloads.ts';
 
@@ -69,6 +69,26 @@ function buildModel(workload: Workload): tf.Sequential {
   });
 }
 
+function joinBatches(batches: Batch[]): Batch {
+  const images = new Float32Array(batches.reduce((sum, b) => sum + b.images.length, 0));
+  const oneHot = new Float32Array(batches.reduce((sum, b) => sum + b.oneHot.length, 0));
+  const labels = new Uint8Array(batches.reduce((sum, b) => sum + b.labels.length, 0));
+  let row = 0;
+  for (const b of batches) {
+    images.set(b.images, row * 784);
+    oneHot.set(b.oneHot, row * 10);
+    labels.set(b.labels, row);
+    row += b.labels.length;
+  }
+  return { images, oneHot, labels };
+}
+
+async function readAndDispose(t: tf.Tensor): Promise<ArrayLike<number>> {
+  const values = await t.data();
+  t.dispose();
+  return values;
+}
+
 /** Resolves once the device has finished all issued work: a readback (it flushes tfjs's queue) and a queue fence. */
 async function deviceSync(model: tf.Sequential): Promise<void> {
   const weights = model.trainableWeights;
@@ -80,15 +100,11 @@ async function deviceSync(model: tf.Sequential): Promise<void> {
 /** `wasmThreads`: the threads the wasm backend asks for (ignored on WebGPU). */
 export async function tfjsTrainer(backend: TfjsBackend, path: TfjsPath, workload: Workload, source: BatchSource, findings: Findings, wasmThreads: number): Promise<StepTrainer> {
   await useBackend(backend, findings, wasmThreads);
+  /** Input and label tensors of gathered batches (one, or model.fit's k in a row, all but the last full). */
   const tensors = (batches: Batch[]) => {
-    const rows = batches.reduce((sum, b) => sum + b.labels.length, 0);
-    const images = new Float32Array(rows * 784);
-    const oneHot = new Float32Array(rows * 10);
-    batches.forEach((b, i) => {
-      images.set(b.images, i * source.batch * 784);
-      oneHot.set(b.oneHot, i * source.batch * 10);
-    });
-    return { x: tf.tensor(images, workload === 'mlp' ? [rows, 784] : [rows, 28, 28, 1]), y: tf.tensor2d(oneHot, [rows, 10]) };
+    const joined = batches.length === 1 ? batches[0]! : joinBatches(batches);
+    const rows = joined.labels.length;
+    return { x: tf.tensor(joined.images, workload === 'mlp' ? [rows, 784] : [rows, 28, 28, 1]), y: tf.tensor2d(joined.oneHot, [rows, 10]) };
   };
   const model = buildModel(workload);
   const optimizer = tf.train.adam(LEARNING_RATE);
@@ -97,28 +113,16 @@ export async function tfjsTrainer(backend: TfjsBackend, path: TfjsPath, workload
     stepsPerEpoch: source.stepsPerEpoch,
     startEpoch: () => source.startEpoch(),
     sync: () => deviceSync(model),
-    async validate(pass: 'warm-up' | 'all') {
-      const outputs = validationBatches(source, pass).map((i) => {
+    validate: (pass: ValidationPass) =>
+      validationScore(passBatches(source.validationBatchCount, pass).map((i) => {
         const batch = source.validationBatch(i);
         const { x, y } = tensors([batch]);
         const logits = model.predict(x) as tf.Tensor;
         const lossSum = tf.losses.softmaxCrossEntropy(y, logits, undefined, undefined, tf.Reduction.SUM);
         const predicted = tf.argMax(logits, 1);
         tf.dispose([x, y, logits]);
-        return { batch, lossSum, predicted };
-      });
-      let lossSum = 0;
-      let correct = 0;
-      let count = 0;
-      for (const o of outputs) {
-        lossSum += (await o.lossSum.data())[0]!;
-        const predicted = await o.predicted.data();
-        o.batch.labels.forEach((label, i) => (correct += Number(predicted[i] === label)));
-        count += o.batch.labels.length;
-        tf.dispose([o.lossSum, o.predicted]);
-      }
-      return { loss: lossSum / count, accuracy: correct / count };
-    },
+        return { labels: batch.labels, lossSum: async () => (await readAndDispose(lossSum))[0]!, predicted: () => readAndDispose(predicted) };
+      })),
   };
   const dispose = () => {
     model.dispose();
