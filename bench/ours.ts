@@ -90,17 +90,6 @@ async function buildStep(workload: Workload, batch: number, kernels: KernelChoic
     ...validationSizes.map((_, s) => ({ batchStart: s * batch, t: 0, seed: 0, lr: 0 })),
   ];
   gpu.device.queue.writeBuffer(table, 0, packSteps(entries));
-  const validation = {
-    order: gpu.buffers.upload('val.order', split.val),
-    totals: createTotals(gpu, 'val.totals'),
-    probs: gpu.buffers.create('val.probs', split.val.length * CLASSES * 4, GPUBufferUsage.STORAGE),
-    confusion: gpu.buffers.create('val.confusion', CLASSES * CLASSES * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST),
-  };
-  const evalSteps = new Map(validationSizes.map((rows) => [rows, [
-    gatherModelBatch(gpu, { model, set: data.train, order: validation.order, batchLabels, rows, pixels: data.pixels, step: stepUniform }),
-    ...model.plan(rows, 'eval', stepUniform).forward,
-    softmaxCrossEntropy(gpu, { mode: 'eval', logits: binding(model.output), labels: batchLabels, totals: validation.totals, probs: validation.probs, confusion: validation.confusion, step: stepUniform, rows, classes: CLASSES }),
-  ]]));
   const owned = stop();
   /** One command buffer of steps, each copying its table entry into the step uniform, then its dispatches in one pass; `clears` are zeroed before step `clearAt`. */
   const submit = (steps: { entry: number; dispatches: Dispatch[] }[], clearAt: number, clears: GPUBuffer[]) => {
@@ -114,6 +103,24 @@ async function buildStep(workload: Workload, batch: number, kernels: KernelChoic
     });
     gpu.device.queue.submit([encoder.finish()]);
   };
+  /** The validation pass's buffers and steps, made on its first use: the profile page and bench:dawn never validate. */
+  const validationSteps = () => {
+    const stopValidation = gpu.buffers.record();
+    const validation = {
+      order: gpu.buffers.upload('val.order', split.val),
+      totals: createTotals(gpu, 'val.totals'),
+      probs: gpu.buffers.create('val.probs', split.val.length * CLASSES * 4, GPUBufferUsage.STORAGE),
+      confusion: gpu.buffers.create('val.confusion', CLASSES * CLASSES * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST),
+    };
+    const steps = new Map(validationSizes.map((rows) => [rows, [
+      gatherModelBatch(gpu, { model, set: data.train, order: validation.order, batchLabels, rows, pixels: data.pixels, step: stepUniform }),
+      ...model.plan(rows, 'eval', stepUniform).forward,
+      softmaxCrossEntropy(gpu, { mode: 'eval', logits: binding(model.output), labels: batchLabels, totals: validation.totals, probs: validation.probs, confusion: validation.confusion, step: stepUniform, rows, classes: CLASSES }),
+    ]]));
+    owned.push(...stopValidation());
+    return { ...validation, steps };
+  };
+  let validation: ReturnType<typeof validationSteps> | null = null;
   let issued = 0;
   return {
     gpu,
@@ -131,10 +138,12 @@ async function buildStep(workload: Workload, batch: number, kernels: KernelChoic
       return new Float32Array(await gpu.read(totals, 4))[0]! / batch;
     },
     async validate(pass: ValidationPass) {
+      validation ??= validationSteps();
+      const { steps, totals: validationTotals, confusion } = validation;
       const batches = passBatches(validationSizes.length, pass);
-      submit(batches.map((i) => ({ entry: stepsPerEpoch + i, dispatches: evalSteps.get(validationSizes[i]!)! })), 0, [validation.totals, validation.confusion]);
+      submit(batches.map((i) => ({ entry: stepsPerEpoch + i, dispatches: steps.get(validationSizes[i]!)! })), 0, [validationTotals, confusion]);
       const count = batches.reduce((sum, i) => sum + validationSizes[i]!, 0);
-      const { lossSum, correct } = await readTotals(gpu, validation.totals);
+      const { lossSum, correct } = await readTotals(gpu, validationTotals);
       return { loss: lossSum / count, accuracy: correct / count };
     },
     release() {

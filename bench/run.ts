@@ -182,6 +182,9 @@ async function main(): Promise<number> {
   if (missing) throw new Error(missing);
   const server = await createServer({
     logLevel: 'warn',
+    // Its own dependency cache: a dev server or test run in this checkout re-optimizing the shared one
+    // mid-run makes the next page's import fail ("Outdated Optimize Dep").
+    cacheDir: 'node_modules/.vite-bench',
     // No file watching or HMR: others editing the tree must not reload a page mid-measurement.
     // Cross-origin isolation lets tfjs-wasm use its threaded build (SharedArrayBuffer).
     server: {
