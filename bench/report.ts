@@ -41,6 +41,7 @@ function note(p: PeerSummary): string {
   if (accuracy) parts.push(`val acc ${fixed(accuracy.median, 3)}`);
   const notRun = ok.find((r) => r.epoch?.notRun)?.epoch?.notRun;
   if (notRun && !p.epochMeasuredS) parts.push(`no whole epoch run: ${notRun}`);
+  else if (notRun) parts.push(`a whole epoch run in ${p.epochMeasuredS!.rounds} of ${ok.length} rounds (${notRun} in the others)`);
   parts.push(...threads, ...new Set(ok.flatMap((r) => r.notes ?? [])));
   return parts.join('; ');
 }
