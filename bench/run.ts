@@ -137,11 +137,15 @@ async function runJob(browser: Browser, base: string, job: PeerJob, settings: Se
   return result;
 }
 
-/** The faster of two timings of one peer as the headline, the other's ms/step (or failure) a note named by `describe`. */
+/**
+ * The faster of two timings of one peer as the headline, the other's ms/step (or failure) a note named
+ * by `describe` and the other kept whole in `alternatives`.
+ */
 function faster(a: BenchResult, b: BenchResult, describe: (r: BenchResult) => string): BenchResult {
   const [best, other] = b.status === 'ok' && (a.status !== 'ok' || b.msPerStep! < a.msPerStep!) ? [b, a] : [a, b];
   const figure = other.status === 'ok' ? `${other.msPerStep!.toFixed(1)} ms/step` : `${other.status} ${other.reason ?? ''}`.trim();
-  return { ...best, notes: [...(best.notes ?? []), `${describe(other)}: ${figure}`] };
+  const { alternatives: otherAlternatives = [], ...otherAlone } = other;
+  return { ...best, notes: [...(best.notes ?? []), `${describe(other)}: ${figure}`], alternatives: [...(best.alternatives ?? []), otherAlone, ...otherAlternatives] };
 }
 
 /**

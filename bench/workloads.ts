@@ -99,6 +99,8 @@ export interface BenchResult {
   epoch?: EpochTime;
   /** tfjs-wasm only. */
   wasm?: WasmThreads;
+  /** tfjs: the slower timings of the same round (the other path, the other thread count), each whole. */
+  alternatives?: BenchResult[];
   /** Which round this was (0-based) and the peer's place in that round's rotated order. */
   round?: number;
   turn?: number;
