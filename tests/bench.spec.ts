@@ -55,6 +55,6 @@ test('a tiny bench run rotates the peers, times epochs, caps by the budget and r
   expect(stdout).toContain('batch 1000: 2 rounds, the peers taking turns in rotated order; each figure median (min–max) over the rounds');
   expect(stdout).toMatch(/tfjs-wasm .*(\d\.\d\d×|≈ \(ranges overlap\))/);
   expect(stdout).toMatch(/capped: the time budget \(--budget\) cut the timed steps short/);
-  expect(stdout).toMatch(/wasm threaded-simd on \d thread\(s\)/);
+  expect(stdout).toMatch(/wasm threaded-simd on \d+ thread\(s\)/);
   expect(stdout).toContain('s/epoch projected: 48 steps × ms/step');
 });
