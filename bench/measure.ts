@@ -1,8 +1,16 @@
-import type { BenchResult, MeasureOptions } from './workloads.ts';
+import type { ValidationPass } from './mnist.ts';
+import type { BenchResult, EpochTime, MeasureOptions } from './workloads.ts';
 
 /** One peer's training setup for one workload and batch size, built by its page and stepped by `measure`. */
 export interface StepTrainer {
-  /** Issues one training step (forward, backward, Adam) on the next batch, without reading anything back. */
+  /** Training steps in one epoch (full batches of the shuffled training split). */
+  stepsPerEpoch: number;
+  /** Starts a fresh epoch: a new shuffle, from its first batch. */
+  startEpoch(): void;
+  /**
+   * Issues one training step (input gathered by the engine's own path, forward, backward, Adam) on the
+   * epoch's next batch, without reading anything back.
+   */
   step(): void | Promise<void>;
   /** Issues k steps as one call, where the peer's API trains on several batches at once (tfjs `model.fit`). */
   steps?(k: number): Promise<void>;
@@ -10,13 +18,47 @@ export interface StepTrainer {
   sync(): Promise<void>;
   /** The loss the last step computed (a readback; never inside a timed group). */
   loss(): Promise<number>;
+  /** Forward over the validation batches of `pass` at the training batch size; mean loss and accuracy, read back once. */
+  validate(pass: ValidationPass): Promise<{ loss: number; accuracy: number }>;
   dispose(): void;
 }
+
+/** What `measure` needs of the options: the epoch budget is `measureEpoch`'s alone. */
+export type StepOptions = Pick<MeasureOptions, 'warmup' | 'steps' | 'budgetS'>;
 
 export type Measurement = Pick<
   BenchResult,
   'msPerStep' | 'meanMsPerStep' | 'samplesPerSec' | 'steps' | 'stepsPerGroup' | 'capped' | 'warmupMs' | 'lossFirst' | 'lossLast'
 >;
+
+/** Issues k steps: as one call where the engine trains on several batches at once, else one by one. */
+function issuer(trainer: StepTrainer): (k: number) => Promise<void> {
+  return async (k) => {
+    if (trainer.steps) return trainer.steps(k);
+    for (let j = 0; j < k; j++) await trainer.step();
+  };
+}
+
+/** What one validation batch left on the device, read back only after every batch was issued. */
+export interface ValidationOutput {
+  labels: Uint8Array;
+  lossSum(): Promise<number>;
+  predicted(): Promise<ArrayLike<number>>;
+}
+
+/** Mean loss and accuracy over the batches of a validation pass. */
+export async function validationScore(outputs: ValidationOutput[]): Promise<{ loss: number; accuracy: number }> {
+  let lossSum = 0;
+  let correct = 0;
+  let count = 0;
+  for (const o of outputs) {
+    lossSum += await o.lossSum();
+    const predicted = await o.predicted();
+    o.labels.forEach((label, i) => (correct += Number(predicted[i] === label)));
+    count += o.labels.length;
+  }
+  return { loss: lossSum / count, accuracy: correct / count };
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -29,11 +71,8 @@ function median(values: number[]): number {
  * only at the end of each group of k steps, so the GPU work is inside the wall time but no
  * per-step readback is. ms/step is the median over groups of (group time / k).
  */
-export async function measure(trainer: StepTrainer, batch: number, options: MeasureOptions): Promise<Measurement> {
-  const issue = async (k: number) => {
-    if (trainer.steps) return trainer.steps(k);
-    for (let j = 0; j < k; j++) await trainer.step();
-  };
+export async function measure(trainer: StepTrainer, batch: number, options: StepOptions): Promise<Measurement> {
+  const issue = issuer(trainer);
   const warmupMs: number[] = [];
   let lossFirst = NaN;
   for (let i = 0; i < Math.max(1, options.warmup); i++) {
@@ -71,4 +110,35 @@ export async function measure(trainer: StepTrainer, batch: number, options: Meas
     lossFirst,
     lossLast: await trainer.loss(),
   };
+}
+
+/** Groups a whole epoch is issued in, each ending in a device sync (our trainer splits an epoch into 20 chunks too). */
+const EPOCH_GROUPS = 20;
+
+/**
+ * Seconds per epoch from `msPerStep` (measure's figure): a validation pass is warmed up (its first
+ * and last batch, so every shape is compiled) and then timed whole; the projection is
+ * stepsPerEpoch × msPerStep + that pass. When the projection is within `options.epochBudgetS`, a
+ * whole fresh epoch and its validation pass run as well, timed end to end.
+ */
+export async function measureEpoch(trainer: StepTrainer, msPerStep: number, options: MeasureOptions): Promise<EpochTime> {
+  await trainer.validate('warm-up');
+  let start = performance.now();
+  const validation = await trainer.validate('all');
+  const validationMs = performance.now() - start;
+  const stepsPerEpoch = trainer.stepsPerEpoch;
+  const projectedS = (stepsPerEpoch * msPerStep + validationMs) / 1000;
+  const epoch: EpochTime = { stepsPerEpoch, validationMs, validationLoss: validation.loss, validationAccuracy: validation.accuracy, projectedS };
+  if (projectedS > options.epochBudgetS) return { ...epoch, notRun: `projected ${projectedS.toFixed(0)} s > --epoch-budget ${options.epochBudgetS} s` };
+
+  const issue = issuer(trainer);
+  const perGroup = Math.ceil(stepsPerEpoch / EPOCH_GROUPS);
+  start = performance.now();
+  trainer.startEpoch();
+  for (let done = 0; done < stepsPerEpoch; done += perGroup) {
+    await issue(Math.min(perGroup, stepsPerEpoch - done));
+    await trainer.sync();
+  }
+  await trainer.validate('all');
+  return { ...epoch, measuredS: (performance.now() - start) / 1000 };
 }

@@ -1,24 +1,31 @@
 /**
  * Our engine's entry in the peer table: the trainer's own training step (trainStepDispatches: gather
- * from the GPU-resident u8 dataset → forward → softmax cross-entropy → loss guard → backward → one
- * Adam dispatch), steps encoded back to back with the per-step uniform copied from a table, timed by
- * `measure` like every peer. `profileOurs` times each kernel of one step with timestamp queries.
+ * from the GPU-resident u8 dataset by the epoch's shuffled order → forward → softmax cross-entropy →
+ * loss guard → backward → one Adam dispatch), steps encoded back to back with the per-step uniform
+ * copied from a table, and the trainer's validation step (gather → forward in eval mode → loss and
+ * correct count), timed by `measure` and `measureEpoch` like every peer. `profileOurs` times each
+ * kernel of one step with timestamp queries.
  */
+import { buildSplits, epochOrder } from '../src/data/split.ts';
 import { fetchFromServer, loadMnist, type Mnist } from '../src/data/mnist.ts';
-import { Rng } from '../src/data/random.ts';
+import { writeAligned } from '../src/gpu/buffers.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
 import type { KernelChoice } from '../src/gpu/target.ts';
 import { encode, type Dispatch } from '../src/gpu/kernel.ts';
 import { GpuTimer } from '../src/gpu/timer.ts';
 import { buildLayers } from '../src/layers/build.ts';
 import { Sequential } from '../src/graph/sequential.ts';
+import { binding } from '../src/graph/tensor.ts';
 import { presetConfig } from '../src/presets/index.ts';
+import { CLASSES } from '../src/data/mnist.ts';
 import { optimizerSpec, type TrainConfig } from '../src/train/config.ts';
 import { uploadMnist, type DeviceSet } from '../src/engine/device-data.ts';
-import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE } from '../src/engine/step.ts';
-import { createTrainStepBuffers, trainStepDispatches } from '../src/engine/train-step.ts';
-import { measure, type Measurement, type StepTrainer } from './measure.ts';
-import { LEARNING_RATE, type MeasureOptions, type Workload } from './workloads.ts';
+import { createTotals, readTotals, softmaxCrossEntropy } from '../src/engine/loss.ts';
+import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE, type StepParams } from '../src/engine/step.ts';
+import { createTrainStepBuffers, gatherModelBatch, trainStepDispatches } from '../src/engine/train-step.ts';
+import { measure, type Measurement, type StepOptions, type StepTrainer } from './measure.ts';
+import { passBatches, type ValidationPass } from './mnist.ts';
+import { EPOCH, LEARNING_RATE, type Workload } from './workloads.ts';
 
 /** The benchmark networks as our configs: ReLU everywhere, logits into the loss (no output activation). */
 export function workloadConfig(workload: Workload, batch: number): TrainConfig {
@@ -35,10 +42,10 @@ export function workloadStep(gpu: Gpu, workload: Workload, batch: number, set: D
   const model = new Sequential(gpu, config.inputShape, buildLayers(config.layers), batch, config.seed, { inputFormat: 'u8x4' });
   const optimizer = optimizerSpec(config);
   const buffers = createTrainStepBuffers(gpu, { model, optimizer, order, label: 'bench' });
-  return { buffers, dispatches: trainStepDispatches(gpu, { model, rows: batch, set, pixels, buffers, optimizer }) };
+  return { model, buffers, dispatches: trainStepDispatches(gpu, { model, rows: batch, set, pixels, buffers, optimizer }) };
 }
 
-interface OurStep {
+interface OurStep extends Pick<StepTrainer, 'stepsPerEpoch' | 'startEpoch' | 'validate'> {
   gpu: Gpu;
   /** The dispatches of one training step, in order. */
   dispatches: Dispatch[];
@@ -48,7 +55,7 @@ interface OurStep {
   release(): void;
 }
 
-let shared: Promise<{ gpu: Gpu; data: ReturnType<typeof uploadMnist> }> | null = null;
+let shared: Promise<{ gpu: Gpu; mnist: Mnist; data: ReturnType<typeof uploadMnist> }> | null = null;
 /** Where the steps get MNIST: from the page's server, or as bench/dawn.ts loaded it from disk in Node. */
 let loadData: () => Promise<Mnist> = () => loadMnist(fetchFromServer('/mnist/'));
 
@@ -64,36 +71,81 @@ export function readMnistFrom(load: () => Promise<Mnist>): void {
 async function buildStep(workload: Workload, batch: number, kernels: KernelChoice = 'auto', profiling = false): Promise<OurStep> {
   shared ??= (async () => {
     const gpu = await Gpu.create({ timestampsInPasses: profiling });
-    return { gpu, data: uploadMnist(gpu, await loadData()) };
+    const mnist = await loadData();
+    return { gpu, mnist, data: uploadMnist(gpu, mnist) };
   })();
-  const { gpu: device, data } = await shared;
+  const { gpu: device, mnist, data } = await shared;
   const gpu = device.withTarget(kernels);
+  const split = buildSplits(mnist.train.labels, { keep: new Array<number>(CLASSES).fill(1), valFraction: EPOCH.valFraction, trainLimit: null, seed: EPOCH.seed });
+  const stepsPerEpoch = Math.floor(split.train.length / batch);
+  const validationSizes = Array.from({ length: Math.ceil(split.val.length / batch) }, (_, i) => Math.min(batch, split.val.length - i * batch));
   const stop = gpu.buffers.record();
-  const order = gpu.buffers.upload('order', new Rng(1).shuffle(Uint32Array.from({ length: data.train.count }, (_, i) => i)));
-  const { buffers, dispatches } = workloadStep(gpu, workload, batch, data.train, data.pixels, order);
-  const { step: stepUniform, totals } = buffers;
-  // A table of step parameters cycling through the shuffled training set, as the trainer writes per epoch.
-  const tableSteps = Math.floor(data.train.count / batch);
-  const table = gpu.buffers.create('step.table', tableSteps * STEP_STRIDE, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
-  gpu.device.queue.writeBuffer(table, 0, packSteps(Array.from({ length: tableSteps }, (_, s) => ({ batchStart: s * batch, t: s + 1, seed: stepSeed(1, s + 1), lr: LEARNING_RATE }))));
+  let epoch = 1;
+  const order = gpu.buffers.upload('order', epochOrder(split.train, EPOCH.seed, epoch));
+  const { model, buffers, dispatches } = workloadStep(gpu, workload, batch, data.train, data.pixels, order);
+  const { step: stepUniform, totals, batchLabels } = buffers;
+  // A table of step parameters: the epoch's training steps through its shuffled order, as the trainer writes per epoch, then the validation batches.
+  const table = gpu.buffers.create('step.table', (stepsPerEpoch + validationSizes.length) * STEP_STRIDE, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+  const entries: StepParams[] = [
+    ...Array.from({ length: stepsPerEpoch }, (_, s) => ({ batchStart: s * batch, t: s + 1, seed: stepSeed(1, s + 1), lr: LEARNING_RATE })),
+    ...validationSizes.map((_, s) => ({ batchStart: s * batch, t: 0, seed: 0, lr: 0 })),
+  ];
+  gpu.device.queue.writeBuffer(table, 0, packSteps(entries));
   const owned = stop();
+  /** One command buffer of steps, each copying its table entry into the step uniform, then its dispatches in one pass; `clears` are zeroed before step `clearAt`. */
+  const submit = (steps: { entry: number; dispatches: Dispatch[] }[], clearAt: number, clears: GPUBuffer[]) => {
+    const encoder = gpu.device.createCommandEncoder();
+    steps.forEach(({ entry, dispatches }, i) => {
+      if (i === clearAt) for (const buffer of clears) encoder.clearBuffer(buffer);
+      encoder.copyBufferToBuffer(table, entry * STEP_STRIDE, stepUniform, 0, STEP_BYTES);
+      const pass = encoder.beginComputePass();
+      encode(pass, dispatches);
+      pass.end();
+    });
+    gpu.device.queue.submit([encoder.finish()]);
+  };
+  /** The validation pass's buffers and steps, made on its first use: the profile page and bench:dawn never validate. */
+  const validationSteps = () => {
+    const stopValidation = gpu.buffers.record();
+    const validation = {
+      order: gpu.buffers.upload('val.order', split.val),
+      totals: createTotals(gpu, 'val.totals'),
+      probs: gpu.buffers.create('val.probs', split.val.length * CLASSES * 4, GPUBufferUsage.STORAGE),
+      confusion: gpu.buffers.create('val.confusion', CLASSES * CLASSES * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST),
+    };
+    const steps = new Map(validationSizes.map((rows) => [rows, [
+      gatherModelBatch(gpu, { model, set: data.train, order: validation.order, batchLabels, rows, pixels: data.pixels, step: stepUniform }),
+      ...model.plan(rows, 'eval', stepUniform).forward,
+      softmaxCrossEntropy(gpu, { mode: 'eval', logits: binding(model.output), labels: batchLabels, totals: validation.totals, probs: validation.probs, confusion: validation.confusion, step: stepUniform, rows, classes: CLASSES }),
+    ]]));
+    owned.push(...stopValidation());
+    return { ...validation, steps };
+  };
+  let validation: ReturnType<typeof validationSteps> | null = null;
   let issued = 0;
   return {
     gpu,
     dispatches,
+    stepsPerEpoch,
+    startEpoch() {
+      writeAligned(gpu.device, order, 0, epochOrder(split.train, EPOCH.seed, ++epoch));
+      issued = 0;
+    },
     issue(k) {
-      const encoder = gpu.device.createCommandEncoder();
-      for (let i = 0; i < k; i++, issued++) {
-        if (i === k - 1) encoder.clearBuffer(totals);
-        encoder.copyBufferToBuffer(table, (issued % tableSteps) * STEP_STRIDE, stepUniform, 0, STEP_BYTES);
-        const pass = encoder.beginComputePass();
-        encode(pass, dispatches);
-        pass.end();
-      }
-      gpu.device.queue.submit([encoder.finish()]);
+      // The last step's totals alone, so loss() reads that step's loss.
+      submit(Array.from({ length: k }, () => ({ entry: issued++ % stepsPerEpoch, dispatches })), k - 1, [totals]);
     },
     async loss() {
       return new Float32Array(await gpu.read(totals, 4))[0]! / batch;
+    },
+    async validate(pass: ValidationPass) {
+      validation ??= validationSteps();
+      const { steps, totals: validationTotals, confusion } = validation;
+      const batches = passBatches(validationSizes.length, pass);
+      submit(batches.map((i) => ({ entry: stepsPerEpoch + i, dispatches: steps.get(validationSizes[i]!)! })), 0, [validationTotals, confusion]);
+      const count = batches.reduce((sum, i) => sum + validationSizes[i]!, 0);
+      const { lossSum, correct } = await readTotals(gpu, validationTotals);
+      return { loss: lossSum / count, accuracy: correct / count };
     },
     release() {
       for (const buffer of owned) gpu.buffers.release(buffer);
@@ -101,16 +153,24 @@ async function buildStep(workload: Workload, batch: number, kernels: KernelChoic
   };
 }
 
-/** Times our training step; `options.steps` is the number of timed steps (after `options.warmup`). `kernels`: see buildStep. */
-export async function benchOurs(workload: Workload, batch: number, options: MeasureOptions, kernels: KernelChoice = 'auto'): Promise<Measurement> {
+/** Our step as `measure` and `measureEpoch` drive every peer. `kernels`: see buildStep. */
+export async function oursTrainer(workload: Workload, batch: number, kernels: KernelChoice = 'auto'): Promise<StepTrainer> {
   const step = await buildStep(workload, batch, kernels);
-  const trainer: StepTrainer = {
+  return {
+    stepsPerEpoch: step.stepsPerEpoch,
+    startEpoch: () => step.startEpoch(),
     step: () => step.issue(1),
     steps: async (k) => step.issue(k),
     sync: () => step.gpu.device.queue.onSubmittedWorkDone(),
     loss: () => step.loss(),
+    validate: (pass) => step.validate(pass),
     dispose: () => step.release(),
   };
+}
+
+/** Times our training step; `options.steps` is the number of timed steps (after `options.warmup`). `kernels`: see buildStep. */
+export async function benchOurs(workload: Workload, batch: number, options: StepOptions, kernels: KernelChoice = 'auto'): Promise<Measurement> {
+  const trainer = await oursTrainer(workload, batch, kernels);
   try {
     return await measure(trainer, batch, options);
   } finally {

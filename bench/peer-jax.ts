@@ -7,8 +7,8 @@
 import { blockUntilReady, defaultDevice, getWebGPUDevice, init, jit, lax, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
 import type { Array as JaxArray } from '@jax-js/jax';
 import { Rng } from '../src/data/random.ts';
-import type { StepTrainer } from './measure.ts';
-import type { Batch } from './mnist.ts';
+import { validationScore, type StepTrainer } from './measure.ts';
+import { passBatches, type Batch, type BatchSource } from './mnist.ts';
 import { initialValues, paramSpecs } from './nets.ts';
 import { LEARNING_RATE, type Workload } from './workloads.ts';
 
@@ -51,7 +51,7 @@ function adam(p: Params, grads: Params, s: AdamState): [Params, AdamState] {
   return [next, { count, m, v }];
 }
 
-export async function jaxTrainer(workload: Workload, batch: number, batches: Batch[]): Promise<StepTrainer> {
+export async function jaxTrainer(workload: Workload, source: BatchSource): Promise<StepTrainer> {
   const devices = await init('webgpu');
   if (!devices.includes('webgpu')) throw new Error(`jax-js found no WebGPU device (has: ${devices.join(', ') || 'none'})`);
   defaultDevice('webgpu');
@@ -64,27 +64,35 @@ export async function jaxTrainer(workload: Workload, batch: number, batches: Bat
     state.m[spec.name] = np.zeros(spec.shape);
     state.v[spec.name] = np.zeros(spec.shape);
   }
-  const data = batches.map((b) => ({
-    x: np.array(b.images, { shape: [batch, 784] }),
-    y: np.array(b.oneHot, { shape: [batch, 10] }),
-  }));
-  await blockUntilReady([params, state, data]);
+  await blockUntilReady([params, state]);
 
+  // Batch size is read from x's shape, so the last, smaller validation batch gets a trace of its own.
+  const logitsOf = (p: Params, x: JaxArray): JaxArray => forward(workload, x.shape[0]!, p, x);
   const lossOf = (p: Params, x: JaxArray, y: JaxArray): JaxArray =>
-    np.sum(nn.logSoftmax(forward(workload, batch, p, x), -1).mul(y)).mul(-1 / batch);
+    np.sum(nn.logSoftmax(logitsOf(p, x), -1).mul(y)).mul(-1 / x.shape[0]!);
   const trainStep = jit((p: Params, s: AdamState, x: JaxArray, y: JaxArray) => {
     const [loss, grads] = valueAndGrad(lossOf)(tree.ref(p), x, y);
     const [next, nextState] = adam(p, grads, s);
     return [next, nextState, loss] as [Params, AdamState, JaxArray];
   });
+  /** A validation batch's loss sum and predicted classes. */
+  const evalStep = jit((p: Params, x: JaxArray, y: JaxArray) => {
+    const logits = logitsOf(p, x);
+    return [np.sum(nn.logSoftmax(logits.ref, -1).mul(y)).mul(-1), np.argmax(logits, -1)] as [JaxArray, JaxArray];
+  });
+  const upload = (b: Batch) => ({
+    x: np.array(b.images, { shape: [b.labels.length, 784] }),
+    y: np.array(b.oneHot, { shape: [b.labels.length, 10] }),
+  });
 
-  let next = 0;
   let loss: JaxArray | null = null;
   return {
+    stepsPerEpoch: source.stepsPerEpoch,
+    startEpoch: () => source.startEpoch(),
     step() {
-      const { x, y } = data[next++ % data.length]!;
+      const { x, y } = upload(source.next());
       loss?.dispose();
-      [params, state, loss] = trainStep(params, state, x.ref, y.ref);
+      [params, state, loss] = trainStep(params, state, x, y);
     },
     async sync() {
       await blockUntilReady([params, state, loss]);
@@ -94,9 +102,17 @@ export async function jaxTrainer(workload: Workload, batch: number, batches: Bat
       if (!loss) return NaN;
       return (await loss.ref.data())[0]!;
     },
+    validate: (pass) =>
+      validationScore(passBatches(source.validationBatchCount, pass).map((i) => {
+        const batch = source.validationBatch(i);
+        const { x, y } = upload(batch);
+        const [lossSum, predicted] = evalStep(tree.ref(params), x, y);
+        return { labels: batch.labels, lossSum: async () => (await lossSum.data())[0]!, predicted: () => predicted.data() };
+      })),
     dispose() {
-      tree.dispose([params, state, data, loss]);
+      tree.dispose([params, state, loss]);
       trainStep.dispose();
+      evalStep.dispose();
     },
   };
 }

@@ -1,6 +1,8 @@
 /**
- * The device's roof as our WebGPU sees it: FMA throughput (GFLOP/s), copy bandwidth (GB/s), and
- * the cost of one dispatch (µs). Kernels are in bench/roof.wgsl, independent of the engine's
+ * The adapter's roof as WGSL kernels see it: the throughput of a loop of fma() calls (GFLOP/s), copy
+ * bandwidth (GB/s), and the cost of one dispatch (µs). On SwiftShader these are what its JIT makes of
+ * such kernels on the CPU's cores, which can be far below the CPU's own SIMD peak: a bound for our
+ * kernels on this adapter, not for the machine. Kernels are in bench/roof.wgsl, independent of the engine's
  * shaders. Each kernel is timed by timestamp queries (GpuTimer) when the adapter has them and by
  * wall clock, best of several tries each; the roof takes the faster.
  */
@@ -104,7 +106,7 @@ export async function runRoof(): Promise<RoofResult> {
     return {
       adapter: [gpu.adapter.vendor, gpu.adapter.architecture, gpu.adapter.description].filter(Boolean).join(' / '),
       timing: `fma by ${fma.by}, copy by ${copyBy}${timer.available ? '' : ' (no timestamp-query)'}`,
-      fmaGflops: fma.gflops,
+      fmaKernelGflops: fma.gflops,
       copyGBs: (2 * COPY_BYTES) / (copyMs * 1e6),
       dispatchUs: (empty.totalMs * 1000) / empty.count,
       details: [

@@ -1,40 +1,49 @@
 /**
- * `npm run bench`: our training step against jax-js and TensorFlow.js on the same MNIST workloads,
- * plus the device's roof, in headless Chromium (WebGPU through SwiftShader where there is no GPU).
+ * `npm run bench`: our training step and epoch against jax-js and TensorFlow.js on the same MNIST
+ * workloads, plus the roof of WGSL kernels on the adapter, in headless Chromium (WebGPU through
+ * SwiftShader where there is no GPU).
  *
  * Options: `npm run bench -- --help` (USAGE below).
  *
  * --budget caps the seconds of timed steps per measurement (a slower peer gets fewer steps, flagged
  * "capped"); tfjs's model.fit path is timed too when the minimize loop took under --fit-budget.
  *
- * Each peer × workload × batch runs in a fresh browser context, so every page holds one backend.
+ * Each peer × workload × batch runs in a fresh browser context, so every page holds one backend. The
+ * server sends COOP/COEP headers, so the pages are cross-origin isolated and tfjs-wasm can use threads.
  */
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { chromium, type Browser } from 'playwright-core';
 import { createServer } from 'vite';
 import { kernelsOption, parseKernels, parseNumber, readOptions, runMain, UsageError, type OptionKind } from '../cli/args.ts';
 import { chromiumLaunchOptions, chromiumMissing } from '../cli/chromium.ts';
 import { prepareOutputFile, writeOrKeep } from '../cli/output.ts';
 import type { PeerJob } from './peers.ts';
-import { kernelTable, medianRound, roofTable, workloadTable } from './report.ts';
+import { kernelTable, roofTable, workloadTable } from './report.ts';
+import { rotation, summarize } from './rounds.ts';
 import type { KernelProfile } from './ours.ts';
 import type { KernelChoice } from '../src/gpu/target.ts';
-import { BATCHES, PEER_NAMES, type BenchResult, type PeerName, type RoofResult, type Workload } from './workloads.ts';
+import { BATCHES, PEER_NAMES, type BenchResult, type MeasureOptions, type PeerName, type PeerSummary, type RoofResult, type Workload } from './workloads.ts';
 
 const USAGE = `npm run bench -- [--only mlp|cnn] [--peers ${PEER_NAMES.join(',')}] [--batches ${BATCHES.join(',')}]
-                 [--steps 20] [--warmup 3] [--budget 240] [--fit-budget 60] [--no-fit] [--no-roof]
-                 [--rounds 1] [--json results/bench.json] [--verbose] [--kernels auto]
+                 [--steps 20] [--warmup 3] [--budget 240] [--epoch-budget 60] [--fit-budget 60] [--no-fit]
+                 [--no-roof] [--no-profile] [--rounds 1] [--json results/bench.json] [--verbose] [--kernels auto]
 
 --kernels X ${kernelsOption().help.replace(/\n\s+/g, '\n  ')}
   (ours only: the peers run their own kernels)
 
---rounds N measures every peer N times, the peers taking turns, and reports each peer's median round:
-on a shared machine a single measurement can be 1.5× off, and turns spread that over all peers.`;
+Every peer is timed per step and per epoch (48,000 shuffled training images, then a validation pass
+over 12,000): the epoch is projected from the timed steps and a timed validation pass, and where that
+projection is at most --epoch-budget seconds a whole epoch is run and timed as well. tfjs-wasm is
+timed on a thread per core and on one thread, the faster shown, the other in its note.
+
+--rounds N measures every peer N times, round r starting at peer r mod count (so the order rotates),
+and shows each figure as its median with its min–max over the rounds; a ratio to ours is claimed
+only where the ranges do not overlap. On a shared machine one measurement can be 1.5× off another.`;
 
 const OPTIONS = {
   help: { kind: 'flag' }, only: { kind: 'string' }, peers: { kind: 'string' }, batches: { kind: 'string' },
-  steps: { kind: 'int' }, warmup: { kind: 'int' }, budget: { kind: 'int' }, 'fit-budget': { kind: 'int' }, rounds: { kind: 'int' },
-  'no-fit': { kind: 'flag' }, 'no-roof': { kind: 'flag' }, json: { kind: 'string' }, verbose: { kind: 'flag' }, kernels: { kind: 'string' },
+  steps: { kind: 'int' }, warmup: { kind: 'int' }, budget: { kind: 'int' }, 'epoch-budget': { kind: 'int' }, 'fit-budget': { kind: 'int' }, rounds: { kind: 'int' },
+  'no-fit': { kind: 'flag' }, 'no-roof': { kind: 'flag' }, 'no-profile': { kind: 'flag' }, json: { kind: 'string' }, verbose: { kind: 'flag' }, kernels: { kind: 'string' },
 } satisfies Record<string, { kind: OptionKind }>;
 
 interface Settings {
@@ -43,11 +52,13 @@ interface Settings {
   /** Empty for the roof alone. */
   peers: PeerName[];
   batches: number[];
-  options: { warmup: number; steps: number; budgetS: number };
+  options: MeasureOptions;
   fitBudgetS: number;
   rounds: number;
   noFit: boolean;
   noRoof: boolean;
+  /** No per-kernel profile of our step (a page of its own, compiling every pipeline again). */
+  noProfile: boolean;
   json: string | null;
   verbose: boolean;
   kernels: KernelChoice;
@@ -73,11 +84,12 @@ function parseBenchArgs(argv: readonly string[]): Settings {
     workloads: only ? [only] : ['mlp', 'cnn'],
     peers,
     batches,
-    options: { warmup: count('warmup', 3, 0), steps: count('steps', 20, 1), budgetS: count('budget', 240, 1) },
+    options: { warmup: count('warmup', 3, 0), steps: count('steps', 20, 1), budgetS: count('budget', 240, 1), epochBudgetS: count('epoch-budget', 60, 0) },
     fitBudgetS: count('fit-budget', 60, 0),
     rounds: count('rounds', 1, 1),
     noFit: o.has('no-fit'),
     noRoof: o.has('no-roof'),
+    noProfile: o.has('no-profile'),
     json: o.get('json') ?? null,
     verbose: o.has('verbose'),
     kernels: parseKernels(o.get('kernels')),
@@ -108,33 +120,58 @@ async function inFreshPage<T>(browser: Browser, base: string, page: string, modu
 }
 
 async function runJob(browser: Browser, base: string, job: PeerJob, settings: Settings): Promise<BenchResult> {
-  const label = `${job.peer}${job.path ? ` (${job.path})` : ''} ${job.workload} b${job.batch}`;
+  const label = `${job.peer}${job.path ? ` (${job.path}${job.wasmThreads ? `, ${job.wasmThreads} thread(s)` : ''})` : ''} ${job.workload} b${job.batch}`;
   log(`… ${label}`);
   const started = Date.now();
-  // Warm-up and timed steps are capped by the budget, but a first step can be slow: allow for it.
-  const timeoutS = job.options.budgetS * 3 + 600;
+  // Warm-up and timed steps are capped by the budgets, but a first step and a validation pass can be slow: allow for them.
+  const timeoutS = job.options.budgetS * 3 + job.options.epochBudgetS * 2 + 900;
   const result = await inFreshPage<BenchResult>(browser, base, 'peers.html', 'peers.ts', 'runPeer', job, timeoutS, settings.verbose).catch(
     (error: Error): BenchResult => ({ peer: job.peer, workload: job.workload, batch: job.batch, status: 'error', reason: error.message }),
   );
   // The machine is shared: keep its load beside each figure.
   result.load1 = loadavg()[0];
-  const figure = result.msPerStep !== undefined ? `${result.msPerStep.toFixed(1)} ms/step` : `${result.status}: ${result.reason}`;
+  const epoch = result.epoch ? `, ${result.epoch.projectedS.toFixed(1)} s/epoch projected${result.epoch.measuredS !== undefined ? `, ${result.epoch.measuredS.toFixed(1)} run` : ''}` : '';
+  const figure = result.msPerStep !== undefined ? `${result.msPerStep.toFixed(1)} ms/step${epoch}` : `${result.status}: ${result.reason}`;
+  if (result.wasm) log(`  tfjs-wasm: ${result.wasm.binary} binary, ${result.wasm.threads} thread(s) of ${result.wasm.requested} asked for${result.wasm.whyNotThreaded ? `; not threaded: ${result.wasm.whyNotThreaded}` : ''}`);
   log(`  ${label}: ${figure} (${((Date.now() - started) / 1000).toFixed(0)} s, load ${result.load1!.toFixed(1)})`);
   return result;
 }
 
+/**
+ * The faster of two timings of one peer as the headline, the other's ms/step (or failure) a note named
+ * by `describe` and the other kept whole in `alternatives`.
+ */
+function faster(a: BenchResult, b: BenchResult, describe: (r: BenchResult) => string): BenchResult {
+  const [best, other] = b.status === 'ok' && (a.status !== 'ok' || b.msPerStep! < a.msPerStep!) ? [b, a] : [a, b];
+  const figure = other.status === 'ok' ? `${other.msPerStep!.toFixed(1)} ms/step` : `${other.status} ${other.reason ?? ''}`.trim();
+  const { alternatives: otherAlternatives = [], ...otherAlone } = other;
+  return { ...best, notes: [...(best.notes ?? []), `${describe(other)}: ${figure}`], alternatives: [...(best.alternatives ?? []), otherAlone, ...otherAlternatives] };
+}
+
+/**
+ * tfjs-wasm on a thread per core and, where that is more than one, on one thread: the faster is the
+ * headline. XNNPACK's threads wait for each other at every op, which a busy shared machine can make
+ * slower than one thread, so a skeptic would ask for both.
+ */
+async function runWasmThreads(browser: Browser, base: string, job: PeerJob, settings: Settings): Promise<BenchResult> {
+  const cores = availableParallelism();
+  const perCore = await runJob(browser, base, { ...job, wasmThreads: cores }, settings);
+  if (perCore.status !== 'ok' || cores === 1) return perCore;
+  const one = await runJob(browser, base, { ...job, wasmThreads: 1 }, settings);
+  return faster(perCore, one, (r) => `on ${r.wasm?.threads ?? '?'} thread(s)`);
+}
+
 /** tfjs: the minimize loop always, model.fit too when that is cheap; the faster is the headline, the other a note. */
 async function runTfjs(browser: Browser, base: string, job: PeerJob, settings: Settings): Promise<BenchResult> {
-  const loop = await runJob(browser, base, { ...job, path: 'minimize' }, settings);
+  const minimize = { ...job, path: 'minimize' as const };
+  const loop = job.peer === 'tfjs-wasm' ? await runWasmThreads(browser, base, minimize, settings) : await runJob(browser, base, minimize, settings);
   const cheap = loop.status === 'ok' && loop.msPerStep! * (job.options.warmup + job.options.steps) < settings.fitBudgetS * 1000;
   if (settings.noFit || !cheap) {
     if (loop.status === 'ok' && !settings.noFit) loop.notes = [...(loop.notes ?? []), 'model.fit not timed (too slow to time twice)'];
     return loop;
   }
-  const fit = await runJob(browser, base, { ...job, path: 'fit' }, settings);
-  if (fit.status !== 'ok') return { ...loop, notes: [...(loop.notes ?? []), `model.fit: ${fit.status} ${fit.reason ?? ''}`.trim()] };
-  const [best, other] = fit.msPerStep! < loop.msPerStep! ? [fit, loop] : [loop, fit];
-  return { ...best, notes: [...(best.notes ?? []), `${other.path}: ${other.msPerStep!.toFixed(1)} ms/step`] };
+  const fit = await runJob(browser, base, { ...job, path: 'fit', ...(loop.wasm ? { wasmThreads: loop.wasm.requested } : {}) }, settings);
+  return faster(loop, fit, (r) => (r.path === 'fit' ? 'model.fit' : 'minimize'));
 }
 
 async function main(): Promise<number> {
@@ -149,6 +186,9 @@ async function main(): Promise<number> {
   if (missing) throw new Error(missing);
   const server = await createServer({
     logLevel: 'warn',
+    // Its own dependency cache: a dev server or test run in this checkout re-optimizing the shared one
+    // mid-run makes the next page's import fail ("Outdated Optimize Dep").
+    cacheDir: 'node_modules/.vite-bench',
     // No file watching or HMR: others editing the tree must not reload a page mid-measurement.
     // Cross-origin isolation lets tfjs-wasm use its threaded build (SharedArrayBuffer).
     server: {
@@ -168,7 +208,7 @@ async function main(): Promise<number> {
   const browser = await chromium.launch({ ...chromiumLaunchOptions(), headless: true });
   log(`vite at ${base}, Chromium ${browser.version()}, our kernels ${settings.kernels}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
-  const results: BenchResult[] = [];
+  const results: PeerSummary[] = [];
   let roof: RoofResult | null = null;
   const profiles: { workload: Workload; batch: number; kernels: KernelProfile[] }[] = [];
   let writeFailed = false;
@@ -179,26 +219,28 @@ async function main(): Promise<number> {
     }
     for (const workload of settings.workloads) {
       for (const batch of settings.batches) {
-        const rounds: BenchResult[][] = peers.map(() => []);
+        const rounds = new Map<PeerName, BenchResult[]>(peers.map((peer) => [peer, []]));
         for (let round = 0; round < settings.rounds; round++) {
-          for (const [i, peer] of peers.entries()) {
+          for (const [turn, peer] of rotation(peers, round).entries()) {
             const job: PeerJob = { peer, workload, batch, options, ...(peer === 'ours' ? { kernels: settings.kernels } : {}) };
-            rounds[i]!.push(peer.startsWith('tfjs') ? await runTfjs(browser, base, job, settings) : await runJob(browser, base, job, settings));
+            const result = peer.startsWith('tfjs') ? await runTfjs(browser, base, job, settings) : await runJob(browser, base, job, settings);
+            rounds.get(peer)!.push({ ...result, round, turn });
           }
         }
-        const group = rounds.map(medianRound);
+        const group = peers.map((peer) => summarize(rounds.get(peer)!));
         results.push(...group);
-        console.log(`${workloadTable(group)}\n`);
-        if (peers.includes('ours')) {
+        console.log(`${workloadTable(group, settings.rounds)}\n`);
+        if (peers.includes('ours') && !settings.noProfile) {
           const kernels = await inFreshPage<KernelProfile[]>(browser, base, 'peers.html', 'ours.ts', 'profileOurs', [workload, batch, 10, settings.kernels], 600, settings.verbose);
           profiles.push({ workload, batch, kernels });
-          console.log(`${kernelTable(kernels, roof, group.find((r) => r.peer === 'ours')?.msPerStep)}\n`);
+          console.log(`${kernelTable(kernels, roof, group.find((r) => r.peer === 'ours')?.msPerStep?.median)}\n`);
         }
       }
     }
   } finally {
     if (settings.json) {
-      const report = { date: new Date().toISOString(), chromium: browser.version(), kernels: settings.kernels, options, roof, results, profiles };
+      const peerOrder = Array.from({ length: settings.rounds }, (_, round) => rotation(peers, round));
+      const report = { date: new Date().toISOString(), chromium: browser.version(), kernels: settings.kernels, options, rounds: settings.rounds, peerOrder, roof, results, profiles };
       const written = writeOrKeep(settings.json, `${JSON.stringify(report, null, 2)}\n`);
       if (written.failure) console.error(`${written.failure}: the report is in ${written.written}`);
       else log(`wrote ${settings.json}`);

@@ -9,8 +9,6 @@ import { prepareOutputFile, prepareOutputFolder } from '../cli/output.ts';
 import type { Dispatch } from '../src/gpu/kernel.ts';
 import { KERNEL_CHOICE_HELP, makeTarget } from '../src/gpu/target.ts';
 import { kernelsRan } from '../src/train/result.ts';
-import { medianRound } from '../bench/report.ts';
-import type { BenchResult } from '../bench/workloads.ts';
 
 const run = promisify(execFile);
 
@@ -78,6 +76,7 @@ test('npm run bench refuses bad options with exit code 2 before starting a brows
     [['--peers', 'ours,pytorch'], /--peers: "pytorch" is not a peer: one of ours, jax/],
     [['--only', 'rnn'], /--only "rnn" is not allowed: mlp or cnn/],
     [['--rounds', '0'], /--rounds "0" is not allowed: a whole number ≥ 1/],
+    [['--epoch-budget', '-1'], /--epoch-budget "-1" is not allowed: a whole number ≥ 0/],
     [['--kernels', 'gpus'], /^--kernels "gpus" is not allowed: one of auto, plain, gpu, cpu$/],
   ] as const) {
     const r = await run('npx', ['tsx', 'bench/run.ts', ...args]).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
@@ -107,15 +106,6 @@ test('a run names its kernels in one line: the choice, the shapes and the rungs 
   const ran = kernelsRan(target, [rung('dense', 4), rung('conv2d', 1), { rung: null } as unknown as Dispatch, rung('dense', 1), rung('dense', 4)]);
   expect(ran).toEqual({ choice: 'auto', shape: 'cpu', subgroups: true, rungCeiling: { conv2d: 1 }, rungs: { dense: [1, 4], conv2d: [1] } });
   expect(describeKernels(ran)).toBe('kernels auto (cpu shapes; dense rungs 1, 4; conv2d rung 1)');
-});
-
-test('bench --rounds reports each peer by its median round, every round kept', () => {
-  const round = (msPerStep: number | undefined, status: BenchResult['status'] = 'ok'): BenchResult => ({ peer: 'ours', workload: 'mlp', batch: 64, status, msPerStep });
-  const median = medianRound([round(30), round(10), round(undefined, 'error'), round(20)]);
-  expect(median.msPerStep).toBe(20);
-  expect(median.roundsMs).toEqual([30, 10, NaN, 20]);
-  expect(medianRound([round(12)])).toEqual(round(12)); // one round: as measured, no list
-  expect(medianRound([round(undefined, 'unsupported')]).status).toBe('unsupported');
 });
 
 test("a study preset's output sigmoid follows its activation unless the output is named", () => {
