@@ -4,8 +4,8 @@ usage: python3 docs/study-runs/torch/exact.py SEED LIMIT BATCH EPOCHS [OURS.safe
 import json, math, pathlib, struct, sys
 import numpy as np, torch, torch.nn as nn
 sys.argv, args = sys.argv[:1], sys.argv[1:]
-src = (pathlib.Path(__file__).parent / 'arch4.py').read_text().replace('\nmain()\n', '\n')
-a4 = {'__file__': str(pathlib.Path(__file__).parent / 'arch4.py')}; exec(compile(src, 'arch4', 'exec'), a4)
+src = (pathlib.Path(__file__).parent / 'task2.py').read_text().replace('\nmain()\n', '\n')
+a4 = {'__file__': str(pathlib.Path(__file__).parent / 'task2.py')}; exec(compile(src, 'arch4', 'exec'), a4)
 Rng, idx, model, ours_init, stats = a4['Rng'], a4['idx'], a4['model'], a4['ours_init'], a4['stats']
 torch.set_num_threads(1)
 seed, limit, B, epochs = map(int, args[:4])
@@ -30,7 +30,7 @@ pool = sorted(kept); shuffle(fork(Rng(seed), 2), pool)
 nv = math.floor(len(pool) * 0.2); train = pool[:len(pool) - nv]
 print('train', len(train), 'counts', np.bincount(Y[train], minlength=10).tolist())
 x = torch.from_numpy(X.astype(np.float32) / 255).unsqueeze(1); y = torch.from_numpy(Y)
-m = model(); ours_init(m, seed)
+m = model(4); ours_init(m, seed)
 opt = torch.optim.Adam(m.parameters(), lr=1e-3); lf = nn.CrossEntropyLoss()
 print('init', stats(m, x[train[:2000]]))
 for ep in range(1, epochs + 1):

@@ -1,6 +1,8 @@
-"""Arch 4 (study Task 2) in PyTorch: does it learn with PyTorch's default init, and with wgsl-nn's exact init?
+"""The study's Task 2 architectures in PyTorch: how do they learn with PyTorch's default init, seed by seed,
+and with wgsl-nn's exact init?
 
-usage: python3 docs/study-runs/torch/arch4.py MODE SEED EPOCHS [LIMIT]
+usage: python3 docs/study-runs/torch/task2.py ARCH MODE SEED EPOCHS [LIMIT]
+  ARCH  1-4, as the presets cnn-arch1 … cnn-arch4 (ReLU convs, sigmoid dense layers and outputs)
   MODE  torch = PyTorch defaults after torch.manual_seed(SEED); ours = wgsl-nn's Rng(SEED) values
   LIMIT first N training images (like --train-limit), default all 60000
 Data: study distribution = first LIMIT images, digits 0/4/7 kept at 10% (numpy RNG, seed 0), 80/20 split.
@@ -39,14 +41,23 @@ class Rng:  # port of src/data/random.ts
         return out.astype(np.float32)
 
 
-def model():
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 5, 2), nn.ReLU(),
-        nn.Conv2d(32, 16, 3), nn.ReLU(),
-        nn.Conv2d(16, 8, 3), nn.ReLU(),
-        nn.Conv2d(8, 4, 3), nn.ReLU(),
-        nn.Conv2d(4, 2, 3), nn.ReLU(),
-        nn.Flatten(), nn.Linear(32, 10), nn.Sigmoid())
+CONVS = {1: [(16, 5, 2), (8, 3, 1)], 2: [(32, 5, 2), (16, 3, 1), (8, 3, 1)]}
+CONVS[3] = CONVS[2] + [(4, 3, 1)]
+CONVS[4] = CONVS[3] + [(2, 3, 1)]
+HIDDEN = {1: [], 2: [256], 3: [72], 4: []}
+
+
+def model(arch=4):
+    layers, channels, side = [], 1, 28
+    for out, kernel, stride in CONVS[arch]:
+        layers += [nn.Conv2d(channels, out, kernel, stride), nn.ReLU()]
+        channels, side = out, (side - kernel) // stride + 1
+    layers.append(nn.Flatten())
+    width = channels * side * side
+    for hidden in HIDDEN[arch]:
+        layers += [nn.Linear(width, hidden), nn.Sigmoid()]
+        width = hidden
+    return nn.Sequential(*layers, nn.Linear(width, 10), nn.Sigmoid())
 
 
 def ours_init(m, seed):
@@ -74,15 +85,15 @@ def stats(m, x):
                 out.append(f'{zero:.2f}/{dead}of{h.shape[1]}')
             if isinstance(layer, nn.Flatten):
                 feat_std = h.std(0).mean().item(); feat_mean = h.mean().item()
-            if isinstance(layer, nn.Linear):
+            if layer is m[-2]:
                 sp = torch.sigmoid(h) * (1 - torch.sigmoid(h))
                 out.append(f"| feat mean {feat_mean:.2f} std-over-images {feat_std:.3f}; logits |z| {h.abs().mean().item():.1f}, z std-over-images {h.std(0).mean().item():.3f}, mean sigmoid' {sp.mean().item():.4f}")
     return ' '.join(out)
 
 
 def main():
-    mode, seed, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    limit = int(sys.argv[4]) if len(sys.argv) > 4 else 60000
+    arch, mode, seed, epochs = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    limit = int(sys.argv[5]) if len(sys.argv) > 5 else 60000
     X = idx(D + 'train-images-idx3-ubyte')[:limit]
     Y = idx(D + 'train-labels-idx1-ubyte')[:limit].astype(np.int64)
     Xt = torch.from_numpy(idx(D + 't10k-images-idx3-ubyte').astype(np.float32) / 255).unsqueeze(1)
@@ -96,14 +107,14 @@ def main():
     x = torch.from_numpy(X[tr].astype(np.float32) / 255).unsqueeze(1)
     y = torch.from_numpy(Y[tr])
     torch.manual_seed(seed)
-    m = model()
+    m = model(arch)
     if mode == 'ours':
         ours_init(m, seed)
     batch = 1000 if limit >= 60000 else max(100, round(1000 * limit / 60000 / 100) * 100)
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
     lossf = nn.CrossEntropyLoss()
     probe = x[:2000]
-    print(f'{mode} seed {seed} train {len(tr)} batch {batch}; init zero-frac/dead-channels per conv: {stats(m, probe)}', flush=True)
+    print(f'arch {arch} {mode} seed {seed} train {len(tr)} batch {batch}; init zero-frac/dead-channels per conv: {stats(m, probe)}', flush=True)
     with torch.no_grad():
         print(f'  init loss {lossf(m(x[:batch]), y[:batch]).item():.4f}', flush=True)
     for ep in range(1, epochs + 1):
