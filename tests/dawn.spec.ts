@@ -31,7 +31,7 @@ test('test:dawn runs the kernel specs in Node: a filtered run passes every varia
 test('bench:dawn times our step per kernel and trains both study networks in Node', async () => {
   test.setTimeout(240_000);
   const { stdout } = await exec('node', ['.dawn/dawn.js', '--batches', '64', '--steps', '3', '--epochs', '1', '--train-limit', '2000'], { env, timeout: 220_000 });
-  expect(stdout).toMatch(/FMA [\d,.]+ GFLOP\/s · copy [\d,.]+ GB\/s/);
+  expect(stdout).toMatch(/fma\(\) loop [\d,.]+ GFLOP\/s · copy [\d,.]+ GB\/s/);
   expect(stdout).toMatch(/MLP 784-128-64-10 \(ReLU\), batch 64: [\d.]+ ms\/step/);
   expect(stdout).toMatch(/^ {2}dense\.forward +dense [\d, ]+? +3 +[\d.]+ +[\d.]+% +[\d.]+/m);
   expect(stdout).toMatch(/CNN arch 1: .*batch 64: [\d.]+ ms\/step/);
