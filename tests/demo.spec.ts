@@ -336,7 +336,7 @@ test('the demo survives stop, a preset change, pause and three runs in a row: po
     for (const [i, panel] of [mlp, page.locator('#net-cnn')].entries()) {
       const result = (await lastResult(i))!;
       // This run's figures, once each: the status line, one report and one confusion matrix.
-      await expect(panel.locator('[data-role="status"]')).toHaveText(new RegExp(`^Done: test accuracy ${(result.test.accuracy * 100).toFixed(1)}% · [\\d.k]+ samples/s \\([\\d.]+ ms/step\\) · set-up [\\d.]+ s$`));
+      await expect(panel.locator('[data-role="status"]')).toHaveText(new RegExp(`^Done: test accuracy ${(result.test.accuracy * 100).toFixed(1)}% · [\\d.k]+ samples/s \\([\\d.]+ ms/step\\) · set-up [\\d.]+ s · ready in \\d+ ms( \\(\\d+ steps on textbook kernels\\))?$`));
       await expect(panel.locator('[data-panel="report"]')).toHaveCount(1);
       await expect(panel.locator('[data-panel="confusion"] canvas')).toHaveCount(1);
     }
