@@ -197,11 +197,6 @@ export class Gpu {
     return this.shared.pipelines.compile(dispatches);
   }
 
-  /** Whether the pipeline of `dispatch` is made (by `compile` or a first encode). */
-  isCompiled(dispatch: PipelineName): boolean {
-    return this.shared.pipelines.has(dispatch);
-  }
-
   /** Throws a DeviceError when the device is gone, so callers stop before encoding more work. */
   assertAlive(): void {
     if (this.lostReason) throw new DeviceError(this.lostReason);

@@ -37,10 +37,6 @@ export class PipelineCache {
     return pipeline;
   }
 
-  has(name: PipelineName): boolean {
-    return this.pipelines.has(pipelineKey(name));
-  }
-
   /**
    * Makes the pipelines of `names` that are not made yet, all at once, and resolves with how many it
    * waited for once every one is ready. A pipeline another call is making already is waited for, not

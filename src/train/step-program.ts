@@ -182,8 +182,10 @@ export class StepProgram {
           });
         }),
       );
-      // Two chunks in flight keep the GPU busy while letting pause/stop act within an epoch.
-      if (inFlight.length >= 2) await inFlight[inFlight.length - 2];
+      // Two chunks in flight keep the GPU busy while letting pause/stop act within an epoch; one, where a
+      // chunk is a quick start's slow rung-0 step, so that a pause holds the run within a step.
+      const ahead = kind === 'quick' ? 1 : 2;
+      if (inFlight.length >= ahead) await inFlight[inFlight.length - ahead];
     }
     await Promise.all(inFlight);
     await this.gpu.device.queue.onSubmittedWorkDone();
