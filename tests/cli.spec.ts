@@ -74,7 +74,7 @@ test('npm run bench refuses bad options with exit code 2 before starting a brows
   for (const [args, message] of [
     [['--steps', '0'], /--steps "0" is not allowed: a whole number ≥ 1/],
     [['--peers', 'ours,pytorch'], /--peers: "pytorch" is not a peer: one of ours, jax/],
-    [['--only', 'rnn'], /--only "rnn" is not allowed: mlp or cnn/],
+    [['--only', 'rnn'], /--only "rnn" is not allowed: mlp, cnn or cold/],
     [['--rounds', '0'], /--rounds "0" is not allowed: a whole number ≥ 1/],
     [['--epoch-budget', '-1'], /--epoch-budget "-1" is not allowed: a whole number ≥ 0/],
     [['--kernels', 'gpus'], /^--kernels "gpus" is not allowed: one of auto, plain, gpu, cpu$/],
