@@ -3,14 +3,14 @@ import type { KernelProfile } from './ours.ts';
 import { compare, spread } from './rounds.ts';
 import { WORKLOAD_TITLES, type PeerSummary, type RoofResult, type Spread } from './workloads.ts';
 
-const fixed = (value: number, digits: number) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fixed = (value: number, digits: number) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function msText(ms: number): string {
   return ms >= 100 ? fixed(ms, 0) : ms >= 10 ? fixed(ms, 1) : fixed(ms, 2);
 }
 
 /** `median (min–max)`, or the median alone when every round read the same (one round). */
-function spreadText(s: Spread | undefined, text: (value: number) => string): string {
+export function spreadText(s: Spread | undefined, text: (value: number) => string): string {
   if (!s) return '—';
   return s.min === s.max ? text(s.median) : `${text(s.median)} (${text(s.min)}–${text(s.max)})`;
 }
@@ -47,7 +47,7 @@ function note(p: PeerSummary): string {
 }
 
 /** Pads each column to its widest cell: the name and the note to the left, figures to the right. */
-function columns(rows: string[][]): string[] {
+export function columns(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const last = widths.length - 1;
   return rows.map((cells) => cells.map((cell, i) => (i === 0 || i === last ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd());

@@ -17,6 +17,7 @@ import { createServer } from 'vite';
 import { kernelsOption, parseKernels, parseNumber, readOptions, runMain, UsageError, type OptionKind } from '../cli/args.ts';
 import { chromiumLaunchOptions, chromiumMissing } from '../cli/chromium.ts';
 import { prepareOutputFile, writeOrKeep } from '../cli/output.ts';
+import { runColdSection, type ColdSummary } from './cold-run.ts';
 import type { PeerJob } from './peers.ts';
 import { kernelTable, roofTable, workloadTable } from './report.ts';
 import { rotation, summarize } from './rounds.ts';
@@ -24,7 +25,7 @@ import type { KernelProfile } from './ours.ts';
 import type { KernelChoice } from '../src/gpu/target.ts';
 import { BATCHES, PEER_NAMES, type BenchResult, type MeasureOptions, type PeerName, type PeerSummary, type RoofResult, type Workload } from './workloads.ts';
 
-const USAGE = `npm run bench -- [--only mlp|cnn] [--peers ${PEER_NAMES.join(',')}] [--batches ${BATCHES.join(',')}]
+const USAGE = `npm run bench -- [--only mlp|cnn|cold] [--no-cold] [--peers ${PEER_NAMES.join(',')}] [--batches ${BATCHES.join(',')}]
                  [--steps 20] [--warmup 3] [--budget 240] [--epoch-budget 60] [--fit-budget 60] [--no-fit]
                  [--no-roof] [--no-profile] [--rounds 1] [--json results/bench.json] [--verbose] [--kernels auto]
 
@@ -38,17 +39,22 @@ timed on a thread per core and on one thread, the faster shown, the other in its
 
 --rounds N measures every peer N times, round r starting at peer r mod count (so the order rotates),
 and shows each figure as its median with its min–max over the rounds; a ratio to ours is claimed
-only where the ranges do not overlap. On a shared machine one measurement can be 1.5× off another.`;
+only where the ranges do not overlap. On a shared machine one measurement can be 1.5× off another.
+
+The cold-start section (alone with --only cold, left out with --no-cold) times ours, jax-js and
+tfjs-webgpu from a fresh page to their first trained step, MLP and CNN at batch 64, in the same rounds.`;
 
 const OPTIONS = {
   help: { kind: 'flag' }, only: { kind: 'string' }, peers: { kind: 'string' }, batches: { kind: 'string' },
   steps: { kind: 'int' }, warmup: { kind: 'int' }, budget: { kind: 'int' }, 'epoch-budget': { kind: 'int' }, 'fit-budget': { kind: 'int' }, rounds: { kind: 'int' },
-  'no-fit': { kind: 'flag' }, 'no-roof': { kind: 'flag' }, 'no-profile': { kind: 'flag' }, json: { kind: 'string' }, verbose: { kind: 'flag' }, kernels: { kind: 'string' },
+  'no-fit': { kind: 'flag' }, 'no-cold': { kind: 'flag' }, 'no-roof': { kind: 'flag' }, 'no-profile': { kind: 'flag' }, json: { kind: 'string' }, verbose: { kind: 'flag' }, kernels: { kind: 'string' },
 } satisfies Record<string, { kind: OptionKind }>;
 
 interface Settings {
   help: boolean;
   workloads: Workload[];
+  /** Run the cold-start section (bench/cold-run.ts). */
+  cold: boolean;
   /** Empty for the roof alone. */
   peers: PeerName[];
   batches: number[];
@@ -73,7 +79,7 @@ function parseBenchArgs(argv: readonly string[]): Settings {
     return value;
   };
   const only = o.get('only');
-  if (only !== undefined && only !== 'mlp' && only !== 'cnn') throw new UsageError(`--only ${JSON.stringify(only)} is not allowed: mlp or cnn`);
+  if (only !== undefined && only !== 'mlp' && only !== 'cnn' && only !== 'cold') throw new UsageError(`--only ${JSON.stringify(only)} is not allowed: mlp, cnn or cold`);
   const peers = (o.get('peers') ?? PEER_NAMES.join(',')).split(',').map((p) => p.trim()).filter(Boolean) as PeerName[];
   for (const p of peers) if (!PEER_NAMES.includes(p)) throw new UsageError(`--peers: ${JSON.stringify(p)} is not a peer: one of ${PEER_NAMES.join(', ')}`);
   const batchList = o.get('batches') ?? BATCHES.join(',');
@@ -81,14 +87,15 @@ function parseBenchArgs(argv: readonly string[]): Settings {
   if (!batches.every((b) => Number.isInteger(b) && b >= 1)) throw new UsageError(`--batches: ${JSON.stringify(batchList)} is not allowed: whole numbers ≥ 1, comma-separated`);
   return {
     help: o.has('help'),
-    workloads: only ? [only] : ['mlp', 'cnn'],
+    workloads: only === 'cold' ? [] : only ? [only] : ['mlp', 'cnn'],
+    cold: (only === undefined || only === 'cold') && !o.has('no-cold'),
     peers,
     batches,
     options: { warmup: count('warmup', 3, 0), steps: count('steps', 20, 1), budgetS: count('budget', 240, 1), epochBudgetS: count('epoch-budget', 60, 0) },
     fitBudgetS: count('fit-budget', 60, 0),
     rounds: count('rounds', 1, 1),
     noFit: o.has('no-fit'),
-    noRoof: o.has('no-roof'),
+    noRoof: o.has('no-roof') || only === 'cold',
     noProfile: o.has('no-profile'),
     json: o.get('json') ?? null,
     verbose: o.has('verbose'),
@@ -211,12 +218,14 @@ async function main(): Promise<number> {
   const results: PeerSummary[] = [];
   let roof: RoofResult | null = null;
   const profiles: { workload: Workload; batch: number; kernels: KernelProfile[] }[] = [];
+  let cold: ColdSummary[] | null = null;
   let writeFailed = false;
   try {
     if (!settings.noRoof) {
       roof = await inFreshPage<RoofResult>(browser, base, 'roof.html', 'roof.ts', 'runRoof', null, 600, settings.verbose);
       console.log(`${roofTable(roof)}\n`);
     }
+    if (settings.cold) cold = await runColdSection(browser, base, { peers, rounds: settings.rounds, verbose: settings.verbose, open: inFreshPage, log });
     for (const workload of settings.workloads) {
       for (const batch of settings.batches) {
         const rounds = new Map<PeerName, BenchResult[]>(peers.map((peer) => [peer, []]));
@@ -240,7 +249,7 @@ async function main(): Promise<number> {
   } finally {
     if (settings.json) {
       const peerOrder = Array.from({ length: settings.rounds }, (_, round) => rotation(peers, round));
-      const report = { date: new Date().toISOString(), chromium: browser.version(), kernels: settings.kernels, options, rounds: settings.rounds, peerOrder, roof, results, profiles };
+      const report = { date: new Date().toISOString(), chromium: browser.version(), kernels: settings.kernels, options, rounds: settings.rounds, peerOrder, roof, cold, results, profiles };
       const written = writeOrKeep(settings.json, `${JSON.stringify(report, null, 2)}\n`);
       if (written.failure) console.error(`${written.failure}: the report is in ${written.written}`);
       else log(`wrote ${settings.json}`);

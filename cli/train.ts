@@ -100,7 +100,11 @@ async function main(): Promise<number> {
 
 /** `step 9.8 ms, 6,531 samples/s (steady, 16 steps); set-up 3.2 s (…)`: the step without its one-off compilation. */
 function speedLine(t: Throughput, adapter: string): string {
-  const setup = `set-up ${(t.setupMs / 1000).toFixed(1)} s (building the model, compiling its pipelines, the first steps)`;
+  const ready = `ready in ${t.compileMs.toFixed(0)} ms (compiling the first step's kernels)`;
+  const quick = t.quickSteps > 0
+    ? `; steps 1–${t.quickSteps} on the textbook kernels while the fast ones compiled (${t.fastReadyMs === null ? 'not needed before the end' : `ready after ${(t.fastReadyMs / 1000).toFixed(1)} s`})`
+    : '';
+  const setup = `set-up ${(t.setupMs / 1000).toFixed(1)} s (building the model, compiling its pipelines, the first steps), ${ready}${quick}`;
   if (t.measuredSteps === 0) return `${setup}; too few steps after it to time a step, on ${adapter}`;
   return `step ${t.stepMs.toFixed(1)} ms, ${Math.round(t.samplesPerSecond).toLocaleString('en-US')} samples/s (steady, over ${t.measuredSteps} steps); ${setup}, on ${adapter}`;
 }

@@ -243,6 +243,11 @@ export class KernelView {
     await this.rerun(network, { kernels: this.gpu?.target.choice ?? 'auto', ceiling: {} });
   }
 
+  /** A network's model was released (its panel trains again): nothing of it is left to profile. */
+  forget(network: string): void {
+    this.trained.delete(network);
+  }
+
   private chosenSetting(): KernelSetting {
     const ceiling: Partial<Record<OpFamily, number>> = {};
     for (const op of OP_FAMILIES) {
@@ -261,6 +266,11 @@ export class KernelView {
     try {
       this.roof ??= this.measureRoof(this.gpu);
       await this.roof;
+      // Its panel may have started another run meanwhile, releasing this model.
+      if (this.trained.get(network) !== trained) {
+        this.control.status.textContent = `Not profiled: ${network} is training again.`;
+        return;
+      }
       const profile = await profileStep(this.gpu, trained, this.data, network, setting);
       const list = this.history.get(network) ?? [];
       list.push(profile);

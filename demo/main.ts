@@ -63,7 +63,10 @@ function makePanel(name: 'MLP' | 'CNN', presets: string[], startPreset: string, 
       kernelView.setTraining(panels.some((p) => p.isBusy));
       updateTrainBoth();
     },
-    model: (predictor, note) => draw.setPredictor(name, predictor, note),
+    model: (predictor, note) => {
+      draw.setPredictor(name, predictor, note);
+      if (!predictor) kernelView.forget(name);
+    },
     finished: (outcome, trainCount) => kernelView.finished(name, outcome.model, outcome.result.config, trainCount),
   });
 }

@@ -49,7 +49,7 @@ export interface PanelEvents {
   changed(): void;
   /** A run started or ended: only one network trains at a time. */
   busy(training: boolean): void;
-  /** A trained model (null while none) for the drawing pad. */
+  /** A trained model for the drawing pad; null once released (the kernel view then forgets it too). */
   model(predictor: Predictor | null, note: string): void;
   /** A finished run, for the kernel view. */
   finished(outcome: TrainOutcome, trainCount: number): Promise<void> | void;
@@ -66,6 +66,12 @@ export class NetworkPanel {
   private othersBusy = false;
   private stopRequested = false;
   private resume: ((go: boolean) => void) | null = null;
+  /**
+   * Counts this panel's runs. A run's train() outlives its 'done' state (the kernel view profiles its
+   * step, which can take seconds while pipelines compile in the background), so Train can start the next
+   * run before it returns: what it resets on the way out must still be its own.
+   */
+  private runs = 0;
   private best = { epoch: 0, score: Infinity };
   private pendingProgress: { progress: Progress; lr: number } | null = null;
   private rocPlot: uPlot | null = null;
@@ -155,6 +161,7 @@ export class NetworkPanel {
     if (!this.context || !check.config || this.isBusy || this.deviceLost) return;
     const { gpu, mnist, data, engine } = this.context;
     const config = withLogEvery(check.config, this.options.trainPool(check.config.valFraction) ?? 1);
+    const run = ++this.runs;
     this.releaseModel();
     this.prepareRun(config);
     this.events.busy(true);
@@ -172,9 +179,12 @@ export class NetworkPanel {
       this.notice.textContent = `Training failed: ${(error as Error).message}`;
       this.statusLine.textContent = 'Failed';
     } finally {
-      this.resume = null;
-      this.events.busy(false);
-      this.updateButtons();
+      // A later run's pause hook and busy state are not this run's to clear.
+      if (run === this.runs) {
+        this.resume = null;
+        this.events.busy(false);
+        this.updateButtons();
+      }
     }
   }
 
@@ -377,7 +387,7 @@ export class NetworkPanel {
 /** The same figures as the live "samples / s" (set-up apart), so the two agree. */
 function speedLine(result: RunResult): string {
   const t = result.throughput;
-  const setup = `set-up ${(t.setupMs / 1000).toFixed(1)} s`;
+  const setup = `set-up ${(t.setupMs / 1000).toFixed(1)} s · ready in ${t.compileMs.toFixed(0)} ms${t.quickSteps > 0 ? ` (${t.quickSteps} steps on textbook kernels)` : ''}`;
   return t.measuredSteps > 0 ? `${fmt.rate(t.samplesPerSecond)} samples/s (${t.stepMs.toFixed(1)} ms/step) · ${setup}` : setup;
 }
 

@@ -74,7 +74,7 @@ test('npm run bench refuses bad options with exit code 2 before starting a brows
   for (const [args, message] of [
     [['--steps', '0'], /--steps "0" is not allowed: a whole number ≥ 1/],
     [['--peers', 'ours,pytorch'], /--peers: "pytorch" is not a peer: one of ours, jax/],
-    [['--only', 'rnn'], /--only "rnn" is not allowed: mlp or cnn/],
+    [['--only', 'rnn'], /--only "rnn" is not allowed: mlp, cnn or cold/],
     [['--rounds', '0'], /--rounds "0" is not allowed: a whole number ≥ 1/],
     [['--epoch-budget', '-1'], /--epoch-budget "-1" is not allowed: a whole number ≥ 0/],
     [['--kernels', 'gpus'], /^--kernels "gpus" is not allowed: one of auto, plain, gpu, cpu$/],
@@ -183,13 +183,18 @@ test('a short run writes a JSON result with every field', async () => {
   }
   expect(json.test.accuracy).toBeGreaterThan(0.6); // 32 steps of the study's sigmoid-output MLP: far above chance (0.1)
   expect(json.test.accuracy).toBeLessThanOrEqual(1);
-  // 16 steps per epoch: the first chunk (1 step, pipeline compilation) is set-up; the other 31 are timed.
+  // 16 steps per epoch: the first chunk (1 step, pipeline compilation) is set-up, and so are the quick
+  // start's rung-0 steps and the first chunk after them (src/train/quick-start.ts); the others are timed.
   const speed = json.throughput;
-  expect(speed.measuredSteps).toBe(31);
+  expect(speed.measuredSteps).toBe(31 - speed.quickSteps);
+  expect(speed.measuredSteps).toBeGreaterThan(0);
+  expect(speed.compileMs).toBeGreaterThan(0);
+  expect(speed.compileMs).toBeLessThan(speed.setupMs);
   expect(speed.samplesPerSecond).toBeCloseTo((100 * 1000) / speed.stepMs, 0);
   // A step of this MLP takes a few ms on SwiftShader; with the compilation counted in, a 1-step chunk read seconds.
   expect(speed.setupMs).toBeGreaterThan(speed.stepMs * 5);
-  const printed = new RegExp(`^step ${speed.stepMs.toFixed(1)} ms, [\\d,]+ samples/s \\(steady, over 31 steps\\); set-up ${(speed.setupMs / 1000).toFixed(1)} s \\(building the model, compiling its pipelines, the first steps\\), on `, 'm');
+  const quick = speed.quickSteps > 0 ? `; steps 1–${speed.quickSteps} on the textbook kernels while the fast ones compiled \\(ready after [\\d.]+ s\\)` : '';
+  const printed = new RegExp(`^step ${speed.stepMs.toFixed(1)} ms, [\\d,]+ samples/s \\(steady, over ${speed.measuredSteps} steps\\); set-up ${(speed.setupMs / 1000).toFixed(1)} s \\(building the model, compiling its pipelines, the first steps\\), ready in ${speed.compileMs.toFixed(0)} ms \\(compiling the first step's kernels\\)${quick}, on `, 'm');
   expect(r.stdout).toMatch(printed);
 });
 

@@ -1,7 +1,8 @@
 import { DeviceError } from '../errors.ts';
 import { BufferPool } from './buffers.ts';
 import { encode, kernel } from './kernel.ts';
-import { specialise, type Defines } from './shaders.ts';
+import { PipelineCache, type PipelineName } from './pipelines.ts';
+import type { Defines } from './shaders.ts';
 import { makeTarget, type DeviceFacts, type KernelChoice, type OpFamily, type Target } from './target.ts';
 
 /** Chromium's feature for timestamps between the dispatches of a pass (Gpu.hasTimestampsInPasses). */
@@ -30,8 +31,7 @@ interface Shared {
   /** Set as soon as the device is lost. */
   lostReason: string | null;
   readonly errors: string[];
-  readonly pipelines: Map<string, GPUComputePipeline>;
-  readonly modules: Map<string, GPUShaderModule>;
+  readonly pipelines: PipelineCache;
   /**
    * Idle MAP_READ staging buffers of up to READBACK_KEEP_BYTES, by size: the small reads that repeat
    * (loss/accuracy totals every epoch or every --log-every steps) reuse them instead of allocating.
@@ -40,9 +40,10 @@ interface Shared {
 }
 
 function share(device: GPUDevice, adapter: AdapterFacts): Shared {
+  const errors: string[] = [];
   const shared: Shared = {
-    device, adapter, buffers: new BufferPool(device), lostReason: null, errors: [],
-    pipelines: new Map(), modules: new Map(), idleStaging: new Map(),
+    device, adapter, buffers: new BufferPool(device), lostReason: null, errors,
+    pipelines: new PipelineCache(device, errors), idleStaging: new Map(),
     lost: device.lost.then((info) => {
       shared.lostReason = `${info.reason === 'destroyed' ? 'device destroyed' : 'device lost'}: ${info.message || info.reason}`;
       return shared.lostReason;
@@ -179,25 +180,21 @@ export class Gpu {
     return this.device.limits;
   }
 
-  /** The compute pipeline for `shaders/<shader>.wgsl` specialised by `defines`, created once. */
-  pipeline(shader: string, entryPoint: string, defines: Defines = {}): GPUComputePipeline {
-    const moduleKey = `${shader}|${JSON.stringify(defines)}`;
-    const key = `${moduleKey}|${entryPoint}`;
-    let pipeline = this.shared.pipelines.get(key);
-    if (!pipeline) {
-      let module = this.shared.modules.get(moduleKey);
-      if (!module) {
-        module = this.device.createShaderModule({ label: shader, code: specialise(shader, defines) });
-        this.shared.modules.set(moduleKey, module);
-      }
-      pipeline = this.device.createComputePipeline({
-        label: `${shader}.${entryPoint}`,
-        layout: 'auto',
-        compute: { module, entryPoint },
-      });
-      this.shared.pipelines.set(key, pipeline);
-    }
-    return pipeline;
+  /**
+   * The compute pipeline for `shaders/<shader>.wgsl` specialised by `defines`, created once: from the
+   * cache, where `compile` puts it, else made here and now (a dispatch asks for it when first encoded).
+   */
+  pipeline(shader: string, entry: string, defines: Defines = {}): GPUComputePipeline {
+    return this.shared.pipelines.get({ shader, entry, defines });
+  }
+
+  /**
+   * Makes the pipelines of `dispatches` not made yet, all at once and in parallel
+   * (createComputePipelineAsync); resolves with how many it waited for once all are ready, or rejects
+   * with a pipeline's compile error (kept in `errors` too).
+   */
+  compile(dispatches: Iterable<PipelineName>): Promise<number> {
+    return this.shared.pipelines.compile(dispatches);
   }
 
   /** Throws a DeviceError when the device is gone, so callers stop before encoding more work. */
@@ -233,7 +230,6 @@ export class Gpu {
     this.shared.idleStaging.clear();
     this.buffers.destroyAll();
     this.shared.pipelines.clear();
-    this.shared.modules.clear();
     this.device.destroy();
   }
 }

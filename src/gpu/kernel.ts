@@ -24,6 +24,7 @@ export interface Dispatch {
   readonly defines: Readonly<Defines>;
   /** The rung of its op's ladder this kernel is; null for kernels without a ladder. */
   readonly rung: Rung | null;
+  /** Made on first use (see kernel()). */
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
   readonly workgroups: readonly [number, number, number];
@@ -90,11 +91,14 @@ function lengthDefines(shader: string, bind: Record<string, Binding>): Defines {
   return defines;
 }
 
-/** Builds a dispatch (pipeline from the cache, bind group made once) for a plan to replay. */
+/**
+ * Builds a dispatch for a plan to replay. Its pipeline and bind group are made when it is first encoded,
+ * not here: recording a plan then compiles nothing, and whoever records one can first make all of its
+ * pipelines at once and in parallel (Gpu.compile), or only those of the plan it runs first.
+ */
 export function kernel(gpu: KernelDevice, spec: KernelSpec): Dispatch {
   const entry = spec.entry ?? 'main';
   const defines = { ...lengthDefines(spec.shader, spec.bind), ...spec.defines };
-  const pipeline = gpu.pipeline(spec.shader, entry, defines);
   const indices = bindingIndices(spec.shader, defines);
   const entries: GPUBindGroupEntry[] = Object.entries(spec.bind).map(([name, resource]) => {
     const binding = indices.get(name);
@@ -102,9 +106,25 @@ export function kernel(gpu: KernelDevice, spec: KernelSpec): Dispatch {
     return { binding, resource: 'buffer' in resource ? resource : { buffer: resource } };
   });
   const label = spec.label ?? `${spec.shader}.${entry}`;
-  const bindGroup = gpu.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
+  // The bind group follows the pipeline's own layout ('auto'), so both are made together.
+  let made: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup } | null = null;
+  const make = () => {
+    if (!made) {
+      const pipeline = gpu.pipeline(spec.shader, entry, defines);
+      made = { pipeline, bindGroup: gpu.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries }) };
+    }
+    return made;
+  };
   const [x, y = 1, z = 1] = spec.workgroups;
-  return { label, entry, shader: spec.shader, defines, rung: spec.rung ?? null, pipeline, bindGroup, workgroups: [x, y, z], flops: spec.flops ?? 0 };
+  return {
+    label, entry, shader: spec.shader, defines, rung: spec.rung ?? null, workgroups: [x, y, z], flops: spec.flops ?? 0,
+    get pipeline() {
+      return make().pipeline;
+    },
+    get bindGroup() {
+      return make().bindGroup;
+    },
+  };
 }
 
 export function encode(pass: GPUComputePassEncoder, dispatches: readonly Dispatch[]): void {

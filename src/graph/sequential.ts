@@ -73,7 +73,7 @@ export class Sequential {
     readonly layers: readonly Layer[],
     readonly capacity: number,
     seed: number,
-    options: { inputGradient?: boolean; fuseActivations?: boolean; inputFormat?: TensorFormat } = {},
+    options: { inputGradient?: boolean; fuseActivations?: boolean; inputFormat?: TensorFormat; arenasOf?: Sequential } = {},
   ) {
     this.shapes = inferShapes(inputShape, layers);
     const align = gpu.limits.minStorageBufferOffsetAlignment / 4;
@@ -81,10 +81,14 @@ export class Sequential {
     const stateSpecs = layers.flatMap((layer, i) => (layer.state?.(this.inputOf(i)) ?? []).map((spec) => ({ layer: i, spec })));
     [this.paramEntries, this.paramFloats] = layout(paramSpecs, align);
     [this.stateEntries, this.stateFloats] = layout(stateSpecs, align);
-    this.params = gpu.buffers.create('params', this.paramFloats * 4, this.usage);
-    this.grads = gpu.buffers.create('grads', this.paramFloats * 4, this.usage);
-    this.state = gpu.buffers.create('state', Math.max(1, this.stateFloats) * 4, this.usage);
-    this.initialise(new Rng(seed));
+    // `arenasOf`: a model of the same layers whose parameters, gradients and statistics this one trains in
+    // place with other kernels (the trainer's quick start, src/train/quick-start.ts).
+    const other = options.arenasOf;
+    if (other && (other.paramFloats !== this.paramFloats || other.stateFloats !== this.stateFloats)) throw new ShapeError('arenasOf: a model of other layers');
+    this.params = other?.params ?? gpu.buffers.create('params', this.paramFloats * 4, this.usage);
+    this.grads = other?.grads ?? gpu.buffers.create('grads', this.paramFloats * 4, this.usage);
+    this.state = other?.state ?? gpu.buffers.create('state', Math.max(1, this.stateFloats) * 4, this.usage);
+    if (!other) this.initialise(new Rng(seed));
 
     this.firstCompute = Math.max(0, layers.findIndex((layer) => !layer.isView));
     const first = layers[this.firstCompute];

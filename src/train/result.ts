@@ -33,6 +33,12 @@ export interface Throughput {
   measuredSteps: number;
   /** From the start of the run to the end of its first chunk of steps: buffers, pipelines and their compilation, those steps. */
   setupMs: number;
+  /** Of setupMs: waiting for the first chunk's pipelines, all made at once (the "ready in" figure). */
+  compileMs: number;
+  /** Optimizer steps 1 … quickSteps trained on rung 0 while the target's kernels compiled (src/train/quick-start.ts); 0 for none. Not in stepMs. */
+  quickSteps: number;
+  /** From the start of the run until the target's own training pipelines were made in the background; null without a quick start or before then. */
+  fastReadyMs: number | null;
 }
 
 /** Which kernels a run ran: what it asked for (`--kernels`, the demo's `?kernels=`) and what that resolved to on its adapter. */

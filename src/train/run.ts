@@ -30,13 +30,14 @@ export class Run {
     readonly config: TrainConfig,
     readonly splits: Splits,
     layers: readonly Layer[],
+    purpose: 'train' | 'evaluate',
   ) {
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
     // Everything is allocated before training (plans by record), so the buffer count stays flat while training.
     const stopRecording = gpu.buffers.record();
     // The data set is bytes (images / 255): the gather writes them as they are where the first layer reads bytes.
     this.model = new Sequential(gpu, config.inputShape, layers, config.batchSize, config.seed, { inputFormat: 'u8x4' });
-    this.program = new StepProgram(gpu, data, config, splits, this.model);
+    this.program = new StepProgram(gpu, data, config, splits, this.model, purpose);
     this.best = {
       params: gpu.buffers.create('best.params', this.model.paramFloats * 4, storage),
       state: gpu.buffers.create('best.state', this.model.state.size, storage),

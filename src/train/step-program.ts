@@ -1,7 +1,8 @@
 /**
- * A run's step program: the dispatches of each batch size the run meets, recorded once; the step table,
- * whose entries the encoder copies into the Step uniform before each step; and an epoch's submission in
- * chunks, paced so that the GPU stays busy while pause and stop still act within the epoch.
+ * A run's step program: its recorded steps (plans.ts: every batch size, and the quick start's rung-0
+ * plan until its switch step); the step table, whose entries the encoder copies into the Step uniform
+ * before each step; and an epoch's submission in chunks, paced so that the GPU stays busy while pause
+ * and stop still act within the epoch.
  */
 import type { Gpu } from '../gpu/gpu.ts';
 import { writeAligned } from '../gpu/buffers.ts';
@@ -9,13 +10,13 @@ import { encode, type Dispatch } from '../gpu/kernel.ts';
 import { CLASSES } from '../data/mnist.ts';
 import { epochOrder, type Splits } from '../data/split.ts';
 import type { Sequential } from '../graph/sequential.ts';
-import { binding } from '../graph/tensor.ts';
 import { yieldToEventLoop } from '../yield.ts';
 import type { DeviceData } from '../engine/device-data.ts';
-import { createTotals, readTotals, softmaxCrossEntropy, type Totals } from '../engine/loss.ts';
+import { createTotals, readTotals, type Totals } from '../engine/loss.ts';
 import { packSteps, stepSeed, STEP_BYTES, STEP_STRIDE, type StepParams } from '../engine/step.ts';
-import { createTrainStepBuffers, gatherModelBatch, trainStepDispatches, type TrainStepBuffers } from '../engine/train-step.ts';
+import { createTrainStepBuffers, type TrainStepBuffers } from '../engine/train-step.ts';
 import { optimizerSpec, type TrainConfig } from './config.ts';
+import { StepPlans, type EvalTarget, type PlanKind } from './plans.ts';
 import type { Throughput } from './result.ts';
 
 export interface Progress {
@@ -24,7 +25,7 @@ export interface Progress {
   /** Training steps of this epoch finished on the GPU, of `steps`. */
   step: number;
   steps: number;
-  /** Training samples per second in this epoch, leaving out the run's first chunk (pipeline compilation); null until measurable. */
+  /** Training samples per second in this epoch, leaving out the run's first chunk (pipeline compilation) and quick-start steps; null until measurable. */
   samplesPerSecond: number | null;
   /** Running mean loss / accuracy of this epoch so far (only when `logEvery` > 0). */
   loss?: number;
@@ -54,13 +55,14 @@ export class StepProgram {
   private readonly totals: { train: GPUBuffer; val: GPUBuffer; test: GPUBuffer };
   private readonly probs: GPUBuffer;
   private readonly confusion: GPUBuffer;
-  private readonly trainSteps = new Map<number, Dispatch[]>();
-  private readonly evalSteps = new Map<string, Dispatch[]>();
+  private readonly plans: StepPlans;
   private submittedSteps = 0;
+  /** The optimizer step after the last epoch submitted: which plan validates it. */
+  private nextStep = 1;
   /** When train() began building this run; set-up lasts until its first chunk of steps is done. */
   startedAt = 0;
   private setupMs: number | null = null;
-  /** Training after the run's first chunk: wall-clock ms, samples and steps (not checkpointed: a resumed run compiles again). */
+  /** Training after the run's first chunk and its quick steps: wall-clock ms, samples and steps (not checkpointed: a resumed run compiles again). */
   private readonly steady = { ms: 0, samples: 0, steps: 0 };
 
   constructor(
@@ -68,7 +70,8 @@ export class StepProgram {
     private readonly data: DeviceData,
     private readonly config: TrainConfig,
     private readonly splits: Splits,
-    private readonly model: Sequential,
+    model: Sequential,
+    purpose: 'train' | 'evaluate',
   ) {
     const B = config.batchSize;
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
@@ -84,22 +87,19 @@ export class StepProgram {
     this.totals = { train: this.buffers.totals, val: createTotals(gpu, 'totals.val'), test: createTotals(gpu, 'totals.test') };
     this.probs = make('probs', Math.max(splits.val.length, data.test.count) * CLASSES * 4);
     this.confusion = make('confusion', CLASSES * CLASSES * 4);
+    this.plans = new StepPlans(gpu, data, config, model, this.buffers, purpose);
   }
 
   /**
-   * Records the steps of every batch size (a smaller last batch is a plan of its own), one per task:
-   * creating all their pipelines and bind groups at once holds a page's main thread too long on
-   * SwiftShader. Recording stops across the yields, so buffers made meanwhile (the demo's
-   * predictions) are not this run's; the run's go into `owned`. Evaluating a checkpoint needs no training step.
+   * Records the steps of every batch size (a smaller last batch is a plan of its own), of each kind that
+   * runs, one per task: recording a plan makes its bind groups and uniforms. Recording stops across the
+   * yields, so buffers made meanwhile (the demo's predictions) are not this run's; the run's go into
+   * `owned`. Evaluating a checkpoint needs no training step. Pipelines are made later, as steps are due.
    */
   async record(purpose: 'train' | 'evaluate', owned: GPUBuffer[]): Promise<void> {
     const B = this.config.batchSize;
-    const steps = [
-      ...(purpose === 'train' ? batchSizes(this.splits.train.length, B) : []).map((rows) => () => this.trainStep(rows)),
-      ...batchSizes(this.splits.val.length, B).map((rows) => () => this.evalStep('val', rows)),
-      ...batchSizes(this.data.test.count, B).map((rows) => () => this.evalStep('test', rows)),
-    ];
-    for (const record of steps) {
+    const trainSizes = purpose === 'train' ? batchSizes(this.splits.train.length, B) : [];
+    const inTask = async (record: () => void) => {
       await yieldToEventLoop();
       const stopRecording = this.gpu.buffers.record();
       try {
@@ -107,12 +107,20 @@ export class StepProgram {
       } finally {
         owned.push(...stopRecording());
       }
+    };
+    const kinds: PlanKind[] = this.plans.hasQuick && trainSizes.length > 0 ? ['fast', 'quick'] : ['fast'];
+    for (const kind of kinds) for (const rows of trainSizes) await inTask(() => this.plans.train(rows, kind));
+    if (trainSizes.length > 0) this.plans.planSwitch();
+    // Validation runs the quick plan before the switch; the test report is always the target's kernels'.
+    for (const kind of this.plans.quickSteps > 0 ? kinds : ['fast' as const]) {
+      for (const rows of batchSizes(this.splits.val.length, B)) await inTask(() => this.evalStep('val', rows, kind));
     }
+    for (const rows of batchSizes(this.data.test.count, B)) await inTask(() => this.evalStep('test', rows, 'fast'));
   }
 
   /** Every recorded dispatch, for the workgroup-limit check and the kernels a run reports. */
-  *dispatches(): Iterable<Dispatch> {
-    for (const steps of [this.trainSteps.values(), this.evalSteps.values()]) for (const dispatches of steps) yield* dispatches;
+  dispatches(): Iterable<Dispatch> {
+    return this.plans.dispatches();
   }
 
   /**
@@ -124,35 +132,44 @@ export class StepProgram {
     const B = c.batchSize;
     const n = this.splits.train.length;
     writeAligned(this.gpu.device, this.buffers.order, 0, epochOrder(this.splits.train, c.seed, epoch));
+    this.nextStep = firstStep + this.steps.train;
     const table: StepParams[] = [];
     for (let s = 0; s < this.steps.train; s++) table.push({ batchStart: s * B, t: firstStep + s, seed: stepSeed(c.seed, firstStep + s), lr });
     this.gpu.device.queue.writeBuffer(this.table, 0, packSteps(table));
 
     const chunk = c.logEvery > 0 ? c.logEvery : Math.max(1, Math.ceil(this.steps.train / 20));
+    const { plans } = this;
     const inFlight: Promise<unknown>[] = [];
-    // The steady clock of this epoch: from its start, or in the run's first epoch from the end of the first chunk.
-    let steadyFrom: number | null = this.setupMs === null ? null : performance.now();
+    // The steady clock of this epoch: from its start, or from the end of the run's first chunk and of its quick steps.
+    let steadyFrom: number | null = this.setupMs === null || plans.kindAt(firstStep) === 'quick' ? null : performance.now();
     let steadyStep = 0;
     let lastDone = steadyFrom;
-    for (let first = 0; first < this.steps.train; first += chunk) {
+    for (let first = 0, last = 0; first < this.steps.train; first = last) {
+      last = Math.min(first + chunk, this.steps.train);
+      const kind = plans.kindAt(firstStep + first);
+      // A chunk is all quick steps or none: a quick one ends at the switch.
+      if (kind === 'quick') last = Math.min(last, plans.quickSteps - firstStep + 1);
+      const steps: EncodedStep[] = [];
+      for (let s = first; s < last; s++) steps.push({ table: s, dispatches: plans.train(Math.min(B, n - s * B), kind) });
+      // Before asking to continue: a pause or stop during a long compile then acts as soon as it ends.
+      await plans.compile(steps.flatMap((step) => step.dispatches));
       if (hooks.shouldContinue && !(await hooks.shouldContinue())) return true;
       this.gpu.assertAlive();
-      const last = Math.min(first + chunk, this.steps.train);
       const encoder = this.gpu.device.createCommandEncoder({ label: `epoch ${epoch} steps ${first}–${last}` });
       if (first === 0) encoder.clearBuffer(this.totals.train);
-      const steps: EncodedStep[] = [];
-      for (let s = first; s < last; s++) steps.push({ table: s, dispatches: this.trainStep(Math.min(B, n - s * B)) });
       this.encodeSteps(encoder, steps);
       this.gpu.device.queue.submit([encoder.finish()]);
       this.submittedSteps += last - first;
+      plans.firstSubmitted();
+      plans.compileFastInBackground(this.startedAt);
       if (destroyDeviceAfterSteps !== undefined && this.submittedSteps >= destroyDeviceAfterSteps && !this.gpu.lostReason) this.gpu.device.destroy();
       const seen = Math.min(last * B, n);
       const done = c.logEvery > 0 ? this.trainTotals() : this.gpu.device.queue.onSubmittedWorkDone().then(() => null);
       inFlight.push(
         done.then((totals) => {
           const now = performance.now();
-          if (steadyFrom === null) {
-            this.setupMs = now - this.startedAt;
+          this.setupMs ??= now - this.startedAt;
+          if (steadyFrom === null && kind === 'fast') {
             steadyFrom = now;
             steadyStep = last;
           }
@@ -160,13 +177,15 @@ export class StepProgram {
           const steadySamples = seen - Math.min(steadyStep * B, n);
           hooks.onProgress?.({
             epoch, epochs: c.epochs, step: last, steps: this.steps.train,
-            samplesPerSecond: steadySamples > 0 && now > steadyFrom ? steadySamples / ((now - steadyFrom) / 1000) : null,
+            samplesPerSecond: steadyFrom !== null && steadySamples > 0 && now > steadyFrom ? steadySamples / ((now - steadyFrom) / 1000) : null,
             ...(totals ? { loss: totals.lossSum / seen, accuracy: totals.correct / seen } : {}),
           });
         }),
       );
-      // Two chunks in flight keep the GPU busy while letting pause/stop act within an epoch.
-      if (inFlight.length >= 2) await inFlight[inFlight.length - 2];
+      // Two chunks in flight keep the GPU busy while letting pause/stop act within an epoch; one, where a
+      // chunk is a quick start's slow rung-0 step, so that a pause holds the run within a step.
+      const ahead = kind === 'quick' ? 1 : 2;
+      if (inFlight.length >= ahead) await inFlight[inFlight.length - ahead];
     }
     await Promise.all(inFlight);
     await this.gpu.device.queue.onSubmittedWorkDone();
@@ -200,7 +219,10 @@ export class StepProgram {
     encoder.clearBuffer(this.totals[which]);
     encoder.clearBuffer(this.confusion);
     const steps: EncodedStep[] = [];
-    for (let s = 0; s < batches; s++) steps.push({ table: tableBase + s, dispatches: this.evalStep(which, Math.min(B, count - s * B)) });
+    // Validation before the switch runs the quick plan (its pipelines are made); the test report is the target's kernels', as a checkpoint's evaluation gives it.
+    const kind = which === 'test' ? 'fast' : this.plans.kindAt(this.nextStep);
+    for (let s = 0; s < batches; s++) steps.push({ table: tableBase + s, dispatches: this.evalStep(which, Math.min(B, count - s * B), kind) });
+    await this.plans.compile(steps.flatMap((step) => step.dispatches));
     this.encodeSteps(encoder, steps);
     this.gpu.device.queue.submit([encoder.finish()]);
     return readTotals(this.gpu, this.totals[which]);
@@ -215,14 +237,17 @@ export class StepProgram {
     return { totals, probs, confusion };
   }
 
-  /** Training speed after the run's first chunk of steps, and how long set-up took. */
+  /** Training speed after the run's first chunk and its quick steps, and how long set-up and compiling took. */
   throughput(): Throughput {
-    const { steady } = this;
+    const { steady, plans } = this;
     return {
       stepMs: steady.steps > 0 ? steady.ms / steady.steps : 0,
       samplesPerSecond: steady.ms > 0 ? steady.samples / (steady.ms / 1000) : 0,
       measuredSteps: steady.steps,
       setupMs: this.setupMs ?? 0,
+      compileMs: plans.compileMs,
+      quickSteps: plans.quickSteps,
+      fastReadyMs: plans.fastReadyMs,
     };
   }
 
@@ -236,31 +261,11 @@ export class StepProgram {
     }
   }
 
-  /** gather → forward → loss → backward → optimizer, for a batch of `rows`. Recorded once per size. */
-  private trainStep(rows: number): Dispatch[] {
-    let dispatches = this.trainSteps.get(rows);
-    if (!dispatches) {
-      dispatches = trainStepDispatches(this.gpu, { model: this.model, rows, set: this.data.train, pixels: this.data.pixels, buffers: this.buffers, optimizer: optimizerSpec(this.config) });
-      this.trainSteps.set(rows, dispatches);
-    }
-    return dispatches;
-  }
-
-  private evalStep(which: 'val' | 'test', rows: number): Dispatch[] {
-    const key = `${which}|${rows}`;
-    let dispatches = this.evalSteps.get(key);
-    if (!dispatches) {
-      const { gpu, model } = this;
-      const { step, batchLabels } = this.buffers;
-      const source = which === 'val' ? { set: this.data.train, order: this.valOrder } : { set: this.data.test, order: this.data.testOrder };
-      dispatches = [
-        gatherModelBatch(gpu, { model, set: source.set, order: source.order, batchLabels, rows, pixels: this.data.pixels, step }),
-        ...model.plan(rows, 'eval', step).forward,
-        softmaxCrossEntropy(gpu, { mode: 'eval', logits: binding(model.output), labels: batchLabels, totals: this.totals[which], probs: this.probs, confusion: this.confusion, step, rows, classes: CLASSES }),
-      ];
-      this.evalSteps.set(key, dispatches);
-    }
-    return dispatches;
+  /** The eval step of `which` for a batch of `rows` on the `kind` plan, recorded once. */
+  private evalStep(which: 'val' | 'test', rows: number, kind: PlanKind): Dispatch[] {
+    const source = which === 'val' ? { set: this.data.train, order: this.valOrder } : { set: this.data.test, order: this.data.testOrder };
+    const into: EvalTarget = { ...source, totals: this.totals[which], probs: this.probs, confusion: this.confusion };
+    return this.plans.evaluate(which, rows, kind, into);
   }
 }
 

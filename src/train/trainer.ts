@@ -99,7 +99,7 @@ async function createRun(gpu: Gpu, data: DeviceData, config: TrainConfig, splits
     trainCount: splits.train.length, valCount: splits.val.length, testCount: data.test.count,
   });
   await yieldToEventLoop();
-  const run = new Run(gpu, data, config, splits, layers);
+  const run = new Run(gpu, data, config, splits, layers, purpose);
   try {
     await run.record(purpose);
     checkDispatches(gpu.limits.maxComputeWorkgroupsPerDimension, run.program.dispatches());
