@@ -5,7 +5,7 @@
 
 struct Dims {
   batch: u32,       // samples in this batch
-  splitDepth: u32,  // rungs that split the batch's sums: output positions (filter; rows at rung 4) or images (bias) per split
+  splitDepth: u32,  // rungs that split the batch's sums: output positions (filter) or images (bias) per split
   splits: u32,      // how many splits, whose partial sums a second pass adds
 }
 

@@ -19,20 +19,18 @@ export const CONV2D_RUNGS: readonly Rung[] = Object.freeze([
   { op: 'conv2d', index: 1, name: 'split sums', file: 'conv2d_1_split_sums', suits: 'any' },
   { op: 'conv2d', index: 2, name: 'register blocks', file: 'conv2d_2_blocks', suits: 'any' },
   { op: 'conv2d', index: 3, name: 'subgroup-shared row loads', file: 'conv2d_3_subgroups', suits: 'any' },
-  { op: 'conv2d', index: 4, name: 'row windows', file: 'conv2d_4_row_windows', suits: 'cpu' },
 ] as const satisfies readonly Rung[]);
 
 const TEXTBOOK = 0;
 const SPLIT_SUMS = 1;
 const BLOCKS = 2;
 const SUBGROUPS = 3;
-const WINDOWS = 4;
 
 /** The rungs that have a kernel for each product, best first. */
 const PRODUCT_RUNGS = {
-  forward: [WINDOWS, SUBGROUPS, BLOCKS, TEXTBOOK],
-  backwardData: [WINDOWS, SUBGROUPS, BLOCKS, TEXTBOOK],
-  backwardFilter: [WINDOWS, SUBGROUPS, BLOCKS, SPLIT_SUMS, TEXTBOOK],
+  forward: [SUBGROUPS, BLOCKS, TEXTBOOK],
+  backwardData: [SUBGROUPS, BLOCKS, TEXTBOOK],
+  backwardFilter: [SUBGROUPS, BLOCKS, SPLIT_SUMS, TEXTBOOK],
   biasGrad: [SPLIT_SUMS, TEXTBOOK],
 } as const;
 
@@ -64,7 +62,7 @@ export interface ConvKernel {
   readonly workgroups: readonly [number, number, number];
 }
 
-/** A sum over the batch, split: `splits` runs of `splitDepth` (positions for dWeight, output rows at rung 4; images for dBias). */
+/** A sum over the batch, split: `splits` runs of `splitDepth` (positions for dWeight, images for dBias). */
 export interface ConvSplitPlan {
   /** The first pass: the whole sum (rung 0) or one partial sum per split. */
   readonly sum: ConvKernel;
@@ -79,8 +77,6 @@ export interface ConvSplitPlan {
 /** Register block of rungs 2 and 3 (shaders/conv2d_blocks.wgsl): an invocation owns 8 channels × 8 columns. */
 const ROWS = 8;
 const COLS = 8;
-/** Rung 4 (shaders/conv2d_4_row_windows.wgsl): windows of 4 neighbouring columns an invocation owns. */
-const WINDOWS_PER_INVOCATION = 4;
 /** Invocations per workgroup: rung 0 and 1's kernels, and rung 2 and 3's forward and backward-data. */
 const THREADS = 64;
 /** Invocations of bias_partials, each writing one partial sum (BIAS_THREADS in shaders/conv2d_1_split_sums.wgsl). */
@@ -102,23 +98,11 @@ function splitting(target: Target) {
     : { filterWorkgroups: 1024, minFilterDepth: 64, biasWorkgroups: 512, minBiasPositions: 2048, sliced: true };
 }
 
-/**
- * Rung 4 shares row loads within quads without checking that they are complete (a check in its loops costs
- * more than it saves), so it runs where quads are aligned (gpu.facts.quadsAligned: whole quads of a
- * workgroup whose invocations all run). Its windows slide one column per step of the sum: backward-data's only at stride 1 (a strided
- * transposed convolution skips taps), backward-filter's by S of its 4 columns, so while S < 4.
- */
-function windowsFit(product: keyof typeof PRODUCT_RUNGS, g: ConvGeometry): boolean {
-  if (product === 'backwardData') return g.stride === 1;
-  return product !== 'backwardFilter' || g.stride < 4;
-}
-
-function rungFor(product: keyof typeof PRODUCT_RUNGS, target: Target, g: ConvGeometry): Rung {
+function rungFor(product: keyof typeof PRODUCT_RUNGS, target: Target): Rung {
   for (const index of PRODUCT_RUNGS[product]) {
     const rung = CONV2D_RUNGS[index]!;
     if (!rungAllowed(target, 'conv2d', index) || (rung.suits !== 'any' && rung.suits !== target.shape)) continue;
-    if (index >= SUBGROUPS && !target.subgroups) continue;
-    if (index === WINDOWS && !(target.device.quadsAligned && windowsFit(product, g))) continue;
+    if (index === SUBGROUPS && !target.subgroups) continue;
     return rung;
   }
   throw new Error(`conv2d ${product}: no rung allowed`); // unreachable: rung 0 suits any target
@@ -137,12 +121,10 @@ function geometryDefines(g: ConvGeometry, activation: Activation | null): Define
   };
 }
 
-/** Rungs 2–4 add the invocations per workgroup and the geometry their bodies specialise on; rung 4 how far its taps slide. */
+/** Rungs 2 and 3 add the invocations per workgroup and the geometry their bodies specialise on. */
 function rungDefines(rung: Rung, g: ConvGeometry, activation: Activation | null, threads: number): Defines {
   const defines = geometryDefines(g, activation);
-  if (rung.index < BLOCKS) return defines;
-  const blocks = { ...defines, THREADS: threads, PADDED: g.padding > 0, STRIDED: g.stride > 1 };
-  return rung.index === WINDOWS ? { ...blocks, SLIDE_1: g.stride === 1, SLIDE_2: g.stride === 2 } : blocks;
+  return rung.index >= BLOCKS ? { ...defines, THREADS: threads, PADDED: g.padding > 0, STRIDED: g.stride > 1 } : defines;
 }
 
 /** `groups` workgroups along x, folded into y past the 65,535 limit, and `z`. */
@@ -163,11 +145,6 @@ function blockGrid(columns: number, channels: number): [number, number, number] 
   return folded(Math.ceil(Math.ceil(columns / COLS) / THREADS), Math.ceil(channels / ROWS));
 }
 
-/** Rung 4's grids: `rows` rows of `width` columns, in windows of 4 along each row, WINDOWS_PER_INVOCATION per invocation. */
-function windowGrid(rows: number, width: number, channels: number): [number, number, number] {
-  return folded(Math.ceil((rows * Math.ceil(width / 4)) / (WINDOWS_PER_INVOCATION * THREADS)), Math.ceil(channels / ROWS));
-}
-
 /** `count` items in about `wanted` (≥ 1) runs of equal length: that length, and how many runs it makes. */
 function splitInto(count: number, wanted: number): { splitDepth: number; splits: number } {
   const splitDepth = Math.ceil(count / wanted);
@@ -180,22 +157,19 @@ function kernelOf(rung: Rung, entry: string, defines: Defines, workgroups: reado
 
 /** forward: y = f(conv(x, weight) + bias), `activation` the one fused into its store. */
 export function conv2dForwardPlan(a: ConvSizes, target: Target, activation: Activation | null = null): ConvKernel {
-  const rung = rungFor('forward', target, a);
+  const rung = rungFor('forward', target);
   const defines = rungDefines(rung, a, activation, THREADS);
   const columns = a.rows * outputPositions(a);
-  const outH = convOutputSize(a.height, a.kernel, a.stride, a.padding);
-  const workgroups = rung.index === WINDOWS ? windowGrid(a.rows * outH, outputPositions(a) / outH, a.outChannels)
-    : rung.index >= BLOCKS ? blockGrid(columns, a.outChannels) : elementGrid(columns * a.outChannels);
+  const workgroups = rung.index >= BLOCKS ? blockGrid(columns, a.outChannels) : elementGrid(columns * a.outChannels);
   return kernelOf(rung, 'forward', defines, workgroups);
 }
 
 /** backward-data: dx = convᵀ(dy, weight) · f'(x), `inputActivation` the one whose output x is. */
 export function conv2dBackwardDataPlan(a: ConvSizes, target: Target, inputActivation: Activation | null = null): ConvKernel {
-  const rung = rungFor('backwardData', target, a);
+  const rung = rungFor('backwardData', target);
   const defines = rungDefines(rung, a, inputActivation, THREADS);
   const columns = a.rows * a.height * a.width;
-  const workgroups = rung.index === WINDOWS ? windowGrid(a.rows * a.height, a.width, a.inChannels)
-    : rung.index >= BLOCKS ? blockGrid(columns, a.inChannels) : elementGrid(columns * a.inChannels);
+  const workgroups = rung.index >= BLOCKS ? blockGrid(columns, a.inChannels) : elementGrid(columns * a.inChannels);
   return kernelOf(rung, 'backward_data', defines, workgroups);
 }
 
@@ -205,7 +179,7 @@ export function conv2dBackwardDataPlan(a: ConvSizes, target: Target, inputActiva
  * reduce_splits (rung 1's) adds the partial dWeights.
  */
 export function conv2dBackwardFilterPlan(a: ConvSizes, target: Target): ConvSplitPlan {
-  const rung = rungFor('backwardFilter', target, a);
+  const rung = rungFor('backwardFilter', target);
   const weights = a.outChannels * a.inChannels * a.kernel ** 2;
   const positions = a.rows * outputPositions(a);
   if (rung.index === TEXTBOOK) {
@@ -221,17 +195,12 @@ export function conv2dBackwardFilterPlan(a: ConvSizes, target: Target): ConvSpli
     split = splitInto(positions, Math.min(byDepth, Math.ceil(filterWorkgroups / weightGroups)));
     sum = kernelOf(rung, 'backward_filter', rungDefines(rung, a, null, THREADS), elementGrid(weights, split.splits));
   } else {
-    // Rungs 2–3: 8 taps an invocation; rung 4: windows of 4 taps along each kernel row, and the splits in whole output rows.
-    const windows = rung.index === WINDOWS;
-    const columns = windows ? a.inChannels * a.kernel * Math.ceil(a.kernel / 4) * 4 : a.inChannels * a.kernel ** 2;
-    const perInvocation = windows ? 4 * WINDOWS_PER_INVOCATION : COLS;
+    const patch = a.inChannels * a.kernel ** 2;
     // Just enough invocations for the taps, in whole SIMD groups of 4.
-    const threads = Math.min(THREADS, 4 * Math.ceil(columns / (4 * perInvocation)));
+    const threads = Math.min(THREADS, 4 * Math.ceil(patch / (4 * COLS)));
     const rowBlocks = Math.ceil(a.outChannels / ROWS);
-    const columnBlocks = Math.ceil(columns / (perInvocation * threads));
-    const wanted = Math.min(byDepth, Math.ceil(filterWorkgroups / (rowBlocks * columnBlocks)));
-    const outW = convOutputSize(a.width, a.kernel, a.stride, a.padding);
-    split = windows ? splitInto(positions / outW, wanted) : splitInto(positions, wanted);
+    const columnBlocks = Math.ceil(patch / (COLS * threads));
+    split = splitInto(positions, Math.min(byDepth, Math.ceil(filterWorkgroups / (rowBlocks * columnBlocks))));
     sum = kernelOf(rung, 'backward_filter', rungDefines(rung, a, null, threads), [columnBlocks, 1, rowBlocks * split.splits]);
   }
   if (split.splits === 1) return { sum, reduce: null, ...split, partialFloats: 0 };
@@ -247,7 +216,7 @@ export function conv2dBackwardFilterPlan(a: ConvSizes, target: Target): ConvSpli
  * second pass adds them.
  */
 export function conv2dBiasGradPlan(a: ConvSizes, target: Target): ConvSplitPlan {
-  const rung = rungFor('biasGrad', target, a);
+  const rung = rungFor('biasGrad', target);
   const defines = geometryDefines(a, null);
   if (rung.index === TEXTBOOK) {
     return { sum: kernelOf(rung, 'bias_grad', defines, elementGrid(a.outChannels)), reduce: null, splitDepth: a.rows, splits: 1, partialFloats: 0 };
