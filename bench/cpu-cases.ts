@@ -26,7 +26,7 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   'conv1.forward': (gpu, rows) => [conv2dForward(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows })],
   'conv1.filter': (gpu, rows) => conv2dBackwardFilter(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows }),
   'conv2.forward': (gpu, rows) => [conv2dForward(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows })],
-  'conv2.data': (gpu, rows) => [conv2dBackwardData(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows })],
+  'conv2.data': (gpu, rows) => conv2dBackwardData(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
   'conv2.filter': (gpu, rows) => conv2dBackwardFilter(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
   'conv1.bias': (gpu, rows) => conv2dBiasGrad(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows }),
   'conv2.bias': (gpu, rows) => conv2dBiasGrad(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),

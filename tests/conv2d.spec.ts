@@ -24,10 +24,10 @@ const cases: ConvSizes[] = [
 ];
 
 // Every rung of conv2d's ladder, forced through gpu.withTarget: SwiftShader's own shapes (cpu) and a GPU's
-// (gpu) at the top rung, each capped at rung 2 (register blocks without subgroups) and at rung 1 (split
+// (gpu) at the top rung, the cpu shapes capped at rung 3 (below the packed GEMM), each capped at rung 2 (register blocks without subgroups) and at rung 1 (split
 // sums, rung 0 for the rest), and plain (rung 0 everywhere).
 const variants: Array<[string, ConvKernels]> = [
-  ['cpu', { kernels: 'cpu' }], ['gpu', { kernels: 'gpu' }], ['plain', { kernels: 'plain' }],
+  ['cpu', { kernels: 'cpu' }], ['gpu', { kernels: 'gpu' }], ['plain', { kernels: 'plain' }], ['cpu rung ≤ 3', { kernels: 'cpu', ceiling: 3 }],
   ['cpu rung ≤ 2', { kernels: 'cpu', ceiling: 2 }], ['gpu rung ≤ 2', { kernels: 'gpu', ceiling: 2 }],
   ['cpu rung ≤ 1', { kernels: 'cpu', ceiling: 1 }], ['gpu rung ≤ 1', { kernels: 'gpu', ceiling: 1 }],
 ];
@@ -35,11 +35,13 @@ const title = (g: ConvSizes, variant: string) =>
   `conv2d ${g.rows}×${g.inChannels}×${g.height}×${g.width} → ${g.outChannels} k${g.kernel} s${g.stride} p${g.padding}, ${variant}`;
 
 /** The rung each product must have run at under `k`: the best that has a kernel for it, within the cap. */
-function expectRungs(rungs: RungsRan, k: ConvKernels, subgroups: boolean): void {
+function expectRungs(g: ConvSizes, rungs: RungsRan, k: ConvKernels, subgroups: boolean): void {
   const cap = k.kernels === 'plain' ? 0 : (k.ceiling ?? Infinity);
   const blocks = Math.min(cap, subgroups ? 3 : 2);
+  // Rung 4 (packed GEMM): backward-data on a CPU's shapes, at stride 1 with padding below the kernel.
+  const gemmData = k.kernels === 'cpu' && cap >= 4 && g.stride === 1 && g.padding < g.kernel;
   expect(rungs['conv2d.forward']).toBe(cap >= 2 ? blocks : 0);
-  expect(rungs['conv2d.backward_data']).toBe(cap >= 2 ? blocks : 0);
+  expect(rungs['conv2d.backward_data']).toBe(gemmData ? 4 : cap >= 2 ? blocks : 0);
   expect(rungs['conv2d.backward_filter']).toBe(cap >= 2 ? blocks : Math.min(cap, 1));
   if (cap === 0) expect(rungs['conv2d.bias_grad']).toBe(0);
   else expect(rungs['conv2d.bias_partials']).toBe(1);
@@ -53,7 +55,7 @@ for (const [variant, k] of variants) {
         gpuPage, 'tests/browser/conv2d.ts', 'conv2dVsReference', g, k,
       );
       for (const r of results) expect(r.ok, r.message).toBe(true);
-      expectRungs(rungs, k, subgroups);
+      expectRungs(g, rungs, k, subgroups);
     });
   }
 }
