@@ -24,6 +24,8 @@ const shapes: ConvSizes[] = [
   { ...conv1, rows: 64 }, { ...conv1, rows: 1000 }, { ...conv2, rows: 64 }, { ...conv2, rows: 1000 },
   { ...odd, rows: 3 }, { inChannels: 8, height: 6, width: 6, outChannels: 3, kernel: 1, stride: 1, padding: 0, rows: 1 },
   { inChannels: 16, height: 8, width: 8, outChannels: 16, kernel: 2, stride: 2, padding: 0, rows: 4096 },
+  { inChannels: 32, height: 7, width: 5, outChannels: 5, kernel: 3, stride: 1, padding: 1, rows: 3 },
+  { inChannels: 5, height: 11, width: 9, outChannels: 7, kernel: 3, stride: 1, padding: 1, rows: 3 },
 ];
 
 const targets: Array<[string, Target]> = [
@@ -40,8 +42,8 @@ const targets: Array<[string, Target]> = [
 
 const positions = (g: ConvSizes) => g.rows * convOutputSize(g.height, g.kernel, g.stride, g.padding) * convOutputSize(g.width, g.kernel, g.stride, g.padding);
 const invocations = (k: ConvKernel, perGroup: number) => k.workgroups[0] * k.workgroups[1] * perGroup;
-/** Whether rung 4 has a backward-data kernel for the shape: stride 1, padding below the kernel. */
-const gemmData = (g: ConvSizes) => g.stride === 1 && g.padding < g.kernel;
+/** Whether rung 4 takes the shape's backward-data: stride 1, padding below the kernel, whole blocks of 16 input channels. */
+const gemmData = (g: ConvSizes) => g.stride === 1 && g.padding < g.kernel && g.inChannels % 16 === 0;
 const rungsOf = (g: ConvSizes, t: Target) => [
   conv2dForwardPlan(g, t).rung.index, conv2dBackwardDataPlan(g, t).rung.index,
   conv2dBackwardFilterPlan(g, t).sum.rung.index, conv2dBiasGradPlan(g, t).sum.rung.index,
@@ -95,8 +97,11 @@ node('conv2d policy: SwiftShader auto takes rung 3 (and rung 1 for the bias, run
   // Capped at rung 3: subgroup-shared loads, no packs.
   const capped = conv2dBackwardDataPlan({ ...conv2, rows: 64 }, makeTarget(swiftShader, 'auto', { conv2d: 3 }), { kind: 'relu', alpha: 0 });
   expect(capped).toMatchObject({ shader: 'conv2d_3_subgroups', entry: 'backward_data', workgroups: [18, 1, 2], packs: null, defines: { STRIDED: false, ACTIVATED: true } });
-  // A GPU keeps rung 3 (the 512 accumulators would spill there).
+  // A GPU keeps rung 3 (the 512 accumulators would spill there); so do stride 2 and channels short of a block of 16.
   expect(rungsOf({ ...conv2, rows: 64 }, makeTarget(discrete))).toEqual([3, 3, 3, 1]);
+  expect(rungsOf({ ...conv2, stride: 2, rows: 64 }, t)).toEqual([3, 3, 3, 1]);
+  expect(rungsOf({ ...conv2, inChannels: 5, padding: 1, rows: 64 }, t)).toEqual([3, 3, 3, 1]);
+  expect(rungsOf({ ...conv2, inChannels: 32, outChannels: 5, padding: 1, rows: 3 }, t)).toEqual([3, 4, 3, 1]);
 });
 
 node('conv2d policy: a GPU splits the batch finely and slices the adding', () => {

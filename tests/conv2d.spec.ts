@@ -8,6 +8,10 @@ import type { ConvKernels, RungsRan } from './browser/conv2d.ts';
 // No preset has it: 3 channels, a non-square 11×9 input, an even kernel, stride 2 with padding, 5 outputs.
 const unusual: ConvSizes = { rows: 3, inChannels: 3, height: 11, width: 9, outChannels: 5, kernel: 4, stride: 2, padding: 1 };
 
+// Rung 4's backward-data (16n input channels, stride 1) on a padded, non-square shape with an odd output
+// channel count (dy packed to 8 channels) that no preset has.
+const packedData: ConvSizes = { rows: 2, inChannels: 16, height: 7, width: 5, outChannels: 5, kernel: 3, stride: 1, padding: 1 };
+
 // Stride 1 and 2, padding 0 and 1, odd sizes, channels 1/3/5/8/16, kernels 1…5, and the MNIST layers.
 const cases: ConvSizes[] = [
   { rows: 2, inChannels: 1, height: 28, width: 28, outChannels: 16, kernel: 5, stride: 2, padding: 0 },
@@ -19,6 +23,7 @@ const cases: ConvSizes[] = [
   { rows: 3, inChannels: 8, height: 11, width: 11, outChannels: 16, kernel: 4, stride: 3, padding: 1 },
   { rows: 2, inChannels: 16, height: 8, width: 8, outChannels: 16, kernel: 2, stride: 2, padding: 0 },
   unusual,
+  packedData,
   // Enough positions (121 images × 144) for the bias gradient to split the batch: 61 + 60 images per channel.
   { rows: 121, inChannels: 1, height: 28, width: 28, outChannels: 2, kernel: 5, stride: 2, padding: 0 },
 ];
@@ -38,8 +43,8 @@ const title = (g: ConvSizes, variant: string) =>
 function expectRungs(g: ConvSizes, rungs: RungsRan, k: ConvKernels, subgroups: boolean): void {
   const cap = k.kernels === 'plain' ? 0 : (k.ceiling ?? Infinity);
   const blocks = Math.min(cap, subgroups ? 3 : 2);
-  // Rung 4 (packed GEMM): backward-data on a CPU's shapes, at stride 1 with padding below the kernel.
-  const gemmData = k.kernels === 'cpu' && cap >= 4 && g.stride === 1 && g.padding < g.kernel;
+  // Rung 4 (packed GEMM): backward-data on a CPU's shapes, at stride 1 with padding below the kernel, 16n input channels.
+  const gemmData = k.kernels === 'cpu' && cap >= 4 && g.stride === 1 && g.padding < g.kernel && g.inChannels % 16 === 0;
   expect(rungs['conv2d.forward']).toBe(cap >= 2 ? blocks : 0);
   expect(rungs['conv2d.backward_data']).toBe(gemmData ? 4 : cap >= 2 ? blocks : 0);
   expect(rungs['conv2d.backward_filter']).toBe(cap >= 2 ? blocks : Math.min(cap, 1));
@@ -60,20 +65,22 @@ for (const [variant, k] of variants) {
   }
 }
 
-// The activations fused into forward's and backward-data's stores, at every rung, on the shape no preset has.
+// The activations fused into forward's and backward-data's stores, at every rung, on shapes no preset has.
 for (const [variant, k] of variants) {
-  for (const kind of ['elu', 'sigmoid'] as const) {
-    test(`${title(unusual, variant)}: ${kind} fused into forward and backward-data matches the reference`, async ({ gpuPage }) => {
-      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dFusedVsReference', unusual, k, kind);
+  for (const [g, kind] of [[unusual, 'elu'], [unusual, 'sigmoid'], [packedData, 'elu']] as const) {
+    test(`${title(g, variant)}: ${kind} fused into forward and backward-data matches the reference`, async ({ gpuPage }) => {
+      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dFusedVsReference', g, k, kind);
       for (const r of results) expect(r.ok, r.message).toBe(true);
     });
   }
 }
 
-// Small shapes (every element is perturbed twice): strided + padded, and a plain one with a 2×2 kernel.
+// Small shapes (every element is perturbed twice): strided + padded, a plain one with a 2×2 kernel, and a
+// padded one whose 16 input channels take rung 4's backward-data on CPU shapes.
 const gradCases: ConvSizes[] = [
   { rows: 2, inChannels: 3, height: 6, width: 5, outChannels: 4, kernel: 3, stride: 2, padding: 1 },
   { rows: 2, inChannels: 2, height: 5, width: 5, outChannels: 3, kernel: 2, stride: 1, padding: 0 },
+  { rows: 1, inChannels: 16, height: 5, width: 4, outChannels: 3, kernel: 3, stride: 1, padding: 1 },
 ];
 
 for (const [variant, k] of variants) {

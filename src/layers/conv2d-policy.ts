@@ -100,7 +100,7 @@ function splitting(target: Target) {
     : { filterWorkgroups: 1024, minFilterDepth: 64, biasWorkgroups: 512, minBiasPositions: 2048, sliced: true };
 }
 
-/** `gemmFits`: whether rung 4 has a kernel for this product's geometry (backward-data: stride 1, padding < kernel). */
+/** `gemmFits`: whether rung 4 has a kernel for this product's geometry and pays there (gemmFitsData). */
 function rungFor(product: keyof typeof PRODUCT_RUNGS, target: Target, gemmFits = false): Rung {
   for (const index of PRODUCT_RUNGS[product]) {
     const rung = CONV2D_RUNGS[index]!;
@@ -181,9 +181,12 @@ const GEMM_POSITIONS = 32;
 const GEMM_CHANNELS = 16;
 const GEMM_GROUP = 16;
 
-/** Rung 4 computes backward-data as a stride-1 correlation over dy bordered by kernel − 1 − padding zeros. */
+/**
+ * Rung 4 computes backward-data as a stride-1 correlation over dy bordered by kernel − 1 − padding zeros, in
+ * blocks of 16 input channels: taken where they are whole (5 channels padded to 16 ran slower than rung 3).
+ */
 function gemmFitsData(g: ConvGeometry): boolean {
-  return g.stride === 1 && g.padding < g.kernel;
+  return g.stride === 1 && g.padding < g.kernel && g.inChannels % GEMM_CHANNELS === 0;
 }
 
 /** backward-data: dx = convᵀ(dy, weight) · f'(x), `inputActivation` the one whose output x is; rung 4 packs dy and weight first. */
