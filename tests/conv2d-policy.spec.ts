@@ -24,6 +24,8 @@ const shapes: ConvSizes[] = [
   { ...conv1, rows: 64 }, { ...conv1, rows: 1000 }, { ...conv2, rows: 64 }, { ...conv2, rows: 1000 },
   { ...odd, rows: 3 }, { inChannels: 8, height: 6, width: 6, outChannels: 3, kernel: 1, stride: 1, padding: 0, rows: 1 },
   { inChannels: 16, height: 8, width: 8, outChannels: 16, kernel: 2, stride: 2, padding: 0, rows: 4096 },
+  { inChannels: 32, height: 7, width: 5, outChannels: 5, kernel: 3, stride: 1, padding: 1, rows: 3 },
+  { inChannels: 5, height: 11, width: 9, outChannels: 7, kernel: 3, stride: 1, padding: 1, rows: 3 },
 ];
 
 const targets: Array<[string, Target]> = [
@@ -34,19 +36,21 @@ const targets: Array<[string, Target]> = [
     [`SwiftShader ${choice}`, makeTarget(swiftShader, choice)],
     [`GPU ${choice}`, makeTarget(discrete, choice)],
   ]),
-  ...[0, 1, 2, 3].map((ceiling): [string, Target] => [`SwiftShader ceiling ${ceiling}`, makeTarget(swiftShader, 'auto', { conv2d: ceiling })]),
+  ...[0, 1, 2, 3, 4].map((ceiling): [string, Target] => [`SwiftShader ceiling ${ceiling}`, makeTarget(swiftShader, 'auto', { conv2d: ceiling })]),
   ['GPU ceiling 1', makeTarget(discrete, 'auto', { conv2d: 1 })],
 ];
 
 const positions = (g: ConvSizes) => g.rows * convOutputSize(g.height, g.kernel, g.stride, g.padding) * convOutputSize(g.width, g.kernel, g.stride, g.padding);
 const invocations = (k: ConvKernel, perGroup: number) => k.workgroups[0] * k.workgroups[1] * perGroup;
+/** Whether rung 4 takes the shape's backward-data: stride 1, padding below the kernel, whole blocks of 16 input channels. */
+const gemmData = (g: ConvSizes) => g.stride === 1 && g.padding < g.kernel && g.inChannels % 16 === 0;
 const rungsOf = (g: ConvSizes, t: Target) => [
   conv2dForwardPlan(g, t).rung.index, conv2dBackwardDataPlan(g, t).rung.index,
   conv2dBackwardFilterPlan(g, t).sum.rung.index, conv2dBiasGradPlan(g, t).sum.rung.index,
 ];
 
 node('CONV2D_RUNGS: rung n is shaders/conv2d_<n>_<trick>.wgsl (rung 0 shaders/conv2d.wgsl), in order', () => {
-  expect(CONV2D_RUNGS.map((r) => r.index)).toEqual([0, 1, 2, 3]);
+  expect(CONV2D_RUNGS.map((r) => r.index)).toEqual([0, 1, 2, 3, 4]);
   expect(CONV2D_RUNGS[0]!.file).toBe('conv2d');
   for (const rung of CONV2D_RUNGS.slice(1)) expect(rung.file).toMatch(new RegExp(`^conv2d_${rung.index}_\\w+$`));
   for (const rung of CONV2D_RUNGS) expect(rung.op).toBe('conv2d');
@@ -65,9 +69,10 @@ node('conv2d rung files: rung 0 is at most 200 lines with no #if; no #if outside
   }
 });
 
-node('conv2d policy: SwiftShader auto takes rung 3 (and rung 1 for the bias) with the CPU shapes, as before the ladder', () => {
+node('conv2d policy: SwiftShader auto takes rung 3 (and rung 1 for the bias, rung 4 for a stride-1 dx) with the CPU shapes', () => {
   const t = makeTarget(swiftShader);
   expect(rungsOf({ ...conv1, rows: 64 }, t)).toEqual([3, 3, 3, 1]);
+  expect(rungsOf({ ...conv2, rows: 64 }, t)).toEqual([3, 4, 3, 1]);
   // conv1 at batch 64: 9,216 output positions in blocks of 64 invocations × 8 columns, 2 blocks of 8 channels.
   const forward = conv2dForwardPlan({ ...conv1, rows: 64 }, t, { kind: 'relu', alpha: 0 });
   expect(forward).toMatchObject({ shader: 'conv2d_3_subgroups', entry: 'forward', workgroups: [18, 1, 2] });
@@ -83,10 +88,20 @@ node('conv2d policy: SwiftShader auto takes rung 3 (and rung 1 for the bias) wit
   expect(bias).toMatchObject({ splitDepth: 64, splits: 1, partialFloats: 16 * 64 });
   expect(bias.sum).toMatchObject({ shader: 'conv2d_1_split_sums', entry: 'bias_partials', workgroups: [1, 16, 1] });
   expect(bias.reduce).toMatchObject({ entry: 'bias_reduce', workgroups: [1, 1, 1] });
-  // conv2's dx: 16 input channels, 64 · 144 positions.
-  expect(conv2dBackwardDataPlan({ ...conv2, rows: 64 }, t, { kind: 'relu', alpha: 0 })).toMatchObject({
-    shader: 'conv2d_3_subgroups', entry: 'backward_data', workgroups: [18, 1, 2], defines: { STRIDED: false, ACTIVATED: true },
-  });
+  // conv2's dx on rung 4: 64 · 144 input positions, 32 an invocation, 16 invocations a workgroup; 16 input channels, one block.
+  const data = conv2dBackwardDataPlan({ ...conv2, rows: 64 }, t, { kind: 'relu', alpha: 0 });
+  expect(data).toMatchObject({ shader: 'conv2d_4_gemm', entry: 'backward_data', workgroups: [18, 1, 1], defines: { ACTIVATED: true } });
+  // dy [64, 8, 10, 10] bordered by 2 zeros: 64 · 14 · 14 pixels of 2 vec4s; weights 16 channels · 9 taps · 2 vec4s.
+  expect(data.packs).toMatchObject({ dyFloats: 64 * 14 * 14 * 8, weightFloats: 16 * 9 * 8 });
+  expect(data.packs!.kernels.map((k) => [k.entry, k.workgroups])).toEqual([['pack_dy', [392, 1, 1]], ['pack_weight', [5, 1, 1]]]);
+  // Capped at rung 3: subgroup-shared loads, no packs.
+  const capped = conv2dBackwardDataPlan({ ...conv2, rows: 64 }, makeTarget(swiftShader, 'auto', { conv2d: 3 }), { kind: 'relu', alpha: 0 });
+  expect(capped).toMatchObject({ shader: 'conv2d_3_subgroups', entry: 'backward_data', workgroups: [18, 1, 2], packs: null, defines: { STRIDED: false, ACTIVATED: true } });
+  // A GPU keeps rung 3 (the 512 accumulators would spill there); so do stride 2 and channels short of a block of 16.
+  expect(rungsOf({ ...conv2, rows: 64 }, makeTarget(discrete))).toEqual([3, 3, 3, 1]);
+  expect(rungsOf({ ...conv2, stride: 2, rows: 64 }, t)).toEqual([3, 3, 3, 1]);
+  expect(rungsOf({ ...conv2, inChannels: 5, padding: 1, rows: 64 }, t)).toEqual([3, 3, 3, 1]);
+  expect(rungsOf({ ...conv2, inChannels: 32, outChannels: 5, padding: 1, rows: 3 }, t)).toEqual([3, 4, 3, 1]);
 });
 
 node('conv2d policy: a GPU splits the batch finely and slices the adding', () => {
@@ -120,8 +135,9 @@ node('conv2d policy: plain and ceiling 0 take rung 0 everywhere; each ceiling st
     expect(rungsOf(g, makeTarget(swiftShader, 'auto', { conv2d: 1 }))).toEqual([0, 0, 1, 1]);
     expect(rungsOf(g, makeTarget(swiftShader, 'auto', { conv2d: 2 }))).toEqual([2, 2, 2, 1]);
     expect(rungsOf(g, makeTarget(swiftShader, 'auto', { conv2d: 3 }))).toEqual([3, 3, 3, 1]);
+    expect(rungsOf(g, makeTarget(swiftShader, 'auto', { conv2d: 4 }))).toEqual([3, gemmData(g) ? 4 : 3, 3, 1]);
     // A dense ceiling leaves conv2d alone.
-    expect(rungsOf(g, makeTarget(swiftShader, 'auto', { dense: 0 }))).toEqual([3, 3, 3, 1]);
+    expect(rungsOf(g, makeTarget(swiftShader, 'auto', { dense: 0 }))).toEqual([3, gemmData(g) ? 4 : 3, 3, 1]);
   }
   const plain = makeTarget(swiftShader, 'plain');
   const g: ConvSizes = { ...odd, rows: 3 };
@@ -141,7 +157,11 @@ node('conv2d policy: every plan covers its products and splits, within the 65,53
       for (const [k, columns, channels] of [[conv2dForwardPlan(g, t), positions(g), g.outChannels], [conv2dBackwardDataPlan(g, t), inputs, g.inChannels]] as const) {
         for (const n of k.workgroups) expect(n, at).toBeLessThanOrEqual(65535);
         if (k.rung.index === 0) expect(invocations(k, 64), at).toBeGreaterThanOrEqual(columns * channels);
-        else {
+        else if (k.rung.index === 4) {
+          // 16 invocations of 32 positions a workgroup, 16 channels a block.
+          expect(invocations(k, 16 * 32), at).toBeGreaterThanOrEqual(columns);
+          expect(k.workgroups[2] * 16, at).toBeGreaterThanOrEqual(channels);
+        } else {
           expect(invocations(k, 64 * 8), at).toBeGreaterThanOrEqual(columns);
           expect(k.workgroups[2] * 8, at).toBeGreaterThanOrEqual(channels);
         }

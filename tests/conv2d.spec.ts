@@ -8,6 +8,10 @@ import type { ConvKernels, RungsRan } from './browser/conv2d.ts';
 // No preset has it: 3 channels, a non-square 11×9 input, an even kernel, stride 2 with padding, 5 outputs.
 const unusual: ConvSizes = { rows: 3, inChannels: 3, height: 11, width: 9, outChannels: 5, kernel: 4, stride: 2, padding: 1 };
 
+// Rung 4's backward-data (16n input channels, stride 1) on a padded, non-square shape with an odd output
+// channel count (dy packed to 8 channels) that no preset has.
+const packedData: ConvSizes = { rows: 2, inChannels: 16, height: 7, width: 5, outChannels: 5, kernel: 3, stride: 1, padding: 1 };
+
 // Stride 1 and 2, padding 0 and 1, odd sizes, channels 1/3/5/8/16, kernels 1…5, and the MNIST layers.
 const cases: ConvSizes[] = [
   { rows: 2, inChannels: 1, height: 28, width: 28, outChannels: 16, kernel: 5, stride: 2, padding: 0 },
@@ -19,15 +23,16 @@ const cases: ConvSizes[] = [
   { rows: 3, inChannels: 8, height: 11, width: 11, outChannels: 16, kernel: 4, stride: 3, padding: 1 },
   { rows: 2, inChannels: 16, height: 8, width: 8, outChannels: 16, kernel: 2, stride: 2, padding: 0 },
   unusual,
+  packedData,
   // Enough positions (121 images × 144) for the bias gradient to split the batch: 61 + 60 images per channel.
   { rows: 121, inChannels: 1, height: 28, width: 28, outChannels: 2, kernel: 5, stride: 2, padding: 0 },
 ];
 
 // Every rung of conv2d's ladder, forced through gpu.withTarget: SwiftShader's own shapes (cpu) and a GPU's
-// (gpu) at the top rung, each capped at rung 2 (register blocks without subgroups) and at rung 1 (split
+// (gpu) at the top rung, the cpu shapes capped at rung 3 (below the packed GEMM), each capped at rung 2 (register blocks without subgroups) and at rung 1 (split
 // sums, rung 0 for the rest), and plain (rung 0 everywhere).
 const variants: Array<[string, ConvKernels]> = [
-  ['cpu', { kernels: 'cpu' }], ['gpu', { kernels: 'gpu' }], ['plain', { kernels: 'plain' }],
+  ['cpu', { kernels: 'cpu' }], ['gpu', { kernels: 'gpu' }], ['plain', { kernels: 'plain' }], ['cpu rung ≤ 3', { kernels: 'cpu', ceiling: 3 }],
   ['cpu rung ≤ 2', { kernels: 'cpu', ceiling: 2 }], ['gpu rung ≤ 2', { kernels: 'gpu', ceiling: 2 }],
   ['cpu rung ≤ 1', { kernels: 'cpu', ceiling: 1 }], ['gpu rung ≤ 1', { kernels: 'gpu', ceiling: 1 }],
 ];
@@ -35,11 +40,13 @@ const title = (g: ConvSizes, variant: string) =>
   `conv2d ${g.rows}×${g.inChannels}×${g.height}×${g.width} → ${g.outChannels} k${g.kernel} s${g.stride} p${g.padding}, ${variant}`;
 
 /** The rung each product must have run at under `k`: the best that has a kernel for it, within the cap. */
-function expectRungs(rungs: RungsRan, k: ConvKernels, subgroups: boolean): void {
+function expectRungs(g: ConvSizes, rungs: RungsRan, k: ConvKernels, subgroups: boolean): void {
   const cap = k.kernels === 'plain' ? 0 : (k.ceiling ?? Infinity);
   const blocks = Math.min(cap, subgroups ? 3 : 2);
+  // Rung 4 (packed GEMM): backward-data on a CPU's shapes, at stride 1 with padding below the kernel, 16n input channels.
+  const gemmData = k.kernels === 'cpu' && cap >= 4 && g.stride === 1 && g.padding < g.kernel && g.inChannels % 16 === 0;
   expect(rungs['conv2d.forward']).toBe(cap >= 2 ? blocks : 0);
-  expect(rungs['conv2d.backward_data']).toBe(cap >= 2 ? blocks : 0);
+  expect(rungs['conv2d.backward_data']).toBe(gemmData ? 4 : cap >= 2 ? blocks : 0);
   expect(rungs['conv2d.backward_filter']).toBe(cap >= 2 ? blocks : Math.min(cap, 1));
   if (cap === 0) expect(rungs['conv2d.bias_grad']).toBe(0);
   else expect(rungs['conv2d.bias_partials']).toBe(1);
@@ -53,25 +60,27 @@ for (const [variant, k] of variants) {
         gpuPage, 'tests/browser/conv2d.ts', 'conv2dVsReference', g, k,
       );
       for (const r of results) expect(r.ok, r.message).toBe(true);
-      expectRungs(rungs, k, subgroups);
+      expectRungs(g, rungs, k, subgroups);
     });
   }
 }
 
-// The activations fused into forward's and backward-data's stores, at every rung, on the shape no preset has.
+// The activations fused into forward's and backward-data's stores, at every rung, on shapes no preset has.
 for (const [variant, k] of variants) {
-  for (const kind of ['elu', 'sigmoid'] as const) {
-    test(`${title(unusual, variant)}: ${kind} fused into forward and backward-data matches the reference`, async ({ gpuPage }) => {
-      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dFusedVsReference', unusual, k, kind);
+  for (const [g, kind] of [[unusual, 'elu'], [unusual, 'sigmoid'], [packedData, 'elu']] as const) {
+    test(`${title(g, variant)}: ${kind} fused into forward and backward-data matches the reference`, async ({ gpuPage }) => {
+      const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dFusedVsReference', g, k, kind);
       for (const r of results) expect(r.ok, r.message).toBe(true);
     });
   }
 }
 
-// Small shapes (every element is perturbed twice): strided + padded, and a plain one with a 2×2 kernel.
+// Small shapes (every element is perturbed twice): strided + padded, a plain one with a 2×2 kernel, and a
+// padded one whose 16 input channels take rung 4's backward-data on CPU shapes.
 const gradCases: ConvSizes[] = [
   { rows: 2, inChannels: 3, height: 6, width: 5, outChannels: 4, kernel: 3, stride: 2, padding: 1 },
   { rows: 2, inChannels: 2, height: 5, width: 5, outChannels: 3, kernel: 2, stride: 1, padding: 0 },
+  { rows: 1, inChannels: 16, height: 5, width: 4, outChannels: 3, kernel: 3, stride: 1, padding: 1 },
 ];
 
 for (const [variant, k] of variants) {

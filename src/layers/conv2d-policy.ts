@@ -19,17 +19,19 @@ export const CONV2D_RUNGS: readonly Rung[] = Object.freeze([
   { op: 'conv2d', index: 1, name: 'split sums', file: 'conv2d_1_split_sums', suits: 'any' },
   { op: 'conv2d', index: 2, name: 'register blocks', file: 'conv2d_2_blocks', suits: 'any' },
   { op: 'conv2d', index: 3, name: 'subgroup-shared row loads', file: 'conv2d_3_subgroups', suits: 'any' },
+  { op: 'conv2d', index: 4, name: 'packed GEMM', file: 'conv2d_4_gemm', suits: 'cpu' },
 ] as const satisfies readonly Rung[]);
 
 const TEXTBOOK = 0;
 const SPLIT_SUMS = 1;
 const BLOCKS = 2;
 const SUBGROUPS = 3;
+const GEMM = 4;
 
 /** The rungs that have a kernel for each product, best first. */
 const PRODUCT_RUNGS = {
   forward: [SUBGROUPS, BLOCKS, TEXTBOOK],
-  backwardData: [SUBGROUPS, BLOCKS, TEXTBOOK],
+  backwardData: [GEMM, SUBGROUPS, BLOCKS, TEXTBOOK],
   backwardFilter: [SUBGROUPS, BLOCKS, SPLIT_SUMS, TEXTBOOK],
   biasGrad: [SPLIT_SUMS, TEXTBOOK],
 } as const;
@@ -98,11 +100,13 @@ function splitting(target: Target) {
     : { filterWorkgroups: 1024, minFilterDepth: 64, biasWorkgroups: 512, minBiasPositions: 2048, sliced: true };
 }
 
-function rungFor(product: keyof typeof PRODUCT_RUNGS, target: Target): Rung {
+/** `gemmFits`: whether rung 4 has a kernel for this product's geometry and pays there (gemmFitsData). */
+function rungFor(product: keyof typeof PRODUCT_RUNGS, target: Target, gemmFits = false): Rung {
   for (const index of PRODUCT_RUNGS[product]) {
     const rung = CONV2D_RUNGS[index]!;
     if (!rungAllowed(target, 'conv2d', index) || (rung.suits !== 'any' && rung.suits !== target.shape)) continue;
     if (index === SUBGROUPS && !target.subgroups) continue;
+    if (index === GEMM && !gemmFits) continue;
     return rung;
   }
   throw new Error(`conv2d ${product}: no rung allowed`); // unreachable: rung 0 suits any target
@@ -124,7 +128,7 @@ function geometryDefines(g: ConvGeometry, activation: Activation | null): Define
 /** Rungs 2 and 3 add the invocations per workgroup and the geometry their bodies specialise on. */
 function rungDefines(rung: Rung, g: ConvGeometry, activation: Activation | null, threads: number): Defines {
   const defines = geometryDefines(g, activation);
-  return rung.index >= BLOCKS ? { ...defines, THREADS: threads, PADDED: g.padding > 0, STRIDED: g.stride > 1 } : defines;
+  return rung.index === BLOCKS || rung.index === SUBGROUPS ? { ...defines, THREADS: threads, PADDED: g.padding > 0, STRIDED: g.stride > 1 } : defines;
 }
 
 /** `groups` workgroups along x, folded into y past the 65,535 limit, and `z`. */
@@ -164,13 +168,50 @@ export function conv2dForwardPlan(a: ConvSizes, target: Target, activation: Acti
   return kernelOf(rung, 'forward', defines, workgroups);
 }
 
-/** backward-data: dx = convᵀ(dy, weight) · f'(x), `inputActivation` the one whose output x is. */
-export function conv2dBackwardDataPlan(a: ConvSizes, target: Target, inputActivation: Activation | null = null): ConvKernel {
-  const rung = rungFor('backwardData', target);
+/** Rung 4's passes packing a product's operands before it runs, and the floats of the buffers they fill. */
+export interface ConvPacks {
+  /** pack_dy, then pack_weight. */
+  readonly kernels: readonly [ConvKernel, ConvKernel];
+  readonly dyFloats: number;
+  readonly weightFloats: number;
+}
+
+/** Rung 4's block (shaders/conv2d_4_gemm.wgsl): 32 positions × 16 channels an invocation, 16 invocations a workgroup. */
+const GEMM_POSITIONS = 32;
+const GEMM_CHANNELS = 16;
+const GEMM_GROUP = 16;
+
+/**
+ * Rung 4 computes backward-data as a stride-1 correlation over dy bordered by kernel − 1 − padding zeros, in
+ * blocks of 16 input channels: taken where they are whole (5 channels padded to 16 ran slower than rung 3).
+ */
+function gemmFitsData(g: ConvGeometry): boolean {
+  return g.stride === 1 && g.padding < g.kernel && g.inChannels % GEMM_CHANNELS === 0;
+}
+
+/** backward-data: dx = convᵀ(dy, weight) · f'(x), `inputActivation` the one whose output x is; rung 4 packs dy and weight first. */
+export function conv2dBackwardDataPlan(a: ConvSizes, target: Target, inputActivation: Activation | null = null): ConvKernel & { readonly packs: ConvPacks | null } {
+  const rung = rungFor('backwardData', target, gemmFitsData(a));
   const defines = rungDefines(rung, a, inputActivation, THREADS);
   const columns = a.rows * a.height * a.width;
+  if (rung.index === GEMM) {
+    const border = a.kernel - 1 - a.padding;
+    const outH = convOutputSize(a.height, a.kernel, a.stride, a.padding);
+    const outW = convOutputSize(a.width, a.kernel, a.stride, a.padding);
+    const vec4s = Math.ceil(a.outChannels / 4);
+    const dyVec4s = a.rows * (outH + 2 * border) * (outW + 2 * border) * vec4s;
+    const channelBlocks = Math.ceil(a.inChannels / GEMM_CHANNELS);
+    const weightVec4s = channelBlocks * GEMM_CHANNELS * a.kernel ** 2 * vec4s;
+    const packs: ConvPacks = {
+      kernels: [kernelOf(rung, 'pack_dy', defines, elementGrid(dyVec4s)), kernelOf(rung, 'pack_weight', defines, elementGrid(weightVec4s))],
+      dyFloats: 4 * dyVec4s,
+      weightFloats: 4 * weightVec4s,
+    };
+    const workgroups = folded(Math.ceil(Math.ceil(columns / GEMM_POSITIONS) / GEMM_GROUP), channelBlocks);
+    return { ...kernelOf(rung, 'backward_data', defines, workgroups), packs };
+  }
   const workgroups = rung.index >= BLOCKS ? blockGrid(columns, a.inChannels) : elementGrid(columns * a.inChannels);
-  return kernelOf(rung, 'backward_data', defines, workgroups);
+  return { ...kernelOf(rung, 'backward_data', defines, workgroups), packs: null };
 }
 
 /**

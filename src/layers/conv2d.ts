@@ -46,10 +46,20 @@ export function conv2dForward(gpu: Gpu, a: ConvSizes & { x: Binding; weight: Bin
 export function conv2dBackwardData(
   gpu: Gpu,
   a: ConvSizes & { dy: Binding; weight: Binding; dx: Binding; inputActivation?: { activation: Activation; x: Binding } | null },
-): Dispatch {
+): Dispatch[] {
   const plan = conv2dBackwardDataPlan(a, gpu.target, a.inputActivation?.activation ?? null);
-  const bind = { dims: dims(gpu, a.rows), dy: a.dy, weight: a.weight, dx: a.dx, ...(a.inputActivation && { x: a.inputActivation.x }) };
-  return dispatch(gpu, plan, bind, convFlops(a));
+  const uniforms = dims(gpu, a.rows);
+  const slope: Record<string, Binding> = a.inputActivation ? { x: a.inputActivation.x } : {};
+  if (!plan.packs) return [dispatch(gpu, plan, { dims: uniforms, dy: a.dy, weight: a.weight, dx: a.dx, ...slope }, convFlops(a))];
+  // Rung 4: dy and the weights packed into buffers made here, then the product over them.
+  const dyPacked = gpu.buffers.create('conv2d.dyPacked', plan.packs.dyFloats * 4, GPUBufferUsage.STORAGE);
+  const weightPacked = gpu.buffers.create('conv2d.weightPacked', plan.packs.weightFloats * 4, GPUBufferUsage.STORAGE);
+  const [packDy, packWeight] = plan.packs.kernels;
+  return [
+    dispatch(gpu, packDy, { dims: uniforms, dy: a.dy, dyPacked }, 0),
+    dispatch(gpu, packWeight, { weight: a.weight, weightPacked }, 0),
+    dispatch(gpu, plan, { dims: uniforms, dyPacked, weightPacked, dx: a.dx, ...slope }, convFlops(a)),
+  ];
 }
 
 /**
@@ -132,7 +142,7 @@ export function conv2d(options: { out: number; kernel: number; stride?: number; 
         ...conv2dBiasGrad(gpu, { ...sizes, dy, dBias: binding(args.grads.bias!) }),
       ];
       const inputActivation = fused.inputActivation && { activation: fused.inputActivation, x };
-      if (args.dInput) backward.push(conv2dBackwardData(gpu, { ...sizes, dy, weight, dx: binding(args.dInput), inputActivation }));
+      if (args.dInput) backward.push(...conv2dBackwardData(gpu, { ...sizes, dy, weight, dx: binding(args.dInput), inputActivation }));
       return { forward, backward };
     },
   };

@@ -41,7 +41,7 @@ async function runConvOn(gpu: Gpu, g: ConvSizes, dy: Float32Array) {
   };
   const dispatches = [
     conv2dForward(gpu, { ...g, ...buf }),
-    conv2dBackwardData(gpu, { ...g, ...buf }),
+    ...conv2dBackwardData(gpu, { ...g, ...buf }),
     ...conv2dBackwardFilter(gpu, { ...g, ...buf }),
     ...conv2dBiasGrad(gpu, { ...g, ...buf }),
   ];
@@ -87,7 +87,7 @@ export async function conv2dFusedVsReference(g: ConvSizes, k: ConvKernels, kind:
   const buf = { x: storage(gpu, 'x', x), weight: storage(gpu, 'w', w), bias: storage(gpu, 'b', b), dy: storage(gpu, 'dy', dy), y: empty(gpu, 'y', dy.length), dx: empty(gpu, 'dx', x.length) };
   await run(gpu, [
     conv2dForward(gpu, { ...g, ...buf, activation }),
-    conv2dBackwardData(gpu, { ...g, ...buf, inputActivation: { activation, x: buf.x } }),
+    ...conv2dBackwardData(gpu, { ...g, ...buf, inputActivation: { activation, x: buf.x } }),
   ]);
   const y = await readF32(gpu, buf.y);
   const dx = await readF32(gpu, buf.dx);
@@ -152,7 +152,7 @@ export async function conv2dBenchmark(rows = 1000, reps = 3): Promise<Record<str
         ['dW', conv2dBackwardFilter(gpu, { ...g, ...buf })],
         ['db', conv2dBiasGrad(gpu, { ...g, ...buf })],
       ];
-      if (needsDx) products.push(['dx', [conv2dBackwardData(gpu, { ...g, ...buf })]]);
+      if (needsDx) products.push(['dx', conv2dBackwardData(gpu, { ...g, ...buf })]);
       for (const [product, dispatches] of products) {
         await run(gpu, dispatches);
         let best = Infinity;
