@@ -214,7 +214,8 @@ function gemmKernel(rung: Rung, entry: 'forward' | 'backward_data', a: ConvSizes
 
 /**
  * Rung 4 takes forward where nothing needs masking (no padding) and whole vec4s of taps add few multiply-adds
- * to the sum: at most 1/8 more (25 taps padded to 28 ran ×0.8 of rung 3's time; 9 padded to 12 would do 1/3 more).
+ * to the sum: at most 1/8 more (25 taps padded to 28 measured faster than rung 3; 9 padded to 12 would do 1/3
+ * more). Its channel blocks pad no more than rung 3's blocks of 8 do. docs/perf/conv2d.md, rung 4.
  */
 function gemmFitsForward(g: ConvGeometry): boolean {
   const taps = g.inChannels * g.kernel ** 2;
