@@ -1,6 +1,6 @@
 // conv2d, rung 4: forward and backward-data as GEMMs over packed operands on a CPU adapter. Rung 3 gathers
 // its operands with per-column index arithmetic (and bounds checks and selects in backward-data) and reuses
-// each loaded value for only 8 channels. Here every step of the sum reads at (row start + one offset shared by
+// each loaded value for only 8 channels. Here every step of the sum reads at (row start + offsets shared by
 // all rows), with no masks and no selects, and an invocation owns 32 positions × 16 channels (WIDE) or 64
 // positions × 8 channels in 32 mat4 accumulators (dense's wide CPU block, dense_4_wide.wgsl), so each loaded
 // value serves 16 or 8 channels and each weight 32 or 64 positions:
