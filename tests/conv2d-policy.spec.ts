@@ -44,8 +44,8 @@ const positions = (g: ConvSizes) => g.rows * convOutputSize(g.height, g.kernel, 
 const invocations = (k: ConvKernel, perGroup: number) => k.workgroups[0] * k.workgroups[1] * perGroup;
 /** Whether rung 4 takes the shape's backward-data: stride 1, padding below the kernel, whole blocks of 16 input channels. */
 const gemmData = (g: ConvSizes) => g.stride === 1 && g.padding < g.kernel && g.inChannels % 16 === 0;
-/** Whether rung 4 takes the shape's forward: no padding, and its taps padded to whole vec4s by at most 1/8. */
-const gemmForward = (g: ConvSizes) => g.padding === 0 && Math.ceil((g.inChannels * g.kernel ** 2) / 4) * 4 <= 1.125 * g.inChannels * g.kernel ** 2;
+/** Whether rung 4 takes the shape's forward: no padding, and its taps padded to whole vec4s by at most 1/3. */
+const gemmForward = (g: ConvSizes) => g.padding === 0 && 3 * Math.ceil((g.inChannels * g.kernel ** 2) / 4) * 4 <= 4 * g.inChannels * g.kernel ** 2;
 const rungsOf = (g: ConvSizes, t: Target) => [
   conv2dForwardPlan(g, t).rung.index, conv2dBackwardDataPlan(g, t).rung.index,
   conv2dBackwardFilterPlan(g, t).sum.rung.index, conv2dBiasGradPlan(g, t).sum.rung.index,
@@ -92,9 +92,11 @@ node('conv2d policy: SwiftShader auto takes rung 3 (and rung 1 for the bias, run
   // Forward's block: 16 channels unless that pads more than blocks of 8 (5 → 8, 12 → 16, 24 → 3 × 8, 32 → 2 × 16).
   const wide = (outChannels: number) => conv2dForwardPlan({ ...conv2, outChannels, rows: 3 }, t);
   expect([5, 12, 24, 32].map((n) => [wide(n).defines.WIDE, wide(n).workgroups[2]])).toEqual([[false, 1], [true, 1], [false, 3], [true, 2]]);
-  // Forward stays on rung 3 where padding would need masks, or whole vec4s of taps pad the sum by more than 1/8 (9 → 12).
+  // Forward stays on rung 3 where padding would need masks, or whole vec4s of taps pad the sum by more than 1/3
+  // (1 tap → 4, 2 → 4, 5 → 8; 9 → 12 and 6 → 8 are at the limit).
   expect(conv2dForwardPlan({ ...conv2, padding: 1, rows: 64 }, t).rung.index).toBe(3);
-  expect(conv2dForwardPlan({ ...conv1, kernel: 3, rows: 64 }, t).rung.index).toBe(3);
+  const forwardRung = (inChannels: number, kernel: number) => conv2dForwardPlan({ ...conv1, inChannels, kernel, rows: 64 }, t).rung.index;
+  expect([[1, 1], [2, 1], [5, 1], [1, 3], [6, 1]].map(([c, k]) => forwardRung(c!, k!))).toEqual([3, 3, 3, 4, 4]);
   // backward-filter: 25 taps → 4 invocations; ≥ 256 positions a split (36 splits), reduce_splits one invocation per weight.
   const filter = conv2dBackwardFilterPlan({ ...conv1, rows: 64 }, t);
   expect(filter.sum).toMatchObject({ shader: 'conv2d_3_subgroups', entry: 'backward_filter', workgroups: [1, 1, 2 * 36] });

@@ -213,13 +213,13 @@ function gemmKernel(rung: Rung, entry: 'forward' | 'backward_data', a: ConvSizes
 }
 
 /**
- * Rung 4 takes forward where nothing needs masking (no padding) and whole vec4s of taps add few multiply-adds
- * to the sum: at most 1/8 more (25 taps padded to 28 measured faster than rung 3; 9 padded to 12 would do 1/3
- * more). Its channel blocks pad no more than rung 3's blocks of 8 do. docs/perf/conv2d.md, rung 4.
+ * Rung 4 takes forward where nothing needs masking (no padding) and whole vec4s of taps add at most 1/3 to the
+ * sum's multiply-adds (9 taps padded to 12, the most measured, still ran faster than rung 3; a 1×1 kernel over
+ * one channel would do 4×). Its channel blocks pad no more than rung 3's blocks of 8 do. docs/perf/conv2d.md, rung 4.
  */
 function gemmFitsForward(g: ConvGeometry): boolean {
   const taps = g.inChannels * g.kernel ** 2;
-  return g.padding === 0 && Math.ceil(taps / 4) * 4 <= 1.125 * taps;
+  return g.padding === 0 && 3 * Math.ceil(taps / 4) * 4 <= 4 * taps;
 }
 
 /** forward: y = f(conv(x, weight) + bias), `activation` the one fused into its store; rung 4 packs x and weight first. */
