@@ -17,23 +17,32 @@ import type { Workload } from './workloads.ts';
 /** cnn-arch1's two convolutions. */
 const CONV1: ConvGeometry = { inChannels: 1, height: 28, width: 28, outChannels: 16, kernel: 5, stride: 2, padding: 0 };
 const CONV2: ConvGeometry = { inChannels: 16, height: 12, width: 12, outChannels: 8, kernel: 3, stride: 1, padding: 0 };
+const ARCH2_CONV1: ConvGeometry = { inChannels: 1, height: 28, width: 28, outChannels: 32, kernel: 5, stride: 2, padding: 0 };
 const ARCH2_CONV2: ConvGeometry = { inChannels: 32, height: 12, width: 12, outChannels: 16, kernel: 3, stride: 1, padding: 0 };
 const ARCH2_CONV3: ConvGeometry = { inChannels: 16, height: 10, width: 10, outChannels: 8, kernel: 3, stride: 1, padding: 0 };
 const ODD: ConvGeometry = { inChannels: 5, height: 11, width: 9, outChannels: 7, kernel: 3, stride: 1, padding: 1 };
+const ODD_VALID: ConvGeometry = { ...ODD, padding: 0 };
+const TAPS9: ConvGeometry = { ...CONV1, kernel: 3, stride: 1 };
 
 /** Case names, each built for a batch size. */
 export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   gather: (gpu, rows) => [gather(gpu, rows, false)],
   // The batch as bytes, for a first layer that reads them (a model whose input tensor is u8x4).
   'gather.bytes': (gpu, rows) => [gather(gpu, rows, true)],
-  'conv1.forward': (gpu, rows) => [conv2dForward(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows })],
+  'conv1.forward': (gpu, rows) => conv2dForward(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows }),
   'conv1.filter': (gpu, rows) => conv2dBackwardFilter(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows }),
-  'conv2.forward': (gpu, rows) => [conv2dForward(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows })],
+  'conv2.forward': (gpu, rows) => conv2dForward(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
   'conv2.data': (gpu, rows) => conv2dBackwardData(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
-  // cnn-arch2's second and third convolutions, and a padded one with odd channel counts no preset has.
+  // cnn-arch2's convolutions, and a padded one with odd channel counts no preset has (oddvalid: unpadded).
   'arch2conv2.data': (gpu, rows) => conv2dBackwardData(gpu, { ...convBuffers(gpu, ARCH2_CONV2, rows), ...ARCH2_CONV2, rows }),
   'arch2conv3.data': (gpu, rows) => conv2dBackwardData(gpu, { ...convBuffers(gpu, ARCH2_CONV3, rows), ...ARCH2_CONV3, rows }),
   'odd.data': (gpu, rows) => conv2dBackwardData(gpu, { ...convBuffers(gpu, ODD, rows), ...ODD, rows }),
+  'arch2conv1.forward': (gpu, rows) => conv2dForward(gpu, { ...convBuffers(gpu, ARCH2_CONV1, rows), ...ARCH2_CONV1, rows }),
+  'arch2conv2.forward': (gpu, rows) => conv2dForward(gpu, { ...convBuffers(gpu, ARCH2_CONV2, rows), ...ARCH2_CONV2, rows }),
+  'arch2conv3.forward': (gpu, rows) => conv2dForward(gpu, { ...convBuffers(gpu, ARCH2_CONV3, rows), ...ARCH2_CONV3, rows }),
+  'oddvalid.forward': (gpu, rows) => conv2dForward(gpu, { ...convBuffers(gpu, ODD_VALID, rows), ...ODD_VALID, rows }),
+  // 1→16 k3 on 28×28: 9 taps, which rung 4's forward would pad to 12.
+  'taps9.forward': (gpu, rows) => conv2dForward(gpu, { ...convBuffers(gpu, TAPS9, rows), ...TAPS9, rows }),
   'conv2.filter': (gpu, rows) => conv2dBackwardFilter(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
   'conv1.bias': (gpu, rows) => conv2dBiasGrad(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows }),
   'conv2.bias': (gpu, rows) => conv2dBiasGrad(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),

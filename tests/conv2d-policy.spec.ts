@@ -44,6 +44,8 @@ const positions = (g: ConvSizes) => g.rows * convOutputSize(g.height, g.kernel, 
 const invocations = (k: ConvKernel, perGroup: number) => k.workgroups[0] * k.workgroups[1] * perGroup;
 /** Whether rung 4 takes the shape's backward-data: stride 1, padding below the kernel, whole blocks of 16 input channels. */
 const gemmData = (g: ConvSizes) => g.stride === 1 && g.padding < g.kernel && g.inChannels % 16 === 0;
+/** Whether rung 4 takes the shape's forward: no padding, and its taps padded to whole vec4s by at most 1/3. */
+const gemmForward = (g: ConvSizes) => g.padding === 0 && 3 * Math.ceil((g.inChannels * g.kernel ** 2) / 4) * 4 <= 4 * g.inChannels * g.kernel ** 2;
 const rungsOf = (g: ConvSizes, t: Target) => [
   conv2dForwardPlan(g, t).rung.index, conv2dBackwardDataPlan(g, t).rung.index,
   conv2dBackwardFilterPlan(g, t).sum.rung.index, conv2dBiasGradPlan(g, t).sum.rung.index,
@@ -69,14 +71,32 @@ node('conv2d rung files: rung 0 is at most 200 lines with no #if; no #if outside
   }
 });
 
-node('conv2d policy: SwiftShader auto takes rung 3 (and rung 1 for the bias, rung 4 for a stride-1 dx) with the CPU shapes', () => {
+node('conv2d policy: SwiftShader auto takes rung 3 (and rung 1 for the bias, rung 4 for an unpadded forward and a stride-1 dx) with the CPU shapes', () => {
   const t = makeTarget(swiftShader);
-  expect(rungsOf({ ...conv1, rows: 64 }, t)).toEqual([3, 3, 3, 1]);
-  expect(rungsOf({ ...conv2, rows: 64 }, t)).toEqual([3, 4, 3, 1]);
-  // conv1 at batch 64: 9,216 output positions in blocks of 64 invocations × 8 columns, 2 blocks of 8 channels.
+  expect(rungsOf({ ...conv1, rows: 64 }, t)).toEqual([4, 3, 3, 1]);
+  expect(rungsOf({ ...conv2, rows: 64 }, t)).toEqual([4, 4, 3, 1]);
+  // conv1's forward on rung 4: 9,216 output positions, 32 an invocation (16 channels, the wide block), 16
+  // invocations a workgroup; x read in place, so only the weights are packed: 16 channels · 7 vec4s of 25 taps.
   const forward = conv2dForwardPlan({ ...conv1, rows: 64 }, t, { kind: 'relu', alpha: 0 });
-  expect(forward).toMatchObject({ shader: 'conv2d_3_subgroups', entry: 'forward', workgroups: [18, 1, 2] });
-  expect(forward.defines).toMatchObject({ THREADS: 64, PADDED: false, STRIDED: true, ACTIVATED: true, RELU: true, OUT_H: 12, OUT_W: 12 });
+  expect(forward).toMatchObject({ shader: 'conv2d_4_gemm', entry: 'forward', workgroups: [18, 1, 1] });
+  expect(forward.defines).toMatchObject({ FORWARD: true, WIDE: true, ACTIVATED: true, RELU: true, OUT_H: 12, OUT_W: 12 });
+  expect(forward.packs).toMatchObject({ packDy: null, dyFloats: 0, weightFloats: 16 * 7 * 4, packWeight: { entry: 'pack_weight', workgroups: [2, 1, 1] } });
+  // conv2's: 6,400 positions, 64 an invocation (8 channels, the narrow block); 144 taps in 36 vec4s.
+  const forward2 = conv2dForwardPlan({ ...conv2, rows: 64 }, t);
+  expect(forward2).toMatchObject({ shader: 'conv2d_4_gemm', entry: 'forward', workgroups: [7, 1, 1], defines: { FORWARD: true, WIDE: false, ACTIVATED: false } });
+  expect(forward2.packs).toMatchObject({ weightFloats: 8 * 36 * 4 });
+  // Capped at rung 3: blocks of 64 invocations × 8 columns, 2 blocks of 8 channels, no packs.
+  const capped3 = conv2dForwardPlan({ ...conv1, rows: 64 }, makeTarget(swiftShader, 'auto', { conv2d: 3 }), { kind: 'relu', alpha: 0 });
+  expect(capped3).toMatchObject({ shader: 'conv2d_3_subgroups', entry: 'forward', workgroups: [18, 1, 2], packs: null });
+  expect(capped3.defines).toMatchObject({ THREADS: 64, PADDED: false, STRIDED: true, ACTIVATED: true, RELU: true, OUT_H: 12, OUT_W: 12 });
+  // Forward's block: 16 channels unless that pads more than blocks of 8 (5 → 8, 12 → 16, 24 → 3 × 8, 32 → 2 × 16).
+  const wide = (outChannels: number) => conv2dForwardPlan({ ...conv2, outChannels, rows: 3 }, t);
+  expect([5, 12, 24, 32].map((n) => [wide(n).defines.WIDE, wide(n).workgroups[2]])).toEqual([[false, 1], [true, 1], [false, 3], [true, 2]]);
+  // Forward stays on rung 3 where padding would need masks, or whole vec4s of taps pad the sum by more than 1/3
+  // (1 tap → 4, 2 → 4, 5 → 8; 9 → 12 and 6 → 8 are at the limit).
+  expect(conv2dForwardPlan({ ...conv2, padding: 1, rows: 64 }, t).rung.index).toBe(3);
+  const forwardRung = (inChannels: number, kernel: number) => conv2dForwardPlan({ ...conv1, inChannels, kernel, rows: 64 }, t).rung.index;
+  expect([[1, 1], [2, 1], [5, 1], [1, 3], [6, 1]].map(([c, k]) => forwardRung(c!, k!))).toEqual([3, 3, 3, 4, 4]);
   // backward-filter: 25 taps → 4 invocations; ≥ 256 positions a split (36 splits), reduce_splits one invocation per weight.
   const filter = conv2dBackwardFilterPlan({ ...conv1, rows: 64 }, t);
   expect(filter.sum).toMatchObject({ shader: 'conv2d_3_subgroups', entry: 'backward_filter', workgroups: [1, 1, 2 * 36] });
@@ -93,13 +113,14 @@ node('conv2d policy: SwiftShader auto takes rung 3 (and rung 1 for the bias, run
   expect(data).toMatchObject({ shader: 'conv2d_4_gemm', entry: 'backward_data', workgroups: [18, 1, 1], defines: { ACTIVATED: true } });
   // dy [64, 8, 10, 10] bordered by 2 zeros: 64 · 14 · 14 pixels of 2 vec4s; weights 16 channels · 9 taps · 2 vec4s.
   expect(data.packs).toMatchObject({ dyFloats: 64 * 14 * 14 * 8, weightFloats: 16 * 9 * 8 });
-  expect(data.packs!.kernels.map((k) => [k.entry, k.workgroups])).toEqual([['pack_dy', [392, 1, 1]], ['pack_weight', [5, 1, 1]]]);
+  // One invocation per packed pixel, one per weight vec4.
+  expect(data.packs).toMatchObject({ packDy: { entry: 'pack_dy', workgroups: [196, 1, 1] }, packWeight: { entry: 'pack_weight', workgroups: [5, 1, 1] } });
   // Capped at rung 3: subgroup-shared loads, no packs.
   const capped = conv2dBackwardDataPlan({ ...conv2, rows: 64 }, makeTarget(swiftShader, 'auto', { conv2d: 3 }), { kind: 'relu', alpha: 0 });
   expect(capped).toMatchObject({ shader: 'conv2d_3_subgroups', entry: 'backward_data', workgroups: [18, 1, 2], packs: null, defines: { STRIDED: false, ACTIVATED: true } });
   // A GPU keeps rung 3 (the 512 accumulators would spill there); so do stride 2 and channels short of a block of 16.
   expect(rungsOf({ ...conv2, rows: 64 }, makeTarget(discrete))).toEqual([3, 3, 3, 1]);
-  expect(rungsOf({ ...conv2, stride: 2, rows: 64 }, t)).toEqual([3, 3, 3, 1]);
+  expect(rungsOf({ ...conv2, stride: 2, rows: 64 }, t)).toEqual([4, 3, 3, 1]);
   expect(rungsOf({ ...conv2, inChannels: 5, padding: 1, rows: 64 }, t)).toEqual([3, 3, 3, 1]);
   expect(rungsOf({ ...conv2, inChannels: 32, outChannels: 5, padding: 1, rows: 3 }, t)).toEqual([3, 4, 3, 1]);
 });
@@ -135,9 +156,9 @@ node('conv2d policy: plain and ceiling 0 take rung 0 everywhere; each ceiling st
     expect(rungsOf(g, makeTarget(swiftShader, 'auto', { conv2d: 1 }))).toEqual([0, 0, 1, 1]);
     expect(rungsOf(g, makeTarget(swiftShader, 'auto', { conv2d: 2 }))).toEqual([2, 2, 2, 1]);
     expect(rungsOf(g, makeTarget(swiftShader, 'auto', { conv2d: 3 }))).toEqual([3, 3, 3, 1]);
-    expect(rungsOf(g, makeTarget(swiftShader, 'auto', { conv2d: 4 }))).toEqual([3, gemmData(g) ? 4 : 3, 3, 1]);
+    expect(rungsOf(g, makeTarget(swiftShader, 'auto', { conv2d: 4 }))).toEqual([gemmForward(g) ? 4 : 3, gemmData(g) ? 4 : 3, 3, 1]);
     // A dense ceiling leaves conv2d alone.
-    expect(rungsOf(g, makeTarget(swiftShader, 'auto', { dense: 0 }))).toEqual([3, gemmData(g) ? 4 : 3, 3, 1]);
+    expect(rungsOf(g, makeTarget(swiftShader, 'auto', { dense: 0 }))).toEqual([gemmForward(g) ? 4 : 3, gemmData(g) ? 4 : 3, 3, 1]);
   }
   const plain = makeTarget(swiftShader, 'plain');
   const g: ConvSizes = { ...odd, rows: 3 };
@@ -158,9 +179,10 @@ node('conv2d policy: every plan covers its products and splits, within the 65,53
         for (const n of k.workgroups) expect(n, at).toBeLessThanOrEqual(65535);
         if (k.rung.index === 0) expect(invocations(k, 64), at).toBeGreaterThanOrEqual(columns * channels);
         else if (k.rung.index === 4) {
-          // 16 invocations of 32 positions a workgroup, 16 channels a block.
-          expect(invocations(k, 16 * 32), at).toBeGreaterThanOrEqual(columns);
-          expect(k.workgroups[2] * 16, at).toBeGreaterThanOrEqual(channels);
+          // 16 invocations a workgroup, of 32 positions × 16 channels (WIDE) or 64 × 8.
+          const block = k.defines.WIDE ? 16 : 8;
+          expect(invocations(k, 16 * (512 / block)), at).toBeGreaterThanOrEqual(columns);
+          expect(k.workgroups[2] * block, at).toBeGreaterThanOrEqual(channels);
         } else {
           expect(invocations(k, 64 * 8), at).toBeGreaterThanOrEqual(columns);
           expect(k.workgroups[2] * 8, at).toBeGreaterThanOrEqual(channels);

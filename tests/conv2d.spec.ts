@@ -12,6 +12,12 @@ const unusual: ConvSizes = { rows: 3, inChannels: 3, height: 11, width: 9, outCh
 // channel count (dy packed to 8 channels) that no preset has.
 const packedData: ConvSizes = { rows: 2, inChannels: 16, height: 7, width: 5, outChannels: 5, kernel: 3, stride: 1, padding: 1 };
 
+// Rung 4's forward (unpadded) on a non-square, strided shape with 3 input channels (27 taps, 4 a step, the last
+// step 3/4 full) and 5 output channels (the 8-channel block, 60 positions of one 64) that no preset has.
+const packedForward: ConvSizes = { rows: 3, inChannels: 3, height: 11, width: 9, outChannels: 5, kernel: 3, stride: 2, padding: 0 };
+// And one input channel with k3: 9 taps padded to 12, the last step 1/4 full, at the policy's limit.
+const packedTaps9: ConvSizes = { rows: 2, inChannels: 1, height: 7, width: 6, outChannels: 16, kernel: 3, stride: 1, padding: 0 };
+
 // Stride 1 and 2, padding 0 and 1, odd sizes, channels 1/3/5/8/16, kernels 1…5, and the MNIST layers.
 const cases: ConvSizes[] = [
   { rows: 2, inChannels: 1, height: 28, width: 28, outChannels: 16, kernel: 5, stride: 2, padding: 0 },
@@ -24,6 +30,8 @@ const cases: ConvSizes[] = [
   { rows: 2, inChannels: 16, height: 8, width: 8, outChannels: 16, kernel: 2, stride: 2, padding: 0 },
   unusual,
   packedData,
+  packedForward,
+  packedTaps9,
   // Enough positions (121 images × 144) for the bias gradient to split the batch: 61 + 60 images per channel.
   { rows: 121, inChannels: 1, height: 28, width: 28, outChannels: 2, kernel: 5, stride: 2, padding: 0 },
 ];
@@ -43,9 +51,13 @@ const title = (g: ConvSizes, variant: string) =>
 function expectRungs(g: ConvSizes, rungs: RungsRan, k: ConvKernels, subgroups: boolean): void {
   const cap = k.kernels === 'plain' ? 0 : (k.ceiling ?? Infinity);
   const blocks = Math.min(cap, subgroups ? 3 : 2);
-  // Rung 4 (packed GEMM): backward-data on a CPU's shapes, at stride 1 with padding below the kernel, 16n input channels.
-  const gemmData = k.kernels === 'cpu' && cap >= 4 && g.stride === 1 && g.padding < g.kernel && g.inChannels % 16 === 0;
-  expect(rungs['conv2d.forward']).toBe(cap >= 2 ? blocks : 0);
+  // Rung 4 (packed GEMM), on a CPU's shapes: backward-data at stride 1 with padding below the kernel, 16n input
+  // channels; forward without padding, its taps padded to whole vec4s by at most 1/3.
+  const gemm = k.kernels === 'cpu' && cap >= 4;
+  const gemmData = gemm && g.stride === 1 && g.padding < g.kernel && g.inChannels % 16 === 0;
+  const taps = g.inChannels * g.kernel ** 2;
+  const gemmForward = gemm && g.padding === 0 && 3 * Math.ceil(taps / 4) * 4 <= 4 * taps;
+  expect(rungs['conv2d.forward']).toBe(gemmForward ? 4 : cap >= 2 ? blocks : 0);
   expect(rungs['conv2d.backward_data']).toBe(gemmData ? 4 : cap >= 2 ? blocks : 0);
   expect(rungs['conv2d.backward_filter']).toBe(cap >= 2 ? blocks : Math.min(cap, 1));
   if (cap === 0) expect(rungs['conv2d.bias_grad']).toBe(0);
@@ -67,7 +79,7 @@ for (const [variant, k] of variants) {
 
 // The activations fused into forward's and backward-data's stores, at every rung, on shapes no preset has.
 for (const [variant, k] of variants) {
-  for (const [g, kind] of [[unusual, 'elu'], [unusual, 'sigmoid'], [packedData, 'elu']] as const) {
+  for (const [g, kind] of [[unusual, 'elu'], [unusual, 'sigmoid'], [packedData, 'elu'], [packedForward, 'sigmoid'], [packedForward, 'leaky_relu']] as const) {
     test(`${title(g, variant)}: ${kind} fused into forward and backward-data matches the reference`, async ({ gpuPage }) => {
       const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dFusedVsReference', g, k, kind);
       for (const r of results) expect(r.ok, r.message).toBe(true);

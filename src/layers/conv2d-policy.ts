@@ -30,7 +30,7 @@ const GEMM = 4;
 
 /** The rungs that have a kernel for each product, best first. */
 const PRODUCT_RUNGS = {
-  forward: [SUBGROUPS, BLOCKS, TEXTBOOK],
+  forward: [GEMM, SUBGROUPS, BLOCKS, TEXTBOOK],
   backwardData: [GEMM, SUBGROUPS, BLOCKS, TEXTBOOK],
   backwardFilter: [SUBGROUPS, BLOCKS, SPLIT_SUMS, TEXTBOOK],
   biasGrad: [SPLIT_SUMS, TEXTBOOK],
@@ -100,7 +100,7 @@ function splitting(target: Target) {
     : { filterWorkgroups: 1024, minFilterDepth: 64, biasWorkgroups: 512, minBiasPositions: 2048, sliced: true };
 }
 
-/** `gemmFits`: whether rung 4 has a kernel for this product's geometry and pays there (gemmFitsData). */
+/** `gemmFits`: whether rung 4 has a kernel for this product's geometry and pays there (gemmFitsForward, gemmFitsData). */
 function rungFor(product: keyof typeof PRODUCT_RUNGS, target: Target, gemmFits = false): Rung {
   for (const index of PRODUCT_RUNGS[product]) {
     const rung = CONV2D_RUNGS[index]!;
@@ -159,57 +159,93 @@ function kernelOf(rung: Rung, entry: string, defines: Defines, workgroups: reado
   return { rung, shader: rung.file, entry, defines, workgroups };
 }
 
-/** forward: y = f(conv(x, weight) + bias), `activation` the one fused into its store. */
-export function conv2dForwardPlan(a: ConvSizes, target: Target, activation: Activation | null = null): ConvKernel {
-  const rung = rungFor('forward', target);
-  const defines = rungDefines(rung, a, activation, THREADS);
-  const columns = a.rows * outputPositions(a);
-  const workgroups = rung.index >= BLOCKS ? blockGrid(columns, a.outChannels) : elementGrid(columns * a.outChannels);
-  return kernelOf(rung, 'forward', defines, workgroups);
-}
-
 /** Rung 4's passes packing a product's operands before it runs, and the floats of the buffers they fill. */
 export interface ConvPacks {
-  /** pack_dy, then pack_weight. */
-  readonly kernels: readonly [ConvKernel, ConvKernel];
+  /** pack_dy: backward-data only (forward reads x in place); 0 floats without it. */
+  readonly packDy: ConvKernel | null;
+  readonly packWeight: ConvKernel;
   readonly dyFloats: number;
   readonly weightFloats: number;
 }
 
-/** Rung 4's block (shaders/conv2d_4_gemm.wgsl): 32 positions × 16 channels an invocation, 16 invocations a workgroup. */
-const GEMM_POSITIONS = 32;
-const GEMM_CHANNELS = 16;
+/** A product's kernel, with rung 4's packs where it takes rung 4. */
+export type ConvPackedKernel = ConvKernel & { readonly packs: ConvPacks | null };
+
+/**
+ * Rung 4's blocks (shaders/conv2d_4_gemm.wgsl): an invocation owns 512 channel × position sums, 16 channels × 32
+ * positions (wide) or 8 × 64, in workgroups of 16 invocations.
+ */
+const GEMM_SUMS = 512;
 const GEMM_GROUP = 16;
+
+/** The wide block of 16 channels, unless it pads more channels than blocks of 8 would. */
+function gemmChannelBlock(channels: number): 8 | 16 {
+  return Math.ceil(channels / 16) * 16 === Math.ceil(channels / 8) * 8 ? 16 : 8;
+}
+
+/**
+ * Rung 4's forward or backward-data: its packs and the GEMM after them. The GEMM's rows are the product's
+ * output channels, its columns the positions of y or dx. Forward sums over 4 taps of x a step, read in place;
+ * backward-data over dy packed channels-last, bordered by kernel − 1 − padding zeros.
+ */
+function gemmKernel(rung: Rung, entry: 'forward' | 'backward_data', a: ConvSizes, activation: Activation | null): ConvPackedKernel {
+  const forward = entry === 'forward';
+  const channels = forward ? a.outChannels : a.inChannels;
+  const positions = a.rows * (forward ? outputPositions(a) : a.height * a.width);
+  const border = forward ? 0 : a.kernel - 1 - a.padding;
+  const vec4s = Math.ceil(a.outChannels / 4);
+  const steps = forward ? Math.ceil((a.inChannels * a.kernel ** 2) / 4) : a.kernel ** 2 * vec4s;
+  const block = gemmChannelBlock(channels);
+  const channelBlocks = Math.ceil(channels / block);
+  const weightVec4s = channelBlocks * block * steps;
+  const outH = convOutputSize(a.height, a.kernel, a.stride, a.padding);
+  const outW = convOutputSize(a.width, a.kernel, a.stride, a.padding);
+  const pixels = forward ? 0 : a.rows * (outH + 2 * border) * (outW + 2 * border);
+  const defines = { ...geometryDefines(a, activation), FORWARD: forward, WIDE: block === 16, BORDER: border };
+  const packs: ConvPacks = {
+    packDy: forward ? null : kernelOf(rung, 'pack_dy', defines, elementGrid(pixels)),
+    packWeight: kernelOf(rung, 'pack_weight', defines, elementGrid(weightVec4s)),
+    dyFloats: 4 * pixels * vec4s,
+    weightFloats: 4 * weightVec4s,
+  };
+  const workgroups = folded(Math.ceil(Math.ceil(positions / (GEMM_SUMS / block)) / GEMM_GROUP), channelBlocks);
+  return { ...kernelOf(rung, entry, defines, workgroups), packs };
+}
+
+/**
+ * Rung 4 takes forward where nothing needs masking (no padding) and whole vec4s of taps add at most 1/3 to the
+ * sum's multiply-adds (9 taps padded to 12, the most measured, still ran faster than rung 3; a 1×1 kernel over
+ * one channel would do 4×). Its channel blocks pad no more than rung 3's blocks of 8 do. docs/perf/conv2d.md, rung 4.
+ */
+function gemmFitsForward(g: ConvGeometry): boolean {
+  const taps = g.inChannels * g.kernel ** 2;
+  return g.padding === 0 && 3 * Math.ceil(taps / 4) * 4 <= 4 * taps;
+}
+
+/** forward: y = f(conv(x, weight) + bias), `activation` the one fused into its store; rung 4 packs x and weight first. */
+export function conv2dForwardPlan(a: ConvSizes, target: Target, activation: Activation | null = null): ConvPackedKernel {
+  const rung = rungFor('forward', target, gemmFitsForward(a));
+  if (rung.index === GEMM) return gemmKernel(rung, 'forward', a, activation);
+  const defines = rungDefines(rung, a, activation, THREADS);
+  const columns = a.rows * outputPositions(a);
+  const workgroups = rung.index >= BLOCKS ? blockGrid(columns, a.outChannels) : elementGrid(columns * a.outChannels);
+  return { ...kernelOf(rung, 'forward', defines, workgroups), packs: null };
+}
 
 /**
  * Rung 4 computes backward-data as a stride-1 correlation over dy bordered by kernel − 1 − padding zeros, in
  * blocks of 16 input channels: taken where they are whole (5 channels padded to 16 ran slower than rung 3).
  */
 function gemmFitsData(g: ConvGeometry): boolean {
-  return g.stride === 1 && g.padding < g.kernel && g.inChannels % GEMM_CHANNELS === 0;
+  return g.stride === 1 && g.padding < g.kernel && g.inChannels % 16 === 0;
 }
 
 /** backward-data: dx = convᵀ(dy, weight) · f'(x), `inputActivation` the one whose output x is; rung 4 packs dy and weight first. */
-export function conv2dBackwardDataPlan(a: ConvSizes, target: Target, inputActivation: Activation | null = null): ConvKernel & { readonly packs: ConvPacks | null } {
+export function conv2dBackwardDataPlan(a: ConvSizes, target: Target, inputActivation: Activation | null = null): ConvPackedKernel {
   const rung = rungFor('backwardData', target, gemmFitsData(a));
+  if (rung.index === GEMM) return gemmKernel(rung, 'backward_data', a, inputActivation);
   const defines = rungDefines(rung, a, inputActivation, THREADS);
   const columns = a.rows * a.height * a.width;
-  if (rung.index === GEMM) {
-    const border = a.kernel - 1 - a.padding;
-    const outH = convOutputSize(a.height, a.kernel, a.stride, a.padding);
-    const outW = convOutputSize(a.width, a.kernel, a.stride, a.padding);
-    const vec4s = Math.ceil(a.outChannels / 4);
-    const dyVec4s = a.rows * (outH + 2 * border) * (outW + 2 * border) * vec4s;
-    const channelBlocks = Math.ceil(a.inChannels / GEMM_CHANNELS);
-    const weightVec4s = channelBlocks * GEMM_CHANNELS * a.kernel ** 2 * vec4s;
-    const packs: ConvPacks = {
-      kernels: [kernelOf(rung, 'pack_dy', defines, elementGrid(dyVec4s)), kernelOf(rung, 'pack_weight', defines, elementGrid(weightVec4s))],
-      dyFloats: 4 * dyVec4s,
-      weightFloats: 4 * weightVec4s,
-    };
-    const workgroups = folded(Math.ceil(Math.ceil(columns / GEMM_POSITIONS) / GEMM_GROUP), channelBlocks);
-    return { ...kernelOf(rung, 'backward_data', defines, workgroups), packs };
-  }
   const workgroups = rung.index >= BLOCKS ? blockGrid(columns, a.inChannels) : elementGrid(columns * a.inChannels);
   return { ...kernelOf(rung, 'backward_data', defines, workgroups), packs: null };
 }

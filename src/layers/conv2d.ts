@@ -11,7 +11,7 @@ import type { Sequential } from '../graph/sequential.ts';
 import { binding, formatShape } from '../graph/tensor.ts';
 import {
   conv2dBackwardDataPlan, conv2dBackwardFilterPlan, conv2dBiasGradPlan, conv2dForwardPlan, convOutputSize,
-  type ConvGeometry, type ConvKernel, type ConvSizes,
+  type ConvGeometry, type ConvKernel, type ConvPacks, type ConvSizes,
 } from './conv2d-policy.ts';
 
 export { convOutputSize, type ConvGeometry, type ConvSizes } from './conv2d-policy.ts';
@@ -31,12 +31,27 @@ function convFlops(a: ConvSizes): number {
 }
 
 /**
+ * Rung 4's packs, into buffers made here: dy (backward-data only) and the weights. Their dispatches, and
+ * the packed buffers the product binds.
+ */
+function packed(gpu: Gpu, packs: ConvPacks, uniforms: GPUBuffer, dy: Binding | null, weight: Binding): { dispatches: Dispatch[]; operands: Record<string, Binding> } {
+  const weightPacked = gpu.buffers.create('conv2d.weightPacked', packs.weightFloats * 4, GPUBufferUsage.STORAGE);
+  const packWeight = dispatch(gpu, packs.packWeight, { weight, weightPacked }, 0);
+  if (!packs.packDy || !dy) return { dispatches: [packWeight], operands: { weightPacked } };
+  const dyPacked = gpu.buffers.create('conv2d.dyPacked', packs.dyFloats * 4, GPUBufferUsage.STORAGE);
+  return { dispatches: [dispatch(gpu, packs.packDy, { dims: uniforms, dy, dyPacked }, 0), packWeight], operands: { dyPacked, weightPacked } };
+}
+
+/**
  * y[n, co, oh, ow] = f(Σ_{ci, kh, kw} weight[co, ci, kh, kw] · x[n, ci, oh·s − p + kh, ow·s − p + kw] + bias[co]),
  * f the fused activation or the identity
  */
-export function conv2dForward(gpu: Gpu, a: ConvSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding; activation?: Activation | null }): Dispatch {
+export function conv2dForward(gpu: Gpu, a: ConvSizes & { x: Binding; weight: Binding; bias: Binding; y: Binding; activation?: Activation | null }): Dispatch[] {
   const plan = conv2dForwardPlan(a, gpu.target, a.activation ?? null);
-  return dispatch(gpu, plan, { dims: dims(gpu, a.rows), x: a.x, weight: a.weight, bias: a.bias, y: a.y }, convFlops(a));
+  const uniforms = dims(gpu, a.rows);
+  if (!plan.packs) return [dispatch(gpu, plan, { dims: uniforms, x: a.x, weight: a.weight, bias: a.bias, y: a.y }, convFlops(a))];
+  const { dispatches, operands } = packed(gpu, plan.packs, uniforms, null, a.weight);
+  return [...dispatches, dispatch(gpu, plan, { dims: uniforms, x: a.x, ...operands, bias: a.bias, y: a.y }, convFlops(a))];
 }
 
 /**
@@ -51,15 +66,8 @@ export function conv2dBackwardData(
   const uniforms = dims(gpu, a.rows);
   const slope: Record<string, Binding> = a.inputActivation ? { x: a.inputActivation.x } : {};
   if (!plan.packs) return [dispatch(gpu, plan, { dims: uniforms, dy: a.dy, weight: a.weight, dx: a.dx, ...slope }, convFlops(a))];
-  // Rung 4: dy and the weights packed into buffers made here, then the product over them.
-  const dyPacked = gpu.buffers.create('conv2d.dyPacked', plan.packs.dyFloats * 4, GPUBufferUsage.STORAGE);
-  const weightPacked = gpu.buffers.create('conv2d.weightPacked', plan.packs.weightFloats * 4, GPUBufferUsage.STORAGE);
-  const [packDy, packWeight] = plan.packs.kernels;
-  return [
-    dispatch(gpu, packDy, { dims: uniforms, dy: a.dy, dyPacked }, 0),
-    dispatch(gpu, packWeight, { weight: a.weight, weightPacked }, 0),
-    dispatch(gpu, plan, { dims: uniforms, dyPacked, weightPacked, dx: a.dx, ...slope }, convFlops(a)),
-  ];
+  const { dispatches, operands } = packed(gpu, plan.packs, uniforms, a.dy, a.weight);
+  return [...dispatches, dispatch(gpu, plan, { dims: uniforms, ...operands, dx: a.dx, ...slope }, convFlops(a))];
 }
 
 /**
@@ -134,7 +142,7 @@ export function conv2d(options: { out: number; kernel: number; stride?: number; 
       const sizes = { ...geometry(args.inputShape), rows: args.rows };
       const weight = binding(args.params.weight!);
       const x = binding(args.input);
-      const forward = [conv2dForward(gpu, { ...sizes, x, weight, bias: binding(args.params.bias!), y: binding(args.output), activation: fused.outputActivation })];
+      const forward = conv2dForward(gpu, { ...sizes, x, weight, bias: binding(args.params.bias!), y: binding(args.output), activation: fused.outputActivation });
       if (args.mode === 'eval' || !args.dOutput) return { forward, backward: [] };
       const dy = binding(args.dOutput);
       const backward = [

@@ -40,7 +40,7 @@ async function runConvOn(gpu: Gpu, g: ConvSizes, dy: Float32Array) {
     y: empty(gpu, 'y', dy.length), dx: empty(gpu, 'dx', x.length), dWeight: empty(gpu, 'dW', w.length), dBias: empty(gpu, 'db', b.length),
   };
   const dispatches = [
-    conv2dForward(gpu, { ...g, ...buf }),
+    ...conv2dForward(gpu, { ...g, ...buf }),
     ...conv2dBackwardData(gpu, { ...g, ...buf }),
     ...conv2dBackwardFilter(gpu, { ...g, ...buf }),
     ...conv2dBiasGrad(gpu, { ...g, ...buf }),
@@ -86,7 +86,7 @@ export async function conv2dFusedVsReference(g: ConvSizes, k: ConvKernels, kind:
   const dy = randomArray(outputLength(g), 9);
   const buf = { x: storage(gpu, 'x', x), weight: storage(gpu, 'w', w), bias: storage(gpu, 'b', b), dy: storage(gpu, 'dy', dy), y: empty(gpu, 'y', dy.length), dx: empty(gpu, 'dx', x.length) };
   await run(gpu, [
-    conv2dForward(gpu, { ...g, ...buf, activation }),
+    ...conv2dForward(gpu, { ...g, ...buf, activation }),
     ...conv2dBackwardData(gpu, { ...g, ...buf, inputActivation: { activation, x: buf.x } }),
   ]);
   const y = await readF32(gpu, buf.y);
@@ -148,7 +148,7 @@ export async function conv2dBenchmark(rows = 1000, reps = 3): Promise<Record<str
         dWeight: empty(gpu, 'dW', wLength), dBias: empty(gpu, 'db', g.outChannels),
       };
       const products: Array<[string, Dispatch[]]> = [
-        ['forward', [conv2dForward(gpu, { ...g, ...buf })]],
+        ['forward', conv2dForward(gpu, { ...g, ...buf })],
         ['dW', conv2dBackwardFilter(gpu, { ...g, ...buf })],
         ['db', conv2dBiasGrad(gpu, { ...g, ...buf })],
       ];
