@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { makeTarget, type DeviceFacts, type KernelChoice, type Target } from '../src/gpu/target.ts';
 import {
   CONV2D_RUNGS, conv2dBackwardDataPlan, conv2dBackwardFilterPlan, conv2dBiasGradPlan, conv2dForwardPlan, convOutputSize,
+  gemmFitsData, gemmFitsForward,
   type ConvKernel, type ConvSizes,
 } from '../src/layers/conv2d-policy.ts';
 import { expect } from './support/fixtures.ts';
@@ -42,10 +43,6 @@ const targets: Array<[string, Target]> = [
 
 const positions = (g: ConvSizes) => g.rows * convOutputSize(g.height, g.kernel, g.stride, g.padding) * convOutputSize(g.width, g.kernel, g.stride, g.padding);
 const invocations = (k: ConvKernel, perGroup: number) => k.workgroups[0] * k.workgroups[1] * perGroup;
-/** Whether rung 4 takes the shape's backward-data: stride 1, padding below the kernel, whole blocks of 16 input channels. */
-const gemmData = (g: ConvSizes) => g.stride === 1 && g.padding < g.kernel && g.inChannels % 16 === 0;
-/** Whether rung 4 takes the shape's forward: no padding, and its taps padded to whole vec4s by at most 1/3. */
-const gemmForward = (g: ConvSizes) => g.padding === 0 && 3 * Math.ceil((g.inChannels * g.kernel ** 2) / 4) * 4 <= 4 * g.inChannels * g.kernel ** 2;
 const rungsOf = (g: ConvSizes, t: Target) => [
   conv2dForwardPlan(g, t).rung.index, conv2dBackwardDataPlan(g, t).rung.index,
   conv2dBackwardFilterPlan(g, t).sum.rung.index, conv2dBiasGradPlan(g, t).sum.rung.index,
@@ -156,9 +153,9 @@ node('conv2d policy: plain and ceiling 0 take rung 0 everywhere; each ceiling st
     expect(rungsOf(g, makeTarget(swiftShader, 'auto', { conv2d: 1 }))).toEqual([0, 0, 1, 1]);
     expect(rungsOf(g, makeTarget(swiftShader, 'auto', { conv2d: 2 }))).toEqual([2, 2, 2, 1]);
     expect(rungsOf(g, makeTarget(swiftShader, 'auto', { conv2d: 3 }))).toEqual([3, 3, 3, 1]);
-    expect(rungsOf(g, makeTarget(swiftShader, 'auto', { conv2d: 4 }))).toEqual([gemmForward(g) ? 4 : 3, gemmData(g) ? 4 : 3, 3, 1]);
+    expect(rungsOf(g, makeTarget(swiftShader, 'auto', { conv2d: 4 }))).toEqual([gemmFitsForward(g) ? 4 : 3, gemmFitsData(g) ? 4 : 3, 3, 1]);
     // A dense ceiling leaves conv2d alone.
-    expect(rungsOf(g, makeTarget(swiftShader, 'auto', { dense: 0 }))).toEqual([gemmForward(g) ? 4 : 3, gemmData(g) ? 4 : 3, 3, 1]);
+    expect(rungsOf(g, makeTarget(swiftShader, 'auto', { dense: 0 }))).toEqual([gemmFitsForward(g) ? 4 : 3, gemmFitsData(g) ? 4 : 3, 3, 1]);
   }
   const plain = makeTarget(swiftShader, 'plain');
   const g: ConvSizes = { ...odd, rows: 3 };

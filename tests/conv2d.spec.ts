@@ -2,6 +2,7 @@ import { test as node } from '@playwright/test';
 import { Rng } from '../src/data/random.ts';
 import { ConfigError, ShapeError } from '../src/errors.ts';
 import { conv2d, type ConvSizes } from '../src/layers/conv2d.ts';
+import { gemmFitsData, gemmFitsForward } from '../src/layers/conv2d-policy.ts';
 import { expect, inPage, test, type Closeness } from './support/fixtures.ts';
 import type { ConvKernels, RungsRan } from './browser/conv2d.ts';
 
@@ -54,9 +55,8 @@ function expectRungs(g: ConvSizes, rungs: RungsRan, k: ConvKernels, subgroups: b
   // Rung 4 (packed GEMM), on a CPU's shapes: backward-data at stride 1 with padding below the kernel, 16n input
   // channels; forward without padding, its taps padded to whole vec4s by at most 1/3.
   const gemm = k.kernels === 'cpu' && cap >= 4;
-  const gemmData = gemm && g.stride === 1 && g.padding < g.kernel && g.inChannels % 16 === 0;
-  const taps = g.inChannels * g.kernel ** 2;
-  const gemmForward = gemm && g.padding === 0 && 3 * Math.ceil(taps / 4) * 4 <= 4 * taps;
+  const gemmData = gemm && gemmFitsData(g);
+  const gemmForward = gemm && gemmFitsForward(g);
   expect(rungs['conv2d.forward']).toBe(gemmForward ? 4 : cap >= 2 ? blocks : 0);
   expect(rungs['conv2d.backward_data']).toBe(gemmData ? 4 : cap >= 2 ? blocks : 0);
   expect(rungs['conv2d.backward_filter']).toBe(cap >= 2 ? blocks : Math.min(cap, 1));

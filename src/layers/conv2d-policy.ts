@@ -217,12 +217,12 @@ function gemmKernel(rung: Rung, entry: 'forward' | 'backward_data', a: ConvSizes
  * sum's multiply-adds (9 taps padded to 12, the most measured, still ran faster than rung 3; a 1×1 kernel over
  * one channel would do 4×). Its channel blocks pad no more than rung 3's blocks of 8 do. docs/perf/conv2d.md, rung 4.
  */
-function gemmFitsForward(g: ConvGeometry): boolean {
+export function gemmFitsForward(g: ConvGeometry): boolean {
   const taps = g.inChannels * g.kernel ** 2;
   return g.padding === 0 && 3 * Math.ceil(taps / 4) * 4 <= 4 * taps;
 }
 
-/** forward: y = f(conv(x, weight) + bias), `activation` the one fused into its store; rung 4 packs x and weight first. */
+/** forward: y = f(conv(x, weight) + bias), `activation` the one fused into its store; rung 4 packs the weights first. */
 export function conv2dForwardPlan(a: ConvSizes, target: Target, activation: Activation | null = null): ConvPackedKernel {
   const rung = rungFor('forward', target, gemmFitsForward(a));
   if (rung.index === GEMM) return gemmKernel(rung, 'forward', a, activation);
@@ -236,7 +236,7 @@ export function conv2dForwardPlan(a: ConvSizes, target: Target, activation: Acti
  * Rung 4 computes backward-data as a stride-1 correlation over dy bordered by kernel − 1 − padding zeros, in
  * blocks of 16 input channels: taken where they are whole (5 channels padded to 16 ran slower than rung 3).
  */
-function gemmFitsData(g: ConvGeometry): boolean {
+export function gemmFitsData(g: ConvGeometry): boolean {
   return g.stride === 1 && g.padding < g.kernel && g.inChannels % 16 === 0;
 }
 
