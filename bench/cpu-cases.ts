@@ -29,23 +29,23 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   gather: (gpu, rows) => [gather(gpu, rows, false)],
   // The batch as bytes, for a first layer that reads them (a model whose input tensor is u8x4).
   'gather.bytes': (gpu, rows) => [gather(gpu, rows, true)],
-  'conv1.forward': (gpu, rows) => conv2dForward(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows }),
-  'conv1.filter': (gpu, rows) => conv2dBackwardFilter(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows }),
-  'conv2.forward': (gpu, rows) => conv2dForward(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
-  'conv2.data': (gpu, rows) => conv2dBackwardData(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
+  'conv1.forward': convCase(conv2dForward, CONV1),
+  'conv1.filter': convCase(conv2dBackwardFilter, CONV1),
+  'conv2.forward': convCase(conv2dForward, CONV2),
+  'conv2.data': convCase(conv2dBackwardData, CONV2),
   // cnn-arch2's convolutions, and a padded one with odd channel counts no preset has (oddvalid: unpadded).
-  'arch2conv2.data': (gpu, rows) => conv2dBackwardData(gpu, { ...convBuffers(gpu, ARCH2_CONV2, rows), ...ARCH2_CONV2, rows }),
-  'arch2conv3.data': (gpu, rows) => conv2dBackwardData(gpu, { ...convBuffers(gpu, ARCH2_CONV3, rows), ...ARCH2_CONV3, rows }),
-  'odd.data': (gpu, rows) => conv2dBackwardData(gpu, { ...convBuffers(gpu, ODD, rows), ...ODD, rows }),
-  'arch2conv1.forward': (gpu, rows) => conv2dForward(gpu, { ...convBuffers(gpu, ARCH2_CONV1, rows), ...ARCH2_CONV1, rows }),
-  'arch2conv2.forward': (gpu, rows) => conv2dForward(gpu, { ...convBuffers(gpu, ARCH2_CONV2, rows), ...ARCH2_CONV2, rows }),
-  'arch2conv3.forward': (gpu, rows) => conv2dForward(gpu, { ...convBuffers(gpu, ARCH2_CONV3, rows), ...ARCH2_CONV3, rows }),
-  'oddvalid.forward': (gpu, rows) => conv2dForward(gpu, { ...convBuffers(gpu, ODD_VALID, rows), ...ODD_VALID, rows }),
+  'arch2conv2.data': convCase(conv2dBackwardData, ARCH2_CONV2),
+  'arch2conv3.data': convCase(conv2dBackwardData, ARCH2_CONV3),
+  'odd.data': convCase(conv2dBackwardData, ODD),
+  'arch2conv1.forward': convCase(conv2dForward, ARCH2_CONV1),
+  'arch2conv2.forward': convCase(conv2dForward, ARCH2_CONV2),
+  'arch2conv3.forward': convCase(conv2dForward, ARCH2_CONV3),
+  'oddvalid.forward': convCase(conv2dForward, ODD_VALID),
   // 1→16 k3 on 28×28: 9 taps, which rung 4's forward would pad to 12.
-  'taps9.forward': (gpu, rows) => conv2dForward(gpu, { ...convBuffers(gpu, TAPS9, rows), ...TAPS9, rows }),
-  'conv2.filter': (gpu, rows) => conv2dBackwardFilter(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
-  'conv1.bias': (gpu, rows) => conv2dBiasGrad(gpu, { ...convBuffers(gpu, CONV1, rows), ...CONV1, rows }),
-  'conv2.bias': (gpu, rows) => conv2dBiasGrad(gpu, { ...convBuffers(gpu, CONV2, rows), ...CONV2, rows }),
+  'taps9.forward': convCase(conv2dForward, TAPS9),
+  'conv2.filter': convCase(conv2dBackwardFilter, CONV2),
+  'conv1.bias': convCase(conv2dBiasGrad, CONV1),
+  'conv2.bias': convCase(conv2dBiasGrad, CONV2),
   // The MLP's 784→128 layer (issue 7: its forward and dW are most of a batch-1000 step).
   'dense1.forward': (gpu, rows) => denseForward(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows }),
   'dense1.data': (gpu, rows) => [denseBackwardData(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
@@ -129,6 +129,13 @@ function denseBuffers(gpu: Gpu, rows: number, { inFeatures, outFeatures } = DENS
 
 function random(gpu: Gpu, count: number): GPUBuffer {
   return gpu.buffers.upload('random', uniformInit(new Rng(count), count, 1));
+}
+
+type ConvOp = (gpu: Gpu, args: ReturnType<typeof convBuffers> & ConvGeometry & { rows: number }) => Dispatch[];
+
+/** A case running `op` at geometry `g` on fresh random buffers. */
+function convCase(op: ConvOp, g: ConvGeometry): (gpu: Gpu, rows: number) => Dispatch[] {
+  return (gpu, rows) => op(gpu, { ...convBuffers(gpu, g, rows), ...g, rows });
 }
 
 function convBuffers(gpu: Gpu, g: ConvGeometry, rows: number) {

@@ -37,7 +37,8 @@ function convFlops(a: ConvSizes): number {
 function packed(gpu: Gpu, packs: ConvPacks, uniforms: GPUBuffer, dy: Binding | null, weight: Binding): { dispatches: Dispatch[]; operands: Record<string, Binding> } {
   const weightPacked = gpu.buffers.create('conv2d.weightPacked', packs.weightFloats * 4, GPUBufferUsage.STORAGE);
   const packWeight = dispatch(gpu, packs.packWeight, { weight, weightPacked }, 0);
-  if (!packs.packDy || !dy) return { dispatches: [packWeight], operands: { weightPacked } };
+  if (!packs.packDy) return { dispatches: [packWeight], operands: { weightPacked } };
+  if (!dy) throw new Error('conv2d: the plan packs dy, so the product needs dy');
   const dyPacked = gpu.buffers.create('conv2d.dyPacked', packs.dyFloats * 4, GPUBufferUsage.STORAGE);
   return { dispatches: [dispatch(gpu, packs.packDy, { dims: uniforms, dy, dyPacked }, 0), packWeight], operands: { dyPacked, weightPacked } };
 }
