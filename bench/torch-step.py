@@ -12,10 +12,16 @@ user of PyTorch would see; its convolutions use oneDNN either way. Random inputs
 time does not depend on the values.
 """
 import argparse
+import os
+import sys
 import time
 
-import torch
-from torch import nn
+# OpenBLAS sizes its own thread pool when loaded: give it the threads PyTorch gets.
+if '--threads' in sys.argv:
+    os.environ['OPENBLAS_NUM_THREADS'] = sys.argv[sys.argv.index('--threads') + 1]
+
+import torch  # noqa: E402 (after the thread count is set)
+from torch import nn  # noqa: E402
 
 # Useful FLOPs per sample (issue 19; the sum of the bench profile's kernel FLOPs over the batch).
 FLOPS = {'mlp': 454_400, 'cnn': 969_600}
