@@ -20,6 +20,7 @@
 //   dyPacked      [rows, OUT_H + 2Q, OUT_W + 2Q, C4] vec4 (output channels 4c…4c+3, 0 past COUT and in the border)
 //   weightPacked  [NPAD, STEPS] vec4: forward [co, j], 4 taps a vec4 (0 past PATCH);
 //                 backward-data [ci, kh, kw, c4] (0 past COUT), both 0 past CHANNELS
+//   y4, dx4, x4   y, dx and x as vec4s, bound instead of them where a sample's positions are whole vec4s (ALIGNED)
 //   the GEMM's rows are CHANNELS (forward's outputs, backward-data's inputs), its columns positions (n, h, w) of y or dx
 
 #include activate
@@ -52,6 +53,10 @@ const PACK_GROUP: u32 = 64u;                       // invocations per workgroup 
 @group(0) @binding(6) var<storage, read> x: array<f32, ${LEN_x}u>;
 @group(0) @binding(7) var<storage, read> bias: array<f32, ${LEN_bias}u>;
 @group(0) @binding(8) var<storage, read_write> y: array<f32, ${LEN_y}u>;
+// The same tensors a vec4 at a time, bound instead of y, dx and x where a sample's positions are whole vec4s (ALIGNED).
+@group(0) @binding(9) var<storage, read_write> y4: array<vec4f, (${LEN_y4}u + 3u) / 4u>;
+@group(0) @binding(10) var<storage, read_write> dx4: array<vec4f, (${LEN_dx4}u + 3u) / 4u>;
+@group(0) @binding(11) var<storage, read> x4: array<vec4f, (${LEN_x4}u + 3u) / 4u>;
 
 fn flatIndex(group: vec3u, groups: vec3u, local: u32, size: u32) -> u32 {
   return (group.x + group.y * groups.x) * size + local;
@@ -146,8 +151,16 @@ fn channels4(ch: u32, s: u32) -> mat4x4f {
 }
 
 // Channels ch…ch+3 of positions m … m+3 (columns of `acc`, components the channels): forward stores
-// y = f(acc + bias), backward-data dx = acc · f'(x).
+// y = f(acc + bias), backward-data dx = acc · f'(x). Where a sample's positions come in whole vec4s (ALIGNED),
+// m … m+3 lie in one sample side by side, so each channel's 4 values are one aligned vec4 store: a quarter of
+// the stores and one index a block, where scalar stores each work out their own.
 fn store4(m: u32, ch: u32, acc: mat4x4f) {
+#if ${ALIGNED}
+  if (m >= dims.batch * POS_HW) { return; }
+  let at = ((m / POS_HW) * CHANNELS * POS_HW + m % POS_HW) / 4u;  // channel 0's vec4
+  let rows = transpose(acc);                                      // row c: channel ch + c at the 4 positions
+  storeChannel(at, ch, rows[0]); storeChannel(at, ch + 1u, rows[1]); storeChannel(at, ch + 2u, rows[2]); storeChannel(at, ch + 3u, rows[3]);
+#else
   for (var j = 0u; j < 4u; j++) {
     let r = m + j;
     if (r >= dims.batch * POS_HW) { return; }
@@ -163,6 +176,22 @@ fn store4(m: u32, ch: u32, acc: mat4x4f) {
       }
     }
   }
+#endif
+}
+
+// One channel's 4 positions as one vec4 (ALIGNED), `at` the vec4 of channel 0 at those positions.
+fn storeChannel(at: u32, channel: u32, sums: vec4f) {
+  if (channel >= CHANNELS) { return; }
+  let i = at + channel * (POS_HW / 4u);
+#if ${FORWARD}
+  let v = sums + bias[channel];
+  y4[i] = vec4f(activate(v.x), activate(v.y), activate(v.z), activate(v.w));
+#elif ${ACTIVATED}
+  let input = x4[i];
+  dx4[i] = sums * vec4f(slope(input.x), slope(input.y), slope(input.z), slope(input.w));
+#else
+  dx4[i] = sums;
+#endif
 }
 
 // Workgroup z: a block of NB channels; x·y: invocations of RB positions each. Accumulators a0…, a1… hold

@@ -82,6 +82,9 @@ node('conv2d policy: SwiftShader auto takes rung 3 (and rung 1 for the bias, run
   const forward2 = conv2dForwardPlan({ ...conv2, rows: 64 }, t);
   expect(forward2).toMatchObject({ shader: 'conv2d_4_gemm', entry: 'forward', workgroups: [7, 1, 1], defines: { FORWARD: true, WIDE: false, ACTIVATED: false } });
   expect(forward2.packs).toMatchObject({ weightFloats: 8 * 36 * 4 });
+  // A sample's outputs in whole vec4s (12·12, 10·10) are stored a vec4 at a time; 9·7 are stored one by one.
+  expect([forward.defines.ALIGNED, forward2.defines.ALIGNED]).toEqual([true, true]);
+  expect(conv2dForwardPlan({ ...conv2, height: 11, width: 9, rows: 3 }, t).defines.ALIGNED).toBe(false);
   // Capped at rung 3: blocks of 64 invocations × 8 columns, 2 blocks of 8 channels, no packs.
   const capped3 = conv2dForwardPlan({ ...conv1, rows: 64 }, makeTarget(swiftShader, 'auto', { conv2d: 3 }), { kind: 'relu', alpha: 0 });
   expect(capped3).toMatchObject({ shader: 'conv2d_3_subgroups', entry: 'forward', workgroups: [18, 1, 2], packs: null });
@@ -107,7 +110,8 @@ node('conv2d policy: SwiftShader auto takes rung 3 (and rung 1 for the bias, run
   expect(bias.reduce).toMatchObject({ entry: 'bias_reduce', workgroups: [1, 1, 1] });
   // conv2's dx on rung 4: 64 · 144 input positions, 32 an invocation, 16 invocations a workgroup; 16 input channels, one block.
   const data = conv2dBackwardDataPlan({ ...conv2, rows: 64 }, t, { kind: 'relu', alpha: 0 });
-  expect(data).toMatchObject({ shader: 'conv2d_4_gemm', entry: 'backward_data', workgroups: [18, 1, 1], defines: { ACTIVATED: true } });
+  expect(data).toMatchObject({ shader: 'conv2d_4_gemm', entry: 'backward_data', workgroups: [18, 1, 1], defines: { ACTIVATED: true, ALIGNED: true } });
+  expect(conv2dBackwardDataPlan({ ...conv2, height: 7, width: 5, padding: 1, rows: 2 }, t).defines.ALIGNED).toBe(false);
   // dy [64, 8, 10, 10] bordered by 2 zeros: 64 · 14 · 14 pixels of 2 vec4s; weights 16 channels · 9 taps · 2 vec4s.
   expect(data.packs).toMatchObject({ dyFloats: 64 * 14 * 14 * 8, weightFloats: 16 * 9 * 8 });
   // One invocation per packed pixel, one per weight vec4.

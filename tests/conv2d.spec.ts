@@ -16,13 +16,16 @@ const packedData: ConvSizes = { rows: 2, inChannels: 16, height: 7, width: 5, ou
 // Rung 4's forward (unpadded) on a non-square, strided shape with 3 input channels (27 taps, 4 a step, the last
 // step 3/4 full) and 5 output channels (the 8-channel block, 60 positions of one 64) that no preset has.
 const packedForward: ConvSizes = { rows: 3, inChannels: 3, height: 11, width: 9, outChannels: 5, kernel: 3, stride: 2, padding: 0 };
-// And one input channel with k3: 9 taps padded to 12, the last step 1/4 full, at the policy's limit.
-const packedTaps9: ConvSizes = { rows: 2, inChannels: 1, height: 7, width: 6, outChannels: 16, kernel: 3, stride: 1, padding: 0 };
+// And one input channel with k3: 9 taps padded to 12, the last step 1/4 full, at the policy's limit; its 5×5
+// outputs a sample are not whole vec4s, so it stores each sum alone (packedForward: 5×4, a vec4 per channel).
+const packedTaps9: ConvSizes = { rows: 2, inChannels: 1, height: 7, width: 7, outChannels: 16, kernel: 3, stride: 1, padding: 0 };
+// cnn-arch1's second convolution: on CPU shapes rung 4's backward-data, 12×12 inputs a sample stored a vec4 at a time.
+const mnistConv2: ConvSizes = { rows: 3, inChannels: 16, height: 12, width: 12, outChannels: 8, kernel: 3, stride: 1, padding: 0 };
 
 // Stride 1 and 2, padding 0 and 1, odd sizes, channels 1/3/5/8/16, kernels 1…5, and the MNIST layers.
 const cases: ConvSizes[] = [
   { rows: 2, inChannels: 1, height: 28, width: 28, outChannels: 16, kernel: 5, stride: 2, padding: 0 },
-  { rows: 3, inChannels: 16, height: 12, width: 12, outChannels: 8, kernel: 3, stride: 1, padding: 0 },
+  mnistConv2,
   { rows: 2, inChannels: 3, height: 7, width: 5, outChannels: 8, kernel: 3, stride: 1, padding: 1 },
   { rows: 5, inChannels: 3, height: 9, width: 9, outChannels: 1, kernel: 3, stride: 2, padding: 1 },
   { rows: 4, inChannels: 8, height: 6, width: 6, outChannels: 3, kernel: 1, stride: 1, padding: 0 },
@@ -79,7 +82,9 @@ for (const [variant, k] of variants) {
 
 // The activations fused into forward's and backward-data's stores, at every rung, on shapes no preset has.
 for (const [variant, k] of variants) {
-  for (const [g, kind] of [[unusual, 'elu'], [unusual, 'sigmoid'], [packedData, 'elu'], [packedForward, 'sigmoid'], [packedForward, 'leaky_relu']] as const) {
+  for (const [g, kind] of [
+    [unusual, 'elu'], [unusual, 'sigmoid'], [packedData, 'elu'], [mnistConv2, 'sigmoid'], [packedForward, 'sigmoid'], [packedForward, 'leaky_relu'], [packedTaps9, 'relu'],
+  ] as const) {
     test(`${title(g, variant)}: ${kind} fused into forward and backward-data matches the reference`, async ({ gpuPage }) => {
       const results = await inPage<Closeness[]>(gpuPage, 'tests/browser/conv2d.ts', 'conv2dFusedVsReference', g, k, kind);
       for (const r of results) expect(r.ok, r.message).toBe(true);

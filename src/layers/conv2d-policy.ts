@@ -201,7 +201,9 @@ function gemmKernel(rung: Rung, entry: 'forward' | 'backward_data', a: ConvSizes
   const outH = convOutputSize(a.height, a.kernel, a.stride, a.padding);
   const outW = convOutputSize(a.width, a.kernel, a.stride, a.padding);
   const pixels = forward ? 0 : a.rows * (outH + 2 * border) * (outW + 2 * border);
-  const defines = { ...geometryDefines(a, activation), FORWARD: forward, WIDE: block === 16, BORDER: border };
+  // Each sample's positions in whole vec4s: the GEMM stores 4 positions of a channel as one vec4.
+  const aligned = (forward ? outH * outW : a.height * a.width) % 4 === 0;
+  const defines = { ...geometryDefines(a, activation), FORWARD: forward, WIDE: block === 16, BORDER: border, ALIGNED: aligned };
   const packs: ConvPacks = {
     packDy: forward ? null : kernelOf(rung, 'pack_dy', defines, elementGrid(pixels)),
     packWeight: kernelOf(rung, 'pack_weight', defines, elementGrid(weightVec4s)),
