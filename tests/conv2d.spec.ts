@@ -13,12 +13,13 @@ const unusual: ConvSizes = { rows: 3, inChannels: 3, height: 11, width: 9, outCh
 // channel count (dy packed to 8 channels) that no preset has.
 const packedData: ConvSizes = { rows: 2, inChannels: 16, height: 7, width: 5, outChannels: 5, kernel: 3, stride: 1, padding: 1 };
 
-// Rung 4's forward (unpadded) on a non-square, strided shape with 3 input channels (27 taps, 4 a step, the last
-// step 3/4 full) and 5 output channels (the 8-channel block, 60 positions of one 64) that no preset has.
-const packedForward: ConvSizes = { rows: 3, inChannels: 3, height: 11, width: 9, outChannels: 5, kernel: 3, stride: 2, padding: 0 };
-// And one input channel with k3: 9 taps padded to 12, the last step 1/4 full, at the policy's limit; its 5×5
-// outputs a sample are not whole vec4s, so it stores each sum alone (packedForward: 5×4, a vec4 per channel).
-const packedTaps9: ConvSizes = { rows: 2, inChannels: 1, height: 7, width: 7, outChannels: 16, kernel: 3, stride: 1, padding: 0 };
+// Rung 4's forward (unpadded) on a non-square shape with 3 input channels (27 taps, 4 a step, the last step 3/4
+// full) and 5 output channels (the 8-channel block) that no preset has. Its 9×7 outputs a sample are not whole
+// vec4s, so y is stored one value at a time.
+const packedForward: ConvSizes = { rows: 3, inChannels: 3, height: 11, width: 9, outChannels: 5, kernel: 3, stride: 1, padding: 0 };
+// And one input channel with k3: 9 taps padded to 12, the last step 1/4 full, at the policy's limit; 5×4 outputs
+// a sample, stored a vec4 (4 positions of a channel) at a time.
+const packedTaps9: ConvSizes = { rows: 2, inChannels: 1, height: 7, width: 6, outChannels: 16, kernel: 3, stride: 1, padding: 0 };
 // cnn-arch1's second convolution: on CPU shapes rung 4's backward-data, 12×12 inputs a sample stored a vec4 at a time.
 const mnistConv2: ConvSizes = { rows: 3, inChannels: 16, height: 12, width: 12, outChannels: 8, kernel: 3, stride: 1, padding: 0 };
 

@@ -52,7 +52,7 @@ export function conv2dForward(gpu: Gpu, a: ConvSizes & { x: Binding; weight: Bin
   const uniforms = dims(gpu, a.rows);
   if (!plan.packs) return [dispatch(gpu, plan, { dims: uniforms, x: a.x, weight: a.weight, bias: a.bias, y: a.y }, convFlops(a))];
   const { dispatches, operands } = packed(gpu, plan.packs, uniforms, null, a.weight);
-  const output = plan.defines.ALIGNED ? { y4: a.y } : { y: a.y };
+  const output: Record<string, Binding> = plan.defines.ALIGNED ? { y4: a.y } : { y: a.y };
   return [...dispatches, dispatch(gpu, plan, { dims: uniforms, x: a.x, ...operands, bias: a.bias, ...output }, convFlops(a))];
 }
 
@@ -70,7 +70,7 @@ export function conv2dBackwardData(
   if (!plan.packs) return [dispatch(gpu, plan, { dims: uniforms, dy: a.dy, weight: a.weight, dx: a.dx, ...slope }, convFlops(a))];
   const { dispatches, operands } = packed(gpu, plan.packs, uniforms, a.dy, a.weight);
   // Rung 4 stores a sample's whole vec4s of positions through the vec4 views of dx and x.
-  const output = plan.defines.ALIGNED ? { dx4: a.dx, ...(a.inputActivation ? { x4: a.inputActivation.x } : {}) } : { dx: a.dx, ...slope };
+  const output: Record<string, Binding> = plan.defines.ALIGNED ? { dx4: a.dx, ...(a.inputActivation ? { x4: a.inputActivation.x } : {}) } : { dx: a.dx, ...slope };
   return [...dispatches, dispatch(gpu, plan, { dims: uniforms, ...operands, ...output }, convFlops(a))];
 }
 
