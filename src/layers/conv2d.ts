@@ -43,6 +43,11 @@ function packed(gpu: Gpu, packs: ConvPacks, uniforms: GPUBuffer, dy: Binding | n
   return { dispatches: [dispatch(gpu, packs.packDy, { dims: uniforms, dy, dyPacked }, 0), packWeight], operands: { dyPacked, weightPacked } };
 }
 
+/** Rung 4's bindings where a sample's positions are whole vec4s (ALIGNED): each through the shader's vec4 view (`y4`, `dx4`, `x4`). */
+function viewsFor(plan: ConvKernel, bind: Record<string, Binding>): Record<string, Binding> {
+  return plan.defines.ALIGNED ? Object.fromEntries(Object.entries(bind).map(([name, resource]) => [`${name}4`, resource])) : bind;
+}
+
 /**
  * y[n, co, oh, ow] = f(Σ_{ci, kh, kw} weight[co, ci, kh, kw] · x[n, ci, oh·s − p + kh, ow·s − p + kw] + bias[co]),
  * f the fused activation or the identity
@@ -52,8 +57,7 @@ export function conv2dForward(gpu: Gpu, a: ConvSizes & { x: Binding; weight: Bin
   const uniforms = dims(gpu, a.rows);
   if (!plan.packs) return [dispatch(gpu, plan, { dims: uniforms, x: a.x, weight: a.weight, bias: a.bias, y: a.y }, convFlops(a))];
   const { dispatches, operands } = packed(gpu, plan.packs, uniforms, null, a.weight);
-  const output: Record<string, Binding> = plan.defines.ALIGNED ? { y4: a.y } : { y: a.y };
-  return [...dispatches, dispatch(gpu, plan, { dims: uniforms, x: a.x, ...operands, bias: a.bias, ...output }, convFlops(a))];
+  return [...dispatches, dispatch(gpu, plan, { dims: uniforms, x: a.x, ...operands, bias: a.bias, ...viewsFor(plan, { y: a.y }) }, convFlops(a))];
 }
 
 /**
@@ -69,9 +73,7 @@ export function conv2dBackwardData(
   const slope: Record<string, Binding> = a.inputActivation ? { x: a.inputActivation.x } : {};
   if (!plan.packs) return [dispatch(gpu, plan, { dims: uniforms, dy: a.dy, weight: a.weight, dx: a.dx, ...slope }, convFlops(a))];
   const { dispatches, operands } = packed(gpu, plan.packs, uniforms, a.dy, a.weight);
-  // Rung 4 stores a sample's whole vec4s of positions through the vec4 views of dx and x.
-  const output: Record<string, Binding> = plan.defines.ALIGNED ? { dx4: a.dx, ...(a.inputActivation ? { x4: a.inputActivation.x } : {}) } : { dx: a.dx, ...slope };
-  return [...dispatches, dispatch(gpu, plan, { dims: uniforms, ...operands, ...output }, convFlops(a))];
+  return [...dispatches, dispatch(gpu, plan, { dims: uniforms, ...operands, ...viewsFor(plan, { dx: a.dx, ...slope }) }, convFlops(a))];
 }
 
 /**
