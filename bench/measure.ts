@@ -5,6 +5,10 @@ import type { BenchResult, EpochTime, MeasureOptions } from './workloads.ts';
 export interface StepTrainer {
   /** Training steps in one epoch (full batches of the shuffled training split). */
   stepsPerEpoch: number;
+  /** Batches of a whole validation pass at the training batch size (the last holds the remainder). */
+  validationBatches: number;
+  /** Images in the validation split. */
+  validationImages: number;
   /** Starts a fresh epoch: a new shuffle, from its first batch. */
   startEpoch(): void;
   /**
@@ -18,8 +22,8 @@ export interface StepTrainer {
   sync(): Promise<void>;
   /** The loss the last step computed (a readback; never inside a timed group). */
   loss(): Promise<number>;
-  /** Forward over the validation batches of `pass` at the training batch size; mean loss and accuracy, read back once. */
-  validate(pass: ValidationPass): Promise<{ loss: number; accuracy: number }>;
+  /** Forward over the validation batches of `pass` at the training batch size; mean loss and accuracy over its images, read back once. */
+  validate(pass: ValidationPass): Promise<ValidationScore>;
   dispose(): void;
 }
 
@@ -46,8 +50,15 @@ export interface ValidationOutput {
   predicted(): Promise<ArrayLike<number>>;
 }
 
+/** What a validation pass read back: mean loss and accuracy over the `images` it ran. */
+export interface ValidationScore {
+  loss: number;
+  accuracy: number;
+  images: number;
+}
+
 /** Mean loss and accuracy over the batches of a validation pass. */
-export async function validationScore(outputs: ValidationOutput[]): Promise<{ loss: number; accuracy: number }> {
+export async function validationScore(outputs: ValidationOutput[]): Promise<ValidationScore> {
   let lossSum = 0;
   let correct = 0;
   let count = 0;
@@ -57,7 +68,7 @@ export async function validationScore(outputs: ValidationOutput[]): Promise<{ lo
     o.labels.forEach((label, i) => (correct += Number(predicted[i] === label)));
     count += o.labels.length;
   }
-  return { loss: lossSum / count, accuracy: correct / count };
+  return { loss: lossSum / count, accuracy: correct / count, images: count };
 }
 
 function median(values: number[]): number {
@@ -116,19 +127,40 @@ export async function measure(trainer: StepTrainer, batch: number, options: Step
 const EPOCH_GROUPS = 20;
 
 /**
- * Seconds per epoch from `msPerStep` (measure's figure): a validation pass is warmed up (its first
- * and last batch, so every shape is compiled) and then timed whole; the projection is
- * stepsPerEpoch × msPerStep + that pass. When the projection is within `options.epochBudgetS`, a
- * whole fresh epoch and its validation pass run as well, timed end to end.
+ * The validation pass to time, given one batch's time `batchMs`: the whole pass where it fits
+ * `budgetS`, else as many of its first batches as do (at least one), to be scaled up by images.
+ */
+export function validationPassFor(batchMs: number, budgetS: number, batches: number): ValidationPass {
+  const affordable = Math.floor((budgetS * 1000) / Math.max(batchMs, 1e-3));
+  return affordable >= batches ? 'all' : { first: Math.max(1, affordable) };
+}
+
+/**
+ * Seconds per epoch from `msPerStep` (measure's figure). A validation pass is warmed up (its first and
+ * last batch, so every shape is compiled) and its first batch timed; then the whole pass is timed, or
+ * where that would exceed `options.validationBudgetS`, its first batches, scaled to the whole split by
+ * images. The projection is stepsPerEpoch × msPerStep + that pass. When the projection is within
+ * `options.epochBudgetS`, a whole fresh epoch and its whole validation pass run as well, timed end to end.
  */
 export async function measureEpoch(trainer: StepTrainer, msPerStep: number, options: MeasureOptions): Promise<EpochTime> {
   await trainer.validate('warm-up');
   let start = performance.now();
-  const validation = await trainer.validate('all');
-  const validationMs = performance.now() - start;
+  await trainer.validate({ first: 1 });
+  const pass = validationPassFor(performance.now() - start, options.validationBudgetS, trainer.validationBatches);
+  start = performance.now();
+  const validation = await trainer.validate(pass);
+  const validationMs = ((performance.now() - start) * trainer.validationImages) / validation.images;
   const stepsPerEpoch = trainer.stepsPerEpoch;
   const projectedS = (stepsPerEpoch * msPerStep + validationMs) / 1000;
-  const epoch: EpochTime = { stepsPerEpoch, validationMs, validationLoss: validation.loss, validationAccuracy: validation.accuracy, projectedS };
+  const epoch: EpochTime = {
+    stepsPerEpoch,
+    validationMs,
+    validationTimedImages: validation.images,
+    validationImages: trainer.validationImages,
+    validationLoss: validation.loss,
+    validationAccuracy: validation.accuracy,
+    projectedS,
+  };
   if (projectedS > options.epochBudgetS) return { ...epoch, notRun: `projected ${projectedS.toFixed(0)} s > --epoch-budget ${options.epochBudgetS} s` };
 
   const issue = issuer(trainer);

@@ -64,6 +64,7 @@ export async function loadEpochData(): Promise<EpochData> {
 export class BatchSource {
   readonly stepsPerEpoch: number;
   readonly validationBatchCount: number;
+  readonly validationImages: number;
   private order: Uint32Array;
   private epoch = 1;
   private position = 0;
@@ -74,6 +75,7 @@ export class BatchSource {
   ) {
     this.stepsPerEpoch = Math.floor(data.train.length / batch);
     this.validationBatchCount = Math.ceil(data.val.length / batch);
+    this.validationImages = data.val.length;
     if (this.stepsPerEpoch === 0) throw new Error(`batch ${batch} is larger than the ${data.train.length} training images`);
     this.order = epochOrder(data.train, EPOCH.seed, this.epoch);
   }
@@ -109,10 +111,12 @@ export class BatchSource {
   }
 }
 
-export type ValidationPass = 'warm-up' | 'all';
+/** A validation pass: every batch, a warm-up, or the first `first` batches (a sample timed where the whole pass is too slow). */
+export type ValidationPass = 'warm-up' | 'all' | { first: number };
 
-/** Which of `count` validation batches a pass runs: all, or for a warm-up the first and the last (every batch shape, compiled). */
+/** Which of `count` validation batches a pass runs: all, the first few, or for a warm-up the first and the last (every batch shape, compiled). */
 export function passBatches(count: number, pass: ValidationPass): number[] {
   if (pass === 'all') return Array.from({ length: count }, (_, i) => i);
-  return count === 1 ? [0] : [0, count - 1];
+  if (pass === 'warm-up') return count === 1 ? [0] : [0, count - 1];
+  return Array.from({ length: Math.min(count, Math.max(1, pass.first)) }, (_, i) => i);
 }

@@ -45,7 +45,7 @@ export function workloadStep(gpu: Gpu, workload: Workload, batch: number, set: D
   return { model, buffers, dispatches: trainStepDispatches(gpu, { model, rows: batch, set, pixels, buffers, optimizer }) };
 }
 
-interface OurStep extends Pick<StepTrainer, 'stepsPerEpoch' | 'startEpoch' | 'validate'> {
+interface OurStep extends Pick<StepTrainer, 'stepsPerEpoch' | 'validationBatches' | 'validationImages' | 'startEpoch' | 'validate'> {
   gpu: Gpu;
   /** The dispatches of one training step, in order. */
   dispatches: Dispatch[];
@@ -127,6 +127,8 @@ async function buildStep(workload: Workload, batch: number, kernels: KernelChoic
     gpu,
     dispatches,
     stepsPerEpoch,
+    validationBatches: validationSizes.length,
+    validationImages: split.val.length,
     startEpoch() {
       writeAligned(gpu.device, order, 0, epochOrder(split.train, EPOCH.seed, ++epoch));
       issued = 0;
@@ -145,7 +147,7 @@ async function buildStep(workload: Workload, batch: number, kernels: KernelChoic
       submit(batches.map((i) => ({ entry: stepsPerEpoch + i, dispatches: steps.get(validationSizes[i]!)! })), 0, [validationTotals, confusion]);
       const count = batches.reduce((sum, i) => sum + validationSizes[i]!, 0);
       const { lossSum, correct } = await readTotals(gpu, validationTotals);
-      return { loss: lossSum / count, accuracy: correct / count };
+      return { loss: lossSum / count, accuracy: correct / count, images: count };
     },
     release() {
       for (const buffer of owned) gpu.buffers.release(buffer);
@@ -158,6 +160,8 @@ export async function oursTrainer(workload: Workload, batch: number, kernels: Ke
   const step = await buildStep(workload, batch, kernels);
   return {
     stepsPerEpoch: step.stepsPerEpoch,
+    validationBatches: step.validationBatches,
+    validationImages: step.validationImages,
     startEpoch: () => step.startEpoch(),
     step: () => step.issue(1),
     steps: async (k) => step.issue(k),

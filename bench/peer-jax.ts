@@ -88,6 +88,8 @@ export async function jaxTrainer(workload: Workload, source: BatchSource): Promi
   let loss: JaxArray | null = null;
   return {
     stepsPerEpoch: source.stepsPerEpoch,
+    validationBatches: source.validationBatchCount,
+    validationImages: source.validationImages,
     startEpoch: () => source.startEpoch(),
     step() {
       const { x, y } = upload(source.next());

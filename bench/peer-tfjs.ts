@@ -111,6 +111,8 @@ export async function tfjsTrainer(backend: TfjsBackend, path: TfjsPath, workload
   const lossOf = (y: tf.Tensor, logits: tf.Tensor): tf.Scalar => tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
   const common = {
     stepsPerEpoch: source.stepsPerEpoch,
+    validationBatches: source.validationBatchCount,
+    validationImages: source.validationImages,
     startEpoch: () => source.startEpoch(),
     sync: () => deviceSync(model),
     validate: (pass: ValidationPass) =>

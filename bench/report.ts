@@ -39,6 +39,11 @@ function note(p: PeerSummary): string {
   parts.push(`loss ${fixed(first.lossFirst ?? NaN, 3)}→${fixed(first.lossLast ?? NaN, 3)}`);
   const accuracy = spread(ok.map((r) => r.epoch?.validationAccuracy));
   if (accuracy) parts.push(`val acc ${fixed(accuracy.median, 3)}`);
+  const sampled = ok.flatMap((r) => (r.epoch && r.epoch.validationTimedImages < r.epoch.validationImages ? [r.epoch] : []));
+  if (sampled.length) {
+    const images = [...new Set(sampled.map((e) => e.validationTimedImages.toLocaleString('en-US')))].join('/');
+    parts.push(`validation pass timed on its first ${images} of ${sampled[0]!.validationImages.toLocaleString('en-US')} images and scaled up (--validation-budget) in ${sampled.length} of ${ok.length} rounds`);
+  }
   const notRun = ok.find((r) => r.epoch?.notRun)?.epoch?.notRun;
   if (notRun && !p.epochMeasuredS) parts.push(`no whole epoch run: ${notRun}`);
   else if (notRun) parts.push(`a whole epoch run in ${p.epochMeasuredS!.rounds} of ${ok.length} rounds (${notRun} in the others)`);
@@ -78,7 +83,7 @@ export function workloadTable(summaries: PeerSummary[], rounds: number): string 
     `${WORKLOAD_TITLES[first.workload]}, batch ${first.batch}: ${rounds} round${rounds > 1 ? 's, the peers taking turns in rotated order' : ''}; each figure median (min–max) over the rounds`,
     ...columns(rows),
     `ms/step: median over groups of timed steps, each step gathering its batch from the epoch's shuffled order by the engine's own input path.`,
-    `s/epoch projected: ${steps ?? 'floor(48,000 / batch)'} steps × ms/step (projected from the timed steps) + a timed validation pass over 12,000 images.`,
+    `s/epoch projected: ${steps ?? 'floor(48,000 / batch)'} steps × ms/step (projected from the timed steps) + a timed validation pass over 12,000 images (where the note says so, its first batches timed and scaled up by images).`,
     `s/epoch run: one whole shuffled epoch of 48,000 images and its validation pass, timed end to end (where the projection fits --epoch-budget).`,
     `vs ours: peer ÷ ours of the medians (above 1: ours is faster), claimed only where the two min–max ranges do not overlap${rounds === 1 ? '; with one round a range is one measurement: use --rounds 3 for ranges' : ''}.`,
   ].join('\n');

@@ -26,15 +26,17 @@ import type { KernelChoice } from '../src/gpu/target.ts';
 import { BATCHES, PEER_NAMES, type BenchResult, type MeasureOptions, type PeerName, type PeerSummary, type RoofResult, type Workload } from './workloads.ts';
 
 const USAGE = `npm run bench -- [--only mlp|cnn|cold] [--no-cold] [--peers ${PEER_NAMES.join(',')}] [--batches ${BATCHES.join(',')}]
-                 [--steps 20] [--warmup 3] [--budget 240] [--epoch-budget 60] [--fit-budget 60] [--no-fit]
+                 [--steps 20] [--warmup 3] [--budget 60] [--validation-budget 20] [--epoch-budget 60]
+                 [--fit-budget 60] [--no-fit]
                  [--no-roof] [--no-profile] [--rounds 1] [--json results/bench.json] [--verbose] [--kernels auto]
 
 --kernels X ${kernelsOption().help.replace(/\n\s+/g, '\n  ')}
   (ours only: the peers run their own kernels)
 
 Every peer is timed per step and per epoch (48,000 shuffled training images, then a validation pass
-over 12,000): the epoch is projected from the timed steps and a timed validation pass, and where that
-projection is at most --epoch-budget seconds a whole epoch is run and timed as well. tfjs-wasm is
+over 12,000): the epoch is projected from the timed steps and a timed validation pass (its first
+batches, scaled up by images, where the whole pass would take over --validation-budget seconds), and
+where that projection is at most --epoch-budget seconds a whole epoch is run and timed as well. tfjs-wasm is
 timed on a thread per core and on one thread, the faster shown, the other in its note.
 
 --rounds N measures every peer N times, round r starting at peer r mod count (so the order rotates),
@@ -46,7 +48,7 @@ tfjs-webgpu from a fresh page to their first trained step, MLP and CNN at batch 
 
 const OPTIONS = {
   help: { kind: 'flag' }, only: { kind: 'string' }, peers: { kind: 'string' }, batches: { kind: 'string' },
-  steps: { kind: 'int' }, warmup: { kind: 'int' }, budget: { kind: 'int' }, 'epoch-budget': { kind: 'int' }, 'fit-budget': { kind: 'int' }, rounds: { kind: 'int' },
+  steps: { kind: 'int' }, warmup: { kind: 'int' }, budget: { kind: 'int' }, 'validation-budget': { kind: 'int' }, 'epoch-budget': { kind: 'int' }, 'fit-budget': { kind: 'int' }, rounds: { kind: 'int' },
   'no-fit': { kind: 'flag' }, 'no-cold': { kind: 'flag' }, 'no-roof': { kind: 'flag' }, 'no-profile': { kind: 'flag' }, json: { kind: 'string' }, verbose: { kind: 'flag' }, kernels: { kind: 'string' },
 } satisfies Record<string, { kind: OptionKind }>;
 
@@ -91,7 +93,7 @@ function parseBenchArgs(argv: readonly string[]): Settings {
     cold: (only === undefined || only === 'cold') && !o.has('no-cold'),
     peers,
     batches,
-    options: { warmup: count('warmup', 3, 0), steps: count('steps', 20, 1), budgetS: count('budget', 240, 1), epochBudgetS: count('epoch-budget', 60, 0) },
+    options: { warmup: count('warmup', 3, 0), steps: count('steps', 20, 1), budgetS: count('budget', 60, 1), validationBudgetS: count('validation-budget', 20, 0), epochBudgetS: count('epoch-budget', 60, 0) },
     fitBudgetS: count('fit-budget', 60, 0),
     rounds: count('rounds', 1, 1),
     noFit: o.has('no-fit'),
@@ -131,7 +133,7 @@ async function runJob(browser: Browser, base: string, job: PeerJob, settings: Se
   log(`… ${label}`);
   const started = Date.now();
   // Warm-up and timed steps are capped by the budgets, but a first step and a validation pass can be slow: allow for them.
-  const timeoutS = job.options.budgetS * 3 + job.options.epochBudgetS * 2 + 900;
+  const timeoutS = job.options.budgetS * 3 + job.options.validationBudgetS * 2 + job.options.epochBudgetS * 2 + 900;
   const result = await inFreshPage<BenchResult>(browser, base, 'peers.html', 'peers.ts', 'runPeer', job, timeoutS, settings.verbose).catch(
     (error: Error): BenchResult => ({ peer: job.peer, workload: job.workload, batch: job.batch, status: 'error', reason: error.message }),
   );

@@ -36,6 +36,8 @@ export interface MeasureOptions {
   budgetS: number;
   /** Seconds a whole epoch may take by its projection for one to be run and timed as well (0: never). */
   epochBudgetS: number;
+  /** Seconds the timed validation pass may take: beyond, its first batches are timed and scaled up by images. */
+  validationBudgetS: number;
 }
 
 /**
@@ -44,9 +46,16 @@ export interface MeasureOptions {
  */
 export interface EpochTime {
   stepsPerEpoch: number;
-  /** Wall time of one whole validation pass (after a one-batch warm-up), its readback included. */
+  /**
+   * Wall time of one whole validation pass (after a warm-up), its readback included: timed whole, or
+   * where that would exceed --validation-budget, timed over its first `validationTimedImages` images
+   * and scaled to `validationImages`.
+   */
   validationMs: number;
-  /** Loss and accuracy that validation pass read back: proof it ran the whole set. */
+  /** Images the timed validation pass ran: all `validationImages`, or its first batches'. */
+  validationTimedImages: number;
+  validationImages: number;
+  /** Loss and accuracy the timed validation pass read back, over its `validationTimedImages`: proof it ran. */
   validationLoss: number;
   validationAccuracy: number;
   /** stepsPerEpoch × msPerStep (from the timed steps) + validationMs, in seconds. */

@@ -1,4 +1,6 @@
 import { expect, test } from '@playwright/test';
+import { validationPassFor } from '../bench/measure.ts';
+import { passBatches } from '../bench/mnist.ts';
 import { compare, rotation, spread, summarize } from '../bench/rounds.ts';
 import type { BenchResult, EpochTime } from '../bench/workloads.ts';
 
@@ -45,7 +47,7 @@ test('a ratio to ours is claimed only where the ranges do not overlap', () => {
 
 test("a peer's rounds become one summary: spreads of every figure, capped if any round was, every round kept", () => {
   const epoch = (projectedS: number, measuredS?: number): EpochTime => ({
-    stepsPerEpoch: 750, validationMs: 500, validationLoss: 0.3, validationAccuracy: 0.9, projectedS, ...(measuredS === undefined ? {} : { measuredS }),
+    stepsPerEpoch: 750, validationMs: 500, validationTimedImages: 12_000, validationImages: 12_000, validationLoss: 0.3, validationAccuracy: 0.9, projectedS, ...(measuredS === undefined ? {} : { measuredS }),
   });
   const round = (r: Partial<BenchResult>): BenchResult => ({ peer: 'jax', workload: 'mlp', batch: 64, status: 'ok', ...r });
   const rounds = [
@@ -68,4 +70,21 @@ test("a peer's rounds become one summary: spreads of every figure, capped if any
   expect(failed).toMatchObject({ status: 'unsupported', reason: "Kernel 'Conv2DBackpropFilter' not registered", capped: false });
   expect(failed.msPerStep).toBeUndefined();
   expect(summarize([round({ msPerStep: 12, capped: false })]).epochMeasuredS).toBeUndefined();
+});
+
+test('the validation pass is timed whole where it fits its budget, else its first batches, at least one', () => {
+  // 188 batches of 64 (12,000 images); 12 of 1000.
+  expect(validationPassFor(50, 20, 188)).toBe('all'); // 188 × 50 ms = 9.4 s fits 20 s
+  expect(validationPassFor(1000, 20, 188)).toEqual({ first: 20 });
+  expect(validationPassFor(20_000 / 188, 20, 188)).toEqual('all'); // exactly the budget
+  expect(validationPassFor(5000, 20, 12)).toEqual({ first: 4 });
+  expect(validationPassFor(30_000, 20, 12)).toEqual({ first: 1 }); // one batch over budget is still timed
+  expect(validationPassFor(10, 0, 12)).toEqual({ first: 1 }); // --validation-budget 0: one batch
+  expect(validationPassFor(0, 20, 12)).toEqual('all'); // below the timer's resolution
+  expect(passBatches(188, 'all')).toHaveLength(188);
+  expect(passBatches(188, 'warm-up')).toEqual([0, 187]);
+  expect(passBatches(1, 'warm-up')).toEqual([0]);
+  expect(passBatches(188, { first: 3 })).toEqual([0, 1, 2]);
+  expect(passBatches(12, { first: 40 })).toHaveLength(12);
+  expect(passBatches(12, { first: 0 })).toEqual([0]);
 });

@@ -9,14 +9,14 @@ import type { BenchResult, PeerSummary } from '../bench/workloads.ts';
 const run = promisify(execFile);
 
 // A tiny `npm run bench` as a user runs it: two peers over two rounds at batch 1000 (the fewest steps per
-// epoch), a step budget so short that every peer is capped, and an epoch budget that lets a fast engine
-// run a whole epoch. It checks what the JSON and the table say, not how fast anyone is.
+// epoch), a step budget so short that every peer is capped, a validation budget of 0 so that every peer
+// times one validation batch and scales it up, and an epoch budget that lets a fast engine run a whole epoch. It checks what the JSON and the table say, not how fast anyone is.
 test('a tiny bench run rotates the peers, times epochs, caps by the budget and records the wasm threads', async () => {
   test.setTimeout(320_000); // two rounds of three timed turns with whole epochs: minutes on a loaded 2-core machine
   const json = join(mkdtempSync(join(tmpdir(), 'wgsl-nn-bench-')), 'bench.json');
   const epochBudgetS = 10;
   const args = ['--only', 'mlp', '--batches', '1000', '--peers', 'ours,tfjs-wasm', '--rounds', '2', '--steps', '40', '--warmup', '1',
-    '--budget', '1', '--epoch-budget', String(epochBudgetS), '--no-fit', '--no-roof', '--no-profile', '--json', json];
+    '--budget', '1', '--validation-budget', '0', '--epoch-budget', String(epochBudgetS), '--no-fit', '--no-roof', '--no-profile', '--json', json];
   const { stdout } = await run('npx', ['tsx', 'bench/run.ts', ...args], { timeout: 300_000 });
   const report = JSON.parse(readFileSync(json, 'utf8')) as { rounds: number; peerOrder: string[][]; results: PeerSummary[] };
 
@@ -33,6 +33,7 @@ test('a tiny bench run rotates the peers, times epochs, caps by the budget and r
       const { epoch } = r;
       expect(epoch.stepsPerEpoch).toBe(48); // 48,000 training images at batch 1000
       expect(epoch.projectedS).toBeCloseTo((48 * r.msPerStep + epoch.validationMs) / 1000, 6);
+      expect([epoch.validationTimedImages, epoch.validationImages]).toEqual([1000, 12_000]);
       expect(epoch.validationAccuracy).toBeGreaterThan(0);
       expect(epoch.validationAccuracy).toBeLessThanOrEqual(1);
       // A whole epoch is run exactly when its projection fits the epoch budget.
@@ -57,4 +58,5 @@ test('a tiny bench run rotates the peers, times epochs, caps by the budget and r
   expect(stdout).toMatch(/capped: the time budget \(--budget\) cut the timed steps short/);
   expect(stdout).toMatch(/wasm threaded-simd on \d+ thread\(s\)/);
   expect(stdout).toContain('s/epoch projected: 48 steps × ms/step');
+  expect(stdout).toContain('validation pass timed on its first 1,000 of 12,000 images and scaled up (--validation-budget) in 2 of 2 rounds');
 });
