@@ -12,6 +12,13 @@ import { kernelsRan } from '../src/train/result.ts';
 
 const run = promisify(execFile);
 
+/**
+ * The tsx that `npm run train` (and evaluate, reproduce, bench) runs: package scripts find it in
+ * node_modules/.bin. Called directly rather than through `npx tsx`, which spends about 1.5 s a process
+ * resolving it again, and this file starts some 40 of them.
+ */
+const TSX = 'node_modules/.bin/tsx';
+
 /** Runs `npm run train -- args` as a user would (through tsx), returning exit code and output. */
 function train(args: string[], env: Record<string, string> = {}, timeout = 170_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return command('cli/train.ts', args, env, timeout);
@@ -19,12 +26,26 @@ function train(args: string[], env: Record<string, string> = {}, timeout = 170_0
 
 async function command(script: string, args: string[], env: Record<string, string> = {}, timeout = 170_000): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('npx', ['tsx', script, ...args], { env: { ...process.env, ...env }, timeout });
+    const { stdout, stderr } = await run(TSX, [script, ...args], { env: { ...process.env, ...env }, timeout });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/**
+ * Runs `check` on every item, `CONCURRENT` at a time. Each refusal below is its own `tsx` process that
+ * spends seconds loading the CLI's modules and no GPU: run one after another they took most of this
+ * file's time, and this machine has a core to spare for them.
+ */
+const CONCURRENT = 3;
+async function eachConcurrently<T>(items: readonly T[], check: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await check(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT, items.length) }, worker));
 }
 
 // Each bad input: exit 2, one line on stderr naming the option, its value and what is allowed.
@@ -52,16 +73,19 @@ const badInputs: Array<[args: string[], message: RegExp]> = [
 ];
 
 test.describe('npm run train refuses bad input with exit code 2', () => {
-  for (const [args, message] of badInputs) {
-    test(args.join(' '), async () => {
+  // One test, every input its own process and its own soft assertions (each names its arguments), so a
+  // failure still lists every input that failed.
+  test(`each of ${badInputs.length} bad inputs: one line on stderr, no result file`, async () => {
+    await eachConcurrently(badInputs, async ([args, message]) => {
+      const label = args.join(' ');
       const out = mkdtempSync(join(tmpdir(), 'wgsl-nn-'));
       const r = await train([...args, '--out', join(out, 'r.json')]);
-      expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr.trim()).toMatch(message);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(existsSync(join(out, 'r.json'))).toBe(false);
+      expect.soft(r.code, `${label}: ${r.stderr}`).toBe(2);
+      expect.soft(r.stderr.trim(), label).toMatch(message);
+      expect.soft(r.stderr.trim().split('\n'), label).toHaveLength(1);
+      expect.soft(existsSync(join(out, 'r.json')), label).toBe(false);
     });
-  }
+  });
 
   test('no Chromium', async () => {
     const r = await train(['--epochs', '1'], { CHROMIUM_PATH: '/nonexistent/chromium' });
@@ -71,33 +95,34 @@ test.describe('npm run train refuses bad input with exit code 2', () => {
 });
 
 test('npm run bench refuses bad options with exit code 2 before starting a browser', async () => {
-  for (const [args, message] of [
+  const cases = [
     [['--steps', '0'], /--steps "0" is not allowed: a whole number ≥ 1/],
     [['--peers', 'ours,pytorch'], /--peers: "pytorch" is not a peer: one of ours, jax/],
     [['--only', 'rnn'], /--only "rnn" is not allowed: mlp, cnn or cold/],
     [['--rounds', '0'], /--rounds "0" is not allowed: a whole number ≥ 1/],
     [['--epoch-budget', '-1'], /--epoch-budget "-1" is not allowed: a whole number ≥ 0/],
     [['--kernels', 'gpus'], /^--kernels "gpus" is not allowed: one of auto, plain, gpu, cpu$/],
-  ] as const) {
-    const r = await run('npx', ['tsx', 'bench/run.ts', ...args]).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
-    expect(r.code, args.join(' ')).toBe(2);
-    expect(r.stderr.trim()).toMatch(message);
-  }
+  ] as const;
+  await eachConcurrently(cases, async ([args, message]) => {
+    const r = await run(TSX, ['bench/run.ts', ...args]).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+    expect.soft(r.code, args.join(' ')).toBe(2);
+    expect.soft(r.stderr.trim(), args.join(' ')).toMatch(message);
+  });
 });
 
 test('evaluate and reproduce refuse a bad --kernels with exit code 2; every command lists the choices in --help', async () => {
   const command = (script: string, args: string[]) =>
-    run('npx', ['tsx', script, ...args]).then(({ stdout }) => ({ code: 0, stdout, stderr: '' }), (e: { code: number; stdout: string; stderr: string }) => e);
-  for (const script of ['cli/evaluate.ts', 'cli/reproduce.ts']) {
+    run(TSX, [script, ...args]).then(({ stdout }) => ({ code: 0, stdout, stderr: '' }), (e: { code: number; stdout: string; stderr: string }) => e);
+  await eachConcurrently(['cli/evaluate.ts', 'cli/reproduce.ts'], async (script) => {
     const r = await command(script, ['--kernels', 'CPU']);
-    expect(r.code, script).toBe(2);
-    expect(r.stderr.trim(), script).toMatch(/^--kernels "CPU" is not allowed: one of auto, plain, gpu, cpu$/);
-  }
-  for (const script of ['cli/train.ts', 'cli/evaluate.ts', 'cli/reproduce.ts', 'bench/run.ts']) {
+    expect.soft(r.code, script).toBe(2);
+    expect.soft(r.stderr.trim(), script).toMatch(/^--kernels "CPU" is not allowed: one of auto, plain, gpu, cpu$/);
+  });
+  await eachConcurrently(['cli/train.ts', 'cli/evaluate.ts', 'cli/reproduce.ts', 'bench/run.ts'], async (script) => {
     const { stdout } = await command(script, ['--help']);
-    expect(stdout, script).toMatch(/--kernels/);
-    for (const [choice, help] of Object.entries(KERNEL_CHOICE_HELP)) expect(stdout, script).toContain(`${choice.padEnd(6)} ${help}`);
-  }
+    expect.soft(stdout, script).toMatch(/--kernels/);
+    for (const [choice, help] of Object.entries(KERNEL_CHOICE_HELP)) expect.soft(stdout, script).toContain(`${choice.padEnd(6)} ${help}`);
+  });
 });
 
 test('a run names its kernels in one line: the choice, the shapes and the rungs of each ladder that ran', () => {
@@ -212,15 +237,16 @@ test('every output path is checked before any training: exit 2 with one line, in
     ['cli/reproduce.ts', ['--out', '/proc/no/results'], /^--out \/proc\/no\/results: cannot create the folder \/proc\/no \(ENOENT\)/],
     ['bench/run.ts', ['--json', unwritable], /^--json \/proc\/no\/such\/dir\/r\.json: cannot create the folder/],
   ];
-  for (const [script, args, message] of cases) {
+  await eachConcurrently(cases, async ([script, args, message]) => {
+    const label = `${script} ${args.join(' ')}`;
     const started = Date.now();
     const training = script === 'cli/train.ts' ? ['--train-limit', '500', '--batch-size', '50', '--epochs', '1'] : [];
     const r = await command(script, [...args, ...training], {}, 60_000);
-    expect(r.code, `${script} ${args.join(' ')}: ${r.stderr}`).toBe(2);
-    expect(r.stderr.trim()).toMatch(message);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(Date.now() - started, 'refused before a browser started').toBeLessThan(30_000);
-  }
+    expect.soft(r.code, `${label}: ${r.stderr}`).toBe(2);
+    expect.soft(r.stderr.trim(), label).toMatch(message);
+    expect.soft(r.stderr.trim().split('\n'), label).toHaveLength(1);
+    expect.soft(Date.now() - started, `${label}: refused before a browser started`).toBeLessThan(30_000);
+  });
 });
 
 test('an output folder that does not exist yet is made; one that cannot be is refused', () => {
@@ -239,7 +265,7 @@ test('an output folder that does not exist yet is made; one that cannot be is re
 test('a result that cannot be written at the end is kept elsewhere, and the command says where and exits 1', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wgsl-nn-out-'));
   const out = join(dir, 'results', 'r.json');
-  const child = spawn('npx', ['tsx', 'cli/train.ts', '--hidden', '32', '--batch-size', '100', '--train-limit', '1000', '--epochs', '1', '--out', out], { env: process.env });
+  const child = spawn(TSX, ['cli/train.ts', '--hidden', '32', '--batch-size', '100', '--train-limit', '1000', '--epochs', '1', '--out', out], { env: process.env });
   let stdout = '';
   let stderr = '';
   let swapped = false;
