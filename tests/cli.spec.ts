@@ -101,6 +101,7 @@ test('npm run bench refuses bad options with exit code 2 before starting a brows
     [['--only', 'rnn'], /--only "rnn" is not allowed: mlp, cnn or cold/],
     [['--rounds', '0'], /--rounds "0" is not allowed: a whole number ≥ 1/],
     [['--epoch-budget', '-1'], /--epoch-budget "-1" is not allowed: a whole number ≥ 0/],
+    [['--validation-budget', '-2'], /--validation-budget "-2" is not allowed: a whole number ≥ 0/],
     [['--kernels', 'gpus'], /^--kernels "gpus" is not allowed: one of auto, plain, gpu, cpu$/],
   ] as const;
   await eachConcurrently(cases, async ([args, message]) => {
