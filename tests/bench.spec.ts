@@ -10,7 +10,8 @@ const run = promisify(execFile);
 
 // A tiny `npm run bench` as a user runs it: two peers over two rounds at batch 1000 (the fewest steps per
 // epoch), a step budget so short that every peer is capped, a validation budget of 0 so that every peer
-// times one validation batch and scales it up, and an epoch budget that lets a fast engine run a whole epoch. It checks what the JSON and the table say, not how fast anyone is.
+// times one validation batch and scales it up, and an epoch budget that lets a fast engine run a whole
+// epoch. It checks what the JSON and the table say, not how fast anyone is.
 test('a tiny bench run rotates the peers, times epochs, caps by the budget and records the wasm threads', async () => {
   test.setTimeout(320_000); // two rounds of three timed turns with whole epochs: minutes on a loaded 2-core machine
   const json = join(mkdtempSync(join(tmpdir(), 'wgsl-nn-bench-')), 'bench.json');

@@ -14,8 +14,7 @@ const run = promisify(execFile);
 
 /**
  * The tsx that `npm run train` (and evaluate, reproduce, bench) runs: package scripts find it in
- * node_modules/.bin. Called directly rather than through `npx tsx`, which spends about 1.5 s a process
- * resolving it again, and this file starts some 40 of them.
+ * node_modules/.bin. Called directly: `npx tsx` resolves it again in every process, and this file starts dozens.
  */
 const TSX = 'node_modules/.bin/tsx';
 
@@ -36,8 +35,7 @@ async function command(script: string, args: string[], env: Record<string, strin
 
 /**
  * Runs `check` on every item, `CONCURRENT` at a time. Each refusal below is its own `tsx` process that
- * spends seconds loading the CLI's modules and no GPU: run one after another they took most of this
- * file's time, and this machine has a core to spare for them.
+ * spends its time loading the CLI's modules, not on the GPU, so a few at once overlap their waits.
  */
 const CONCURRENT = 3;
 async function eachConcurrently<T>(items: readonly T[], check: (item: T) => Promise<void>): Promise<void> {
