@@ -1,36 +1,18 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { describeKernels, parseTrainArgs, UsageError } from '../cli/args.ts';
 import { prepareOutputFile, prepareOutputFolder } from '../cli/output.ts';
 import type { Dispatch } from '../src/gpu/kernel.ts';
 import { KERNEL_CHOICE_HELP, makeTarget } from '../src/gpu/target.ts';
 import { kernelsRan } from '../src/train/result.ts';
-
-const run = promisify(execFile);
-
-/**
- * The tsx that `npm run train` (and evaluate, reproduce, bench) runs: package scripts find it in
- * node_modules/.bin. Called directly: `npx tsx` resolves it again in every process, and this file starts dozens.
- */
-const TSX = 'node_modules/.bin/tsx';
+import { runScript, TSX, type CommandResult } from './support/cli.ts';
 
 /** Runs `npm run train -- args` as a user would (through tsx), returning exit code and output. */
-function train(args: string[], env: Record<string, string> = {}, timeout = 170_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return command('cli/train.ts', args, env, timeout);
-}
-
-async function command(script: string, args: string[], env: Record<string, string> = {}, timeout = 170_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, [script, ...args], { env: { ...process.env, ...env }, timeout });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function train(args: string[], env: Record<string, string> = {}, timeout = 170_000): Promise<CommandResult> {
+  return runScript('cli/train.ts', args, env, timeout);
 }
 
 /**
@@ -103,22 +85,20 @@ test('npm run bench refuses bad options with exit code 2 before starting a brows
     [['--kernels', 'gpus'], /^--kernels "gpus" is not allowed: one of auto, plain, gpu, cpu$/],
   ] as const;
   await eachConcurrently(cases, async ([args, message]) => {
-    const r = await run(TSX, ['bench/run.ts', ...args]).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+    const r = await runScript('bench/run.ts', args);
     expect.soft(r.code, args.join(' ')).toBe(2);
     expect.soft(r.stderr.trim(), args.join(' ')).toMatch(message);
   });
 });
 
 test('evaluate and reproduce refuse a bad --kernels with exit code 2; every command lists the choices in --help', async () => {
-  const command = (script: string, args: string[]) =>
-    run(TSX, [script, ...args]).then(({ stdout }) => ({ code: 0, stdout, stderr: '' }), (e: { code: number; stdout: string; stderr: string }) => e);
   await eachConcurrently(['cli/evaluate.ts', 'cli/reproduce.ts'], async (script) => {
-    const r = await command(script, ['--kernels', 'CPU']);
+    const r = await runScript(script, ['--kernels', 'CPU']);
     expect.soft(r.code, script).toBe(2);
     expect.soft(r.stderr.trim(), script).toMatch(/^--kernels "CPU" is not allowed: one of auto, plain, gpu, cpu$/);
   });
   await eachConcurrently(['cli/train.ts', 'cli/evaluate.ts', 'cli/reproduce.ts', 'bench/run.ts'], async (script) => {
-    const { stdout } = await command(script, ['--help']);
+    const { stdout } = await runScript(script, ['--help']);
     expect.soft(stdout, script).toMatch(/--kernels/);
     for (const [choice, help] of Object.entries(KERNEL_CHOICE_HELP)) expect.soft(stdout, script).toContain(`${choice.padEnd(6)} ${help}`);
   });
@@ -240,7 +220,7 @@ test('every output path is checked before any training: exit 2 with one line, in
     const label = `${script} ${args.join(' ')}`;
     const started = Date.now();
     const training = script === 'cli/train.ts' ? ['--train-limit', '500', '--batch-size', '50', '--epochs', '1'] : [];
-    const r = await command(script, [...args, ...training], {}, 60_000);
+    const r = await runScript(script, [...args, ...training], {}, 60_000);
     expect.soft(r.code, `${label}: ${r.stderr}`).toBe(2);
     expect.soft(r.stderr.trim(), label).toMatch(message);
     expect.soft(r.stderr.trim().split('\n'), label).toHaveLength(1);

@@ -3,12 +3,11 @@
  * through `npm run train` / `npm run evaluate`; a lost device and a NaN exit non-zero with the partial
  * JSON; every bad file or option exits 2 with one line. Plus the Node-side refusals (IDX files, seeds).
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
+import { runScript } from './support/cli.ts';
 import { epochOrder } from '../src/data/split.ts';
 import { loadMnist, MNIST_FILES } from '../src/data/mnist.ts';
 import { mnistDataDir, readFromDisk } from '../src/data/mnist-node.ts';
@@ -19,19 +18,8 @@ import { presetConfig } from '../src/presets/index.ts';
 import { encodeCheckpoint } from '../src/train/checkpoint.ts';
 import { stepSeed } from '../src/engine/step.ts';
 
-const exec = promisify(execFile);
-
-async function cli(script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec('npx', ['tsx', script, ...args], { env: { ...process.env, ...env }, timeout: 170_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-const train = (args: string[], env?: Record<string, string>) => cli('cli/train.ts', args, env);
-const evaluate = (args: string[]) => cli('cli/evaluate.ts', args);
+const train = (args: string[], env?: Record<string, string>) => runScript('cli/train.ts', args, env);
+const evaluate = (args: string[]) => runScript('cli/evaluate.ts', args);
 
 const dir = mkdtempSync(join(tmpdir(), 'wgsl-nn-rel-'));
 const small = ['--hidden', '32', '--batch-size', '100', '--train-limit', '1000', '--lr', '0.003'];

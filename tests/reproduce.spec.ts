@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
+import { runScript } from './support/cli.ts';
 import { EXPERIMENTS, experimentConfig } from '../src/presets/experiments.ts';
 import { PRESETS } from '../src/presets/index.ts';
 import { checkShapes } from '../src/layers/build.ts';
@@ -85,18 +84,8 @@ test('stopEpoch follows the trainer: strict improvement, stop after `patience` e
   expect(stopEpoch(records, 'val_loss', 2)).toBeNull();
 });
 
-const exec = promisify(execFile);
-
 /** `npm run reproduce -- args` as a user runs it (through tsx). */
-async function reproduce(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec('npx', ['tsx', 'cli/reproduce.ts', ...args], { timeout: 170_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const reproduce = (args: string[]) => runScript('cli/reproduce.ts', args);
 
 test('bad input exits 2 with one line', async () => {
   const cases: Array<[string[], RegExp]> = [
