@@ -12,7 +12,9 @@
  * /proc schedstat, in ns rather than utime's 10 ms ticks) is read before and after each run. Trees take
  * turns within every round. Other jobs only ever add CPU time (cache and core contention), so the least
  * time over the rounds is the steadiest figure; the table also gives the median, and the rounds' ratios
- * to the baseline with their spread (an A/A run, the same tree twice, shows the noise).
+ * to the baseline with their spread (an A/A run, the same tree twice, shows the noise). Cases whose
+ * kernels count FLOPs also get GFLOP per CPU-second and per wall-clock second, as a % of the `fma` case
+ * (bench/roof.wgsl's loop) where the run includes it.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -96,8 +98,9 @@ async function main(): Promise<void> {
     };
 
     const reps = new Map<string, number>();
+    const flops = new Map<string, number>();
     for (const c of cases) {
-      for (const page of pages) await call(page, 'prepareCase', c);
+      for (const page of pages) flops.set(c.join(' b'), await call(page, 'prepareCase', c));
       const once = (await timed(pages[0]!, c, 1)).cpu;
       reps.set(c.join(' b'), Math.max(1, Math.min(1000, Math.round(Number(args['cpu-ms']) / once))));
     }
@@ -116,11 +119,18 @@ async function main(): Promise<void> {
 
     console.log(`load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}; CPU ms per replay (and wall-clock ms on the next line), least and median of ${args.rounds} rounds;`);
     console.log(`ratio to ${trees[0]}: of the least, and the median (min–max) of the rounds' ratios`);
+    console.log('GFLOP per CPU-second and per wall-clock second at the least time, for cases whose kernels count FLOPs, and as % of the fma case where it ran');
+    const roof = (measure: 'cpu' | 'wall') => {
+      const fma = [...samples].find(([key]) => key.startsWith('fma b'));
+      return fma ? flops.get(fma[0])! / (Math.min(...fma[1][0]!.map((run) => run[measure])) * 1e6) : null;
+    };
     for (const [key, perTree] of samples) {
       for (const measure of ['cpu', 'wall'] as const) {
         const cells = perTree.map((runs, i) => {
           const ms = runs.map((run) => run[measure]);
-          const figures = `${Math.min(...ms).toFixed(2)} / ${median(ms).toFixed(2)} ms`;
+          const gflops = flops.get(key)! / (Math.min(...ms) * 1e6);
+          const rate = gflops > 0 ? `, ${gflops.toFixed(2)} GFLOP/s${roof(measure) ? ` = ${((100 * gflops) / roof(measure)!).toFixed(0)}%` : ''}` : '';
+          const figures = `${Math.min(...ms).toFixed(2)} / ${median(ms).toFixed(2)} ms${rate}`;
           if (i === 0) return figures;
           const base = perTree[0]!.map((run) => run[measure]);
           const ratios = ms.map((m, r) => m / base[r]!);

@@ -11,6 +11,7 @@ import { denseBackwardData, denseBackwardWeights, denseBiasGrad, denseForward } 
 import { createTotals, softmaxCrossEntropy } from '../src/engine/loss.ts';
 import { optimizerStep } from '../src/engine/optimizer.ts';
 import { packSteps } from '../src/engine/step.ts';
+import { fmaDispatch } from './roof.ts';
 import { workloadStep } from './ours.ts';
 import type { Workload } from './workloads.ts';
 
@@ -26,6 +27,8 @@ const TAPS9: ConvGeometry = { ...CONV1, kernel: 3, stride: 1 };
 
 /** Case names, each built for a batch size. */
 export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
+  // The roof: bench/roof.wgsl's fma() loop (the batch does not matter), so a run's rates can be put against it.
+  fma: (gpu) => [fmaDispatch(gpu)],
   gather: (gpu, rows) => [gather(gpu, rows, false)],
   // The batch as bytes, for a first layer that reads them (a model whose input tensor is u8x4).
   'gather.bytes': (gpu, rows) => [gather(gpu, rows, true)],
@@ -46,6 +49,14 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   'conv2.filter': convCase(conv2dBackwardFilter, CONV2),
   'conv1.bias': convCase(conv2dBiasGrad, CONV1),
   'conv2.bias': convCase(conv2dBiasGrad, CONV2),
+  // The same multiply-adds as dense products on operands already laid out as an im2col would (rows: the
+  // batch's output positions; backward-data sums into the im2col's columns, without the scatter back to dx):
+  // what the convolutions would cost at our dense kernels' rates (docs/perf/conv2d.md, issue 19 §1).
+  'conv1.forward.asgemm': (gpu, rows) => denseForward(gpu, { ...denseBuffers(gpu, rows * 144, CONV1_GEMM), ...CONV1_GEMM, rows: rows * 144 }),
+  'conv1.filter.asgemm': (gpu, rows) => denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows * 144, CONV1_GEMM), ...CONV1_GEMM, rows: rows * 144 }),
+  'conv2.forward.asgemm': (gpu, rows) => denseForward(gpu, { ...denseBuffers(gpu, rows * 100, CONV2_GEMM), ...CONV2_GEMM, rows: rows * 100 }),
+  'conv2.filter.asgemm': (gpu, rows) => denseBackwardWeights(gpu, { ...denseBuffers(gpu, rows * 100, CONV2_GEMM), ...CONV2_GEMM, rows: rows * 100 }),
+  'conv2.data.asgemm': (gpu, rows) => [denseBackwardData(gpu, { ...denseBuffers(gpu, rows * 100, CONV2_GEMM), ...CONV2_GEMM, rows: rows * 100 })],
   // The MLP's 784→128 layer (issue 7: its forward and dW are most of a batch-1000 step).
   'dense1.forward': (gpu, rows) => denseForward(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows }),
   'dense1.data': (gpu, rows) => [denseBackwardData(gpu, { ...denseBuffers(gpu, rows), ...DENSE1, rows })],
@@ -109,6 +120,9 @@ function trainStep(gpu: Gpu, workload: Workload, rows: number): Dispatch[] {
   return dispatches;
 }
 
+/** cnn-arch1's convolutions as GEMMs: taps (Cin · k²) × output channels. */
+const CONV1_GEMM = { inFeatures: 28, outFeatures: 16 }; // 25 taps padded to whole vec4s, as dense's blocked rungs need
+const CONV2_GEMM = { inFeatures: 144, outFeatures: 8 };
 const DENSE1 = { inFeatures: 784, outFeatures: 128 };
 const DENSE10 = { inFeatures: 800, outFeatures: 10 };
 const DENSE2 = { inFeatures: 128, outFeatures: 64 };
@@ -152,13 +166,18 @@ function convBuffers(gpu: Gpu, g: ConvGeometry, rows: number) {
 let gpu: Gpu | null = null;
 const prepared = new Map<string, Dispatch[]>();
 
-/** Builds `name` at batch `rows` and runs it once (pipeline compilation stays out of the timed runs). */
-export async function prepareCase([name, rows]: [string, number]): Promise<void> {
+/**
+ * Builds `name` at batch `rows` and runs it once (pipeline compilation stays out of the timed runs).
+ * Returns the FLOPs its dispatches count (0 where a kernel counts none, as copies and packs do).
+ */
+export async function prepareCase([name, rows]: [string, number]): Promise<number> {
   const build = CASES[name];
   if (!build) throw new Error(`unknown case ${name}; known: ${Object.keys(CASES).join(', ')}`);
   gpu ??= await Gpu.create();
-  prepared.set(`${name} b${rows}`, build(gpu, rows));
+  const dispatches = build(gpu, rows);
+  prepared.set(`${name} b${rows}`, dispatches);
   await runCase([name, rows, 1]);
+  return dispatches.reduce((sum, d) => sum + d.flops, 0);
 }
 
 /** Submits a prepared case's dispatches `n` times in one compute pass and waits for the device. */

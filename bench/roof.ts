@@ -70,19 +70,24 @@ export interface FmaRoof {
 export async function fmaRoof(gpu: Gpu, timer: GpuTimer): Promise<FmaRoof> {
   const stop = gpu.buffers.record();
   try {
-    const module = gpu.device.createShaderModule({ label: 'roof', code: roofSource });
-    const fmaWorkgroups = gpu.adapter.fallback ? FMA_WORKGROUPS_CPU : FMA_WORKGROUPS_GPU;
-    const invocations = fmaWorkgroups * 64;
-    const params = gpu.buffers.create('roof.fma_params', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    gpu.device.queue.writeBuffer(params, 0, packFields([['u32', FMA_ITERATIONS], ['f32', 0.999], ['f32', 1e-3]]));
-    const sink = gpu.buffers.create('roof.sink', invocations * 16, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-    const fma = await timeKernel(gpu, timer, dispatch(gpu, module, 'fma_loop', { 0: params, 1: sink }, [fmaWorkgroups]));
-    const flops = invocations * FMA_ITERATIONS * FLOPS_PER_ITERATION;
+    const loop = fmaDispatch(gpu);
+    const fma = await timeKernel(gpu, timer, loop);
     const [ms, by] = best(fma);
-    return { gflops: flops / (ms * 1e6), by, detail: `fma: ${(flops / 1e9).toFixed(2)} GFLOP per dispatch (${invocations} invocations × ${FMA_ITERATIONS} × ${FLOPS_PER_ITERATION}); ${timings(fma)}` };
+    return { gflops: loop.flops / (ms * 1e6), by, detail: `fma: ${(loop.flops / 1e9).toFixed(2)} GFLOP per dispatch (${loop.workgroups[0] * 64} invocations × ${FMA_ITERATIONS} × ${FLOPS_PER_ITERATION}); ${timings(fma)}` };
   } finally {
     for (const buffer of stop()) gpu.buffers.release(buffer);
   }
+}
+
+/** bench/roof.wgsl's `fma_loop` as one dispatch, its `flops` counted (also a case of bench/cpu-cases.ts). */
+export function fmaDispatch(gpu: Gpu): Dispatch {
+  const module = gpu.device.createShaderModule({ label: 'roof', code: roofSource });
+  const fmaWorkgroups = gpu.adapter.fallback ? FMA_WORKGROUPS_CPU : FMA_WORKGROUPS_GPU;
+  const invocations = fmaWorkgroups * 64;
+  const params = gpu.buffers.create('roof.fma_params', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  gpu.device.queue.writeBuffer(params, 0, packFields([['u32', FMA_ITERATIONS], ['f32', 0.999], ['f32', 1e-3]]));
+  const sink = gpu.buffers.create('roof.sink', invocations * 16, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+  return { ...dispatch(gpu, module, 'fma_loop', { 0: params, 1: sink }, [fmaWorkgroups]), flops: invocations * FMA_ITERATIONS * FLOPS_PER_ITERATION };
 }
 
 const timings = (t: { gpuMs: number | null; wallMs: number }) =>
