@@ -5,7 +5,7 @@ import { WORKLOAD_TITLES, type PeerSummary, type RoofResult, type Spread } from 
 
 export const fixed = (value: number, digits: number) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-function msText(ms: number): string {
+export function msText(ms: number): string {
   return ms >= 100 ? fixed(ms, 0) : ms >= 10 ? fixed(ms, 1) : fixed(ms, 2);
 }
 
@@ -15,7 +15,7 @@ export function spreadText(s: Spread | undefined, text: (value: number) => strin
   return s.min === s.max ? text(s.median) : `${text(s.median)} (${text(s.min)}–${text(s.max)})`;
 }
 
-const secondsText = (s: number) => (s >= 100 ? fixed(s, 0) : fixed(s, 1));
+export const secondsText = (s: number) => (s >= 100 ? fixed(s, 0) : fixed(s, 1));
 
 /** A peer's time against ours: the ratio of medians where the ranges are apart, else no claim. */
 function verdictText(peer: Spread | undefined, ours: Spread | undefined): string {

@@ -183,6 +183,22 @@ async function runTfjs(browser: Browser, base: string, job: PeerJob, settings: S
   return faster(loop, fit, (r) => (r.path === 'fit' ? 'model.fit' : 'minimize'));
 }
 
+/** What `--json FILE` writes: the run's settings, then every figure with every round kept. */
+export interface BenchReport {
+  /** When the run ended (ISO 8601). */
+  date: string;
+  chromium: string;
+  kernels: KernelChoice;
+  options: MeasureOptions;
+  rounds: number;
+  /** Each round's rotated order of the peers. */
+  peerOrder: PeerName[][];
+  roof: RoofResult | null;
+  cold: ColdSummary[] | null;
+  results: PeerSummary[];
+  profiles: { workload: Workload; batch: number; kernels: KernelProfile[] }[];
+}
+
 async function main(): Promise<number> {
   const settings = parseBenchArgs(process.argv.slice(2));
   if (settings.help) {
@@ -219,7 +235,7 @@ async function main(): Promise<number> {
 
   const results: PeerSummary[] = [];
   let roof: RoofResult | null = null;
-  const profiles: { workload: Workload; batch: number; kernels: KernelProfile[] }[] = [];
+  const profiles: BenchReport['profiles'] = [];
   let cold: ColdSummary[] | null = null;
   let writeFailed = false;
   try {
@@ -251,7 +267,7 @@ async function main(): Promise<number> {
   } finally {
     if (settings.json) {
       const peerOrder = Array.from({ length: settings.rounds }, (_, round) => rotation(peers, round));
-      const report = { date: new Date().toISOString(), chromium: browser.version(), kernels: settings.kernels, options, rounds: settings.rounds, peerOrder, roof, cold, results, profiles };
+      const report: BenchReport = { date: new Date().toISOString(), chromium: browser.version(), kernels: settings.kernels, options, rounds: settings.rounds, peerOrder, roof, cold, results, profiles };
       const written = writeOrKeep(settings.json, `${JSON.stringify(report, null, 2)}\n`);
       if (written.failure) console.error(`${written.failure}: the report is in ${written.written}`);
       else log(`wrote ${settings.json}`);
