@@ -6,7 +6,7 @@ export interface StepTrainer {
   /** Training steps in one epoch (full batches of the shuffled training split). */
   stepsPerEpoch: number;
   /** Batches of a whole validation pass at the training batch size (the last holds the remainder). */
-  validationBatches: number;
+  validationBatchCount: number;
   /** Images in the validation split. */
   validationImages: number;
   /** Starts a fresh epoch: a new shuffle, from its first batch. */
@@ -146,7 +146,7 @@ export async function measureEpoch(trainer: StepTrainer, msPerStep: number, opti
   await trainer.validate('warm-up');
   let start = performance.now();
   await trainer.validate({ first: 1 });
-  const pass = validationPassFor(performance.now() - start, options.validationBudgetS, trainer.validationBatches);
+  const pass = validationPassFor(performance.now() - start, options.validationBudgetS, trainer.validationBatchCount);
   start = performance.now();
   const validation = await trainer.validate(pass);
   const validationMs = ((performance.now() - start) * trainer.validationImages) / validation.images;

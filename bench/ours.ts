@@ -45,7 +45,7 @@ export function workloadStep(gpu: Gpu, workload: Workload, batch: number, set: D
   return { model, buffers, dispatches: trainStepDispatches(gpu, { model, rows: batch, set, pixels, buffers, optimizer }) };
 }
 
-interface OurStep extends Pick<StepTrainer, 'stepsPerEpoch' | 'validationBatches' | 'validationImages' | 'startEpoch' | 'validate'> {
+interface OurStep extends Pick<StepTrainer, 'stepsPerEpoch' | 'validationBatchCount' | 'validationImages' | 'startEpoch' | 'validate'> {
   gpu: Gpu;
   /** The dispatches of one training step, in order. */
   dispatches: Dispatch[];
@@ -127,7 +127,7 @@ async function buildStep(workload: Workload, batch: number, kernels: KernelChoic
     gpu,
     dispatches,
     stepsPerEpoch,
-    validationBatches: validationSizes.length,
+    validationBatchCount: validationSizes.length,
     validationImages: split.val.length,
     startEpoch() {
       writeAligned(gpu.device, order, 0, epochOrder(split.train, EPOCH.seed, ++epoch));
@@ -160,7 +160,7 @@ export async function oursTrainer(workload: Workload, batch: number, kernels: Ke
   const step = await buildStep(workload, batch, kernels);
   return {
     stepsPerEpoch: step.stepsPerEpoch,
-    validationBatches: step.validationBatches,
+    validationBatchCount: step.validationBatchCount,
     validationImages: step.validationImages,
     startEpoch: () => step.startEpoch(),
     step: () => step.issue(1),

@@ -88,7 +88,7 @@ export async function jaxTrainer(workload: Workload, source: BatchSource): Promi
   let loss: JaxArray | null = null;
   return {
     stepsPerEpoch: source.stepsPerEpoch,
-    validationBatches: source.validationBatchCount,
+    validationBatchCount: source.validationBatchCount,
     validationImages: source.validationImages,
     startEpoch: () => source.startEpoch(),
     step() {

@@ -111,7 +111,7 @@ export async function tfjsTrainer(backend: TfjsBackend, path: TfjsPath, workload
   const lossOf = (y: tf.Tensor, logits: tf.Tensor): tf.Scalar => tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
   const common = {
     stepsPerEpoch: source.stepsPerEpoch,
-    validationBatches: source.validationBatchCount,
+    validationBatchCount: source.validationBatchCount,
     validationImages: source.validationImages,
     startEpoch: () => source.startEpoch(),
     sync: () => deviceSync(model),
