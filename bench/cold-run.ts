@@ -1,17 +1,16 @@
 /**
  * The bench's cold-start section (`--only cold`), Node side: for the MLP and CNN arch 1 at batch 64, each
- * peer's time from a fresh page (a new browser context: no pipeline cache) to its first trained step,
+ * peer's time from a fresh page (in a browser launched for it: no pipeline or shader cache) to its first trained step,
  * round by round in the rotating order of the other sections, each figure as median (min–max).
  */
 import { loadavg } from 'node:os';
-import type { Browser } from 'playwright-core';
 import { COLD_PEERS, type ColdPeer, type ColdResult } from './cold.ts';
 import { columns, fixed, spreadText } from './report.ts';
 import { compare, rotation, spread } from './rounds.ts';
 import { WORKLOAD_TITLES, type PeerName, type Spread, type Workload } from './workloads.ts';
 
-/** bench/run.ts's inFreshPage: calls `fn(arg)` of `module` in `page` of a fresh browser context. */
-type OpenPage = <T>(browser: Browser, base: string, page: string, module: string, fn: string, arg: unknown, timeoutS: number, verbose: boolean) => Promise<T>;
+/** bench/run.ts's inFreshBrowser: calls `fn(arg)` of `module` in `page`, in a browser launched for the call. */
+type OpenPage = <T>(base: string, page: string, module: string, fn: string, arg: unknown, timeoutS: number, verbose: boolean) => Promise<T>;
 
 export const COLD_BATCH = 64;
 const COLD_WORKLOADS: readonly Workload[] = ['mlp', 'cnn'];
@@ -30,7 +29,6 @@ export interface ColdSummary {
 }
 
 export async function runColdSection(
-  browser: Browser,
   base: string,
   o: { peers: readonly PeerName[]; rounds: number; verbose: boolean; open: OpenPage; log: (line: string) => void },
 ): Promise<ColdSummary[]> {
@@ -40,7 +38,7 @@ export async function runColdSection(
     const rounds = new Map(peers.map((p) => [p, [] as ColdResult[]]));
     for (let round = 0; round < o.rounds; round++) {
       for (const [turn, peer] of rotation(peers, round).entries()) {
-        const result = await o.open<ColdResult>(browser, base, 'peers.html', 'cold.ts', 'runCold', [peer, workload, COLD_BATCH], 600, o.verbose).catch(
+        const result = await o.open<ColdResult>(base, 'peers.html', 'cold.ts', 'runCold', [peer, workload, COLD_BATCH], 600, o.verbose).catch(
           (error: Error): ColdResult => ({ peer, workload, batch: COLD_BATCH, status: 'error', reason: error.message }),
         );
         const load1 = loadavg()[0]!;

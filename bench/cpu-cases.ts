@@ -12,7 +12,9 @@ import { createTotals, softmaxCrossEntropy } from '../src/engine/loss.ts';
 import { optimizerStep } from '../src/engine/optimizer.ts';
 import { packSteps } from '../src/engine/step.ts';
 import { fmaDispatch } from './roof.ts';
-import { workloadStep } from './ours.ts';
+import { configStep, workloadStep } from './ours.ts';
+import { presetConfig } from '../src/presets/index.ts';
+import type { TrainConfig } from '../src/train/config.ts';
 import type { Workload } from './workloads.ts';
 
 /** cnn-arch1's two convolutions. */
@@ -86,6 +88,10 @@ export const CASES: Record<string, (gpu: Gpu, rows: number) => Dispatch[]> = {
   // Whole training steps of the bench workloads (lr 0, so that replays repeat the same step), on synthetic images.
   'mlp.step': (gpu, rows) => trainStep(gpu, 'mlp', rows),
   'cnn.step': (gpu, rows) => trainStep(gpu, 'cnn', rows),
+  // Presets no bench workload is (issue 19 §1): cnn-arch2's three convolutions, and task2-best's ELU and
+  // batchnorm after each of arch 1's convolutions, as the study trained them (its activations, Adam).
+  'arch2.step': (gpu, rows) => trainStep(gpu, presetConfig('cnn-arch2', { batchSize: rows }), rows),
+  'task2best.step': (gpu, rows) => trainStep(gpu, presetConfig('task2-best', { batchSize: rows }), rows),
   softmax: (gpu, rows) => [softmaxCrossEntropy(gpu, {
     mode: 'train', logits: random(gpu, rows * 10), labels: gpu.buffers.upload('labels', Uint32Array.from({ length: rows }, (_, i) => i % 10)),
     totals: createTotals(gpu), dLogits: random(gpu, rows * 10), rows, classes: 10,
@@ -106,8 +112,8 @@ function gather(gpu: Gpu, rows: number, bytes: boolean): Dispatch {
   });
 }
 
-/** One training step of a bench workload at batch `rows`, as the bench encodes it, on 10,000 synthetic images (lr 0). */
-function trainStep(gpu: Gpu, workload: Workload, rows: number): Dispatch[] {
+/** One training step of a bench workload or a config at batch `rows`, as the bench encodes it, on 10,000 synthetic images (lr 0). */
+function trainStep(gpu: Gpu, network: Workload | TrainConfig, rows: number): Dispatch[] {
   const samples = 10_000;
   const set = {
     images: gpu.buffers.upload('images', new Uint8Array(samples * 784).map((_, i) => (i * 31) % 256)),
@@ -115,7 +121,7 @@ function trainStep(gpu: Gpu, workload: Workload, rows: number): Dispatch[] {
     count: samples,
   };
   const order = gpu.buffers.upload('order', new Rng(1).shuffle(Uint32Array.from({ length: samples }, (_, i) => i)));
-  const { buffers, dispatches } = workloadStep(gpu, workload, rows, set, 784, order);
+  const { buffers, dispatches } = typeof network === 'string' ? workloadStep(gpu, network, rows, set, 784, order) : configStep(gpu, network, rows, set, 784, order);
   gpu.device.queue.writeBuffer(buffers.step, 0, packSteps([{ batchStart: 0, t: 1, seed: 1, lr: 0 }]), 0, 16);
   return dispatches;
 }

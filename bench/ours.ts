@@ -38,7 +38,11 @@ export function workloadConfig(workload: Workload, batch: number): TrainConfig {
  * as the trainer records them (bench/cpu-cases.ts replays them as well).
  */
 export function workloadStep(gpu: Gpu, workload: Workload, batch: number, set: DeviceSet, pixels: number, order: GPUBuffer) {
-  const config = workloadConfig(workload, batch);
+  return configStep(gpu, workloadConfig(workload, batch), batch, set, pixels, order);
+}
+
+/** `config`'s model at batch `batch` and the dispatches of one training step on `set` in `order`, as the trainer records them. */
+export function configStep(gpu: Gpu, config: TrainConfig, batch: number, set: DeviceSet, pixels: number, order: GPUBuffer) {
   const model = new Sequential(gpu, config.inputShape, buildLayers(config.layers), batch, config.seed, { inputFormat: 'u8x4' });
   const optimizer = optimizerSpec(config);
   const buffers = createTrainStepBuffers(gpu, { model, optimizer, order, label: 'bench' });

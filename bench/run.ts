@@ -128,6 +128,19 @@ async function inFreshPage<T>(browser: Browser, base: string, page: string, modu
   }
 }
 
+/**
+ * inFreshPage in a browser of its own, launched for the call and closed after it: a fresh context shares
+ * its browser's GPU process, which may keep shaders another page compiled, so a cold start gets its own.
+ */
+async function inFreshBrowser<T>(base: string, page: string, module: string, fn: string, arg: unknown, timeoutS: number, verbose: boolean): Promise<T> {
+  const browser = await chromium.launch({ ...chromiumLaunchOptions(), headless: true });
+  try {
+    return await inFreshPage<T>(browser, base, page, module, fn, arg, timeoutS, verbose);
+  } finally {
+    await browser.close();
+  }
+}
+
 async function runJob(browser: Browser, base: string, job: PeerJob, settings: Settings): Promise<BenchResult> {
   const label = `${job.peer}${job.path ? ` (${job.path}${job.wasmThreads ? `, ${job.wasmThreads} thread(s)` : ''})` : ''} ${job.workload} b${job.batch}`;
   log(`… ${label}`);
@@ -243,7 +256,7 @@ async function main(): Promise<number> {
       roof = await inFreshPage<RoofResult>(browser, base, 'roof.html', 'roof.ts', 'runRoof', null, 600, settings.verbose);
       console.log(`${roofTable(roof)}\n`);
     }
-    if (settings.cold) cold = await runColdSection(browser, base, { peers, rounds: settings.rounds, verbose: settings.verbose, open: inFreshPage, log });
+    if (settings.cold) cold = await runColdSection(base, { peers, rounds: settings.rounds, verbose: settings.verbose, open: inFreshBrowser, log });
     for (const workload of settings.workloads) {
       for (const batch of settings.batches) {
         const rounds = new Map<PeerName, BenchResult[]>(peers.map((peer) => [peer, []]));
