@@ -14,59 +14,33 @@
 #include conv2d_blocks
 #include conv2d_block_bindings
 
-// Workgroup z: a block of 8 output channels; x·y: the blocks of THREADS × 8 output positions.
+// Forward: an 8 × 8 block of y per invocation (outputBlock).
 @compute @workgroup_size(THREADS)
 fn forward(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) local: vec3u) {
-  let row = group.z * ROWS;
-  let first = (group.x + group.y * groups.x) * THREADS * COLS + local.x;
-  let lo = outputColumns(first);
-  let hi = outputColumns(first + 4u * THREADS);
+  let block = outputBlock(group, groups, local.x);
   var accLo: array<vec4f, 8>;
   var accHi: array<vec4f, 8>;
-  let weightStarts = rowStarts(row, COUT, PATCH);
-  for (var j = 0u; j < PATCH; j++) { forwardStep(&accLo, &accHi, lo, hi, j, weightRows(weightStarts, j)); }
-  // Constant indices only (one call per column, not a loop): a local array indexed at run time anywhere
-  // stays in memory on SwiftShader, and every step's multiply-adds then go through it.
-  storeY(first + 0u * THREADS, accLo[0], accLo[1], row); storeY(first + 4u * THREADS, accHi[0], accHi[1], row);
-  storeY(first + 1u * THREADS, accLo[2], accLo[3], row); storeY(first + 5u * THREADS, accHi[2], accHi[3], row);
-  storeY(first + 2u * THREADS, accLo[4], accLo[5], row); storeY(first + 6u * THREADS, accHi[4], accHi[5], row);
-  storeY(first + 3u * THREADS, accLo[6], accLo[7], row); storeY(first + 7u * THREADS, accHi[6], accHi[7], row);
+  forwardSum(&accLo, &accHi, block);
+  storeYBlock(&accLo, &accHi, block);
 }
 
-// Workgroup z: a block of 8 input channels; x·y: the blocks of THREADS × 8 input positions.
+// Backward-data: an 8 × 8 block of dx per invocation (inputBlock).
 @compute @workgroup_size(THREADS)
 fn backward_data(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) local: vec3u) {
-  let row = group.z * ROWS;
-  let first = (group.x + group.y * groups.x) * THREADS * COLS + local.x;
-  let lo = inputColumns(first);
-  let hi = inputColumns(first + 4u * THREADS);
+  let block = inputBlock(group, groups, local.x);
   var accLo: array<vec4f, 8>;
   var accHi: array<vec4f, 8>;
-  let weightStarts = rowStarts(row, CIN, KK);
-  for (var t = 0u; t < COUT * KK; t++) { dataStep(&accLo, &accHi, lo, hi, t, weightRows(weightStarts, tapOffset(t))); }
-  storeDx(first + 0u * THREADS, accLo[0], accLo[1], row); storeDx(first + 4u * THREADS, accHi[0], accHi[1], row);
-  storeDx(first + 1u * THREADS, accLo[2], accLo[3], row); storeDx(first + 5u * THREADS, accHi[2], accHi[3], row);
-  storeDx(first + 2u * THREADS, accLo[4], accLo[5], row); storeDx(first + 6u * THREADS, accHi[4], accHi[5], row);
-  storeDx(first + 3u * THREADS, accLo[6], accLo[7], row); storeDx(first + 7u * THREADS, accHi[6], accHi[7], row);
+  dataSum(&accLo, &accHi, block);
+  storeDxBlock(&accLo, &accHi, block);
 }
 
-// Workgroup z: (split of the batch's output positions, block of 8 output channels); x: blocks of taps.
+// Backward-filter: an 8 × 8 block of one split's dWeight per invocation (tapBlock).
 @compute @workgroup_size(THREADS)
 fn backward_filter(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {
-  let row = (group.z % ROW_BLOCKS) * ROWS;
-  let split = group.z / ROW_BLOCKS;
-  let first = group.x * THREADS * COLS + local.x;
-  let lo = tapColumns(first);
-  let hi = tapColumns(first + 4u * THREADS);
+  let block = tapBlock(group, local.x);
+  let split = splitOf(group);
   var accLo: array<vec4f, 8>;
   var accHi: array<vec4f, 8>;
-  let start = split * dims.splitDepth;
-  let end = min(dims.batch * OUT_HW, start + dims.splitDepth);
-  let dyStarts = rowStarts(row, COUT, OUT_HW);
-  for (var p = start; p < end; p++) { filterStep(&accLo, &accHi, lo, hi, p, dyRows(dyStarts, positionOffset(p))); }
-  let at = split * COUT * PATCH;
-  storeDWeight(at, first + 0u * THREADS, accLo[0], accLo[1], row); storeDWeight(at, first + 4u * THREADS, accHi[0], accHi[1], row);
-  storeDWeight(at, first + 1u * THREADS, accLo[2], accLo[3], row); storeDWeight(at, first + 5u * THREADS, accHi[2], accHi[3], row);
-  storeDWeight(at, first + 2u * THREADS, accLo[4], accLo[5], row); storeDWeight(at, first + 6u * THREADS, accHi[4], accHi[5], row);
-  storeDWeight(at, first + 3u * THREADS, accLo[6], accLo[7], row); storeDWeight(at, first + 7u * THREADS, accHi[6], accHi[7], row);
+  filterSum(&accLo, &accHi, block, splitPositions(split));
+  storeDWeightBlock(&accLo, &accHi, split * COUT * PATCH, block);
 }

@@ -16,8 +16,9 @@ enable subgroups;
 // Every invocation of a workgroup walks the same 8 rows, so each quad of subgroup lanes (4q … 4q+3) can
 // share their loads: quad lane k loads rows k and 4 + k (laneRowStarts: where they start, clamped as in
 // rowStarts) and sharedRows() hands them to the other three. WGSL does not say how lanes map onto
-// invocations, so quadsComplete() checks once that every quad of the subgroup is running (the plain loop
-// runs otherwise); which invocations form a quad does not matter, they all want the same rows.
+// invocations, so quadsComplete() checks once that every quad of the subgroup is running (rung 2's sums
+// run otherwise: forwardSum and the like); which invocations form a quad does not matter, they all want
+// the same rows.
 // Called by all lanes; the result is the same in all of them.
 fn quadsComplete(lane: u32) -> bool {
   let first = lane & ~3u;
@@ -50,75 +51,49 @@ fn dyPair(starts: vec2u, offset: u32) -> vec2f {
   return vec2f(dy[starts.x + offset], dy[starts.y + offset]);
 }
 
-// Workgroup z: a block of 8 output channels; x·y: the blocks of THREADS × 8 output positions.
+// Forward: an 8 × 8 block of y per invocation (outputBlock).
 @compute @workgroup_size(THREADS)
 fn forward(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) local: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
-  let row = group.z * ROWS;
-  let first = (group.x + group.y * groups.x) * THREADS * COLS + local.x;
-  let lo = outputColumns(first);
-  let hi = outputColumns(first + 4u * THREADS);
+  let block = outputBlock(group, groups, local.x);
   var accLo: array<vec4f, 8>;
   var accHi: array<vec4f, 8>;
   if (quadsComplete(lane)) {
-    let mine = laneRowStarts(row, COUT, PATCH, lane);
-    for (var j = 0u; j < PATCH; j++) { forwardStep(&accLo, &accHi, lo, hi, j, sharedRows(weightPair(mine, j))); }
+    let mine = laneRowStarts(block.row, COUT, PATCH, lane);
+    for (var j = 0u; j < PATCH; j++) { forwardStep(&accLo, &accHi, block.lo, block.hi, j, sharedRows(weightPair(mine, j))); }
   } else {
-    // Rung 2's loop: each lane loads all 8 rows.
-    let weightStarts = rowStarts(row, COUT, PATCH);
-    for (var j = 0u; j < PATCH; j++) { forwardStep(&accLo, &accHi, lo, hi, j, weightRows(weightStarts, j)); }
+    forwardSum(&accLo, &accHi, block);  // rung 2's sum: each lane loads all 8 rows
   }
-  // Constant indices only (one call per column, not a loop): a local array indexed at run time anywhere
-  // stays in memory on SwiftShader, and every step's multiply-adds then go through it.
-  storeY(first + 0u * THREADS, accLo[0], accLo[1], row); storeY(first + 4u * THREADS, accHi[0], accHi[1], row);
-  storeY(first + 1u * THREADS, accLo[2], accLo[3], row); storeY(first + 5u * THREADS, accHi[2], accHi[3], row);
-  storeY(first + 2u * THREADS, accLo[4], accLo[5], row); storeY(first + 6u * THREADS, accHi[4], accHi[5], row);
-  storeY(first + 3u * THREADS, accLo[6], accLo[7], row); storeY(first + 7u * THREADS, accHi[6], accHi[7], row);
+  storeYBlock(&accLo, &accHi, block);
 }
 
-// Workgroup z: a block of 8 input channels; x·y: the blocks of THREADS × 8 input positions.
+// Backward-data: an 8 × 8 block of dx per invocation (inputBlock).
 @compute @workgroup_size(THREADS)
 fn backward_data(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) local: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
-  let row = group.z * ROWS;
-  let first = (group.x + group.y * groups.x) * THREADS * COLS + local.x;
-  let lo = inputColumns(first);
-  let hi = inputColumns(first + 4u * THREADS);
+  let block = inputBlock(group, groups, local.x);
   var accLo: array<vec4f, 8>;
   var accHi: array<vec4f, 8>;
   if (quadsComplete(lane)) {
-    let mine = laneRowStarts(row, CIN, KK, lane);
-    for (var t = 0u; t < COUT * KK; t++) { dataStep(&accLo, &accHi, lo, hi, t, sharedRows(weightPair(mine, tapOffset(t)))); }
+    let mine = laneRowStarts(block.row, CIN, KK, lane);
+    for (var t = 0u; t < COUT * KK; t++) { dataStep(&accLo, &accHi, block.lo, block.hi, t, sharedRows(weightPair(mine, tapOffset(t)))); }
   } else {
-    let weightStarts = rowStarts(row, CIN, KK);
-    for (var t = 0u; t < COUT * KK; t++) { dataStep(&accLo, &accHi, lo, hi, t, weightRows(weightStarts, tapOffset(t))); }
+    dataSum(&accLo, &accHi, block);
   }
-  storeDx(first + 0u * THREADS, accLo[0], accLo[1], row); storeDx(first + 4u * THREADS, accHi[0], accHi[1], row);
-  storeDx(first + 1u * THREADS, accLo[2], accLo[3], row); storeDx(first + 5u * THREADS, accHi[2], accHi[3], row);
-  storeDx(first + 2u * THREADS, accLo[4], accLo[5], row); storeDx(first + 6u * THREADS, accHi[4], accHi[5], row);
-  storeDx(first + 3u * THREADS, accLo[6], accLo[7], row); storeDx(first + 7u * THREADS, accHi[6], accHi[7], row);
+  storeDxBlock(&accLo, &accHi, block);
 }
 
-// Workgroup z: (split of the batch's output positions, block of 8 output channels); x: blocks of taps.
+// Backward-filter: an 8 × 8 block of one split's dWeight per invocation (tapBlock).
 @compute @workgroup_size(THREADS)
 fn backward_filter(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
-  let row = (group.z % ROW_BLOCKS) * ROWS;
-  let split = group.z / ROW_BLOCKS;
-  let first = group.x * THREADS * COLS + local.x;
-  let lo = tapColumns(first);
-  let hi = tapColumns(first + 4u * THREADS);
+  let block = tapBlock(group, local.x);
+  let split = splitOf(group);
+  let positions = splitPositions(split);
   var accLo: array<vec4f, 8>;
   var accHi: array<vec4f, 8>;
-  let start = split * dims.splitDepth;
-  let end = min(dims.batch * OUT_HW, start + dims.splitDepth);
   if (quadsComplete(lane)) {
-    let mine = laneRowStarts(row, COUT, OUT_HW, lane);
-    for (var p = start; p < end; p++) { filterStep(&accLo, &accHi, lo, hi, p, sharedRows(dyPair(mine, positionOffset(p)))); }
+    let mine = laneRowStarts(block.row, COUT, OUT_HW, lane);
+    for (var p = positions.x; p < positions.y; p++) { filterStep(&accLo, &accHi, block.lo, block.hi, p, sharedRows(dyPair(mine, positionOffset(p)))); }
   } else {
-    let dyStarts = rowStarts(row, COUT, OUT_HW);
-    for (var p = start; p < end; p++) { filterStep(&accLo, &accHi, lo, hi, p, dyRows(dyStarts, positionOffset(p))); }
+    filterSum(&accLo, &accHi, block, positions);
   }
-  let at = split * COUT * PATCH;
-  storeDWeight(at, first + 0u * THREADS, accLo[0], accLo[1], row); storeDWeight(at, first + 4u * THREADS, accHi[0], accHi[1], row);
-  storeDWeight(at, first + 1u * THREADS, accLo[2], accLo[3], row); storeDWeight(at, first + 5u * THREADS, accHi[2], accHi[3], row);
-  storeDWeight(at, first + 2u * THREADS, accLo[4], accLo[5], row); storeDWeight(at, first + 6u * THREADS, accHi[4], accHi[5], row);
-  storeDWeight(at, first + 3u * THREADS, accLo[6], accLo[7], row); storeDWeight(at, first + 7u * THREADS, accHi[6], accHi[7], row);
+  storeDWeightBlock(&accLo, &accHi, split * COUT * PATCH, block);
 }

@@ -10,7 +10,9 @@
 // step it takes 8 row values (weights, or dy for backward-filter: the same in every invocation of the
 // workgroup) and loads 8 column values for 64 multiply-adds. Columns are strided (c, c + THREADS, …) so
 // neighbouring invocations read neighbouring addresses. Each sum is ONE flat loop whose index is split
-// by constant divisors. The includer declares the buffers (x, weight, bias, y, dy, dx, dWeightSplits).
+// by constant divisors. forwardSum, dataSum and filterSum are those loops with each invocation loading its
+// own 8 rows: all of rung 2, and rung 3's fallback. The includer declares the buffers (x, weight, bias, y,
+// dy, dx, dWeightSplits).
 
 const THREADS: u32 = ${THREADS}u;  // invocations per workgroup, along the columns
 const ROWS: u32 = 8u;              // rows per invocation (two vec4)
@@ -54,6 +56,10 @@ fn dyRows(starts: array<vec4u, 2>, offset: u32) -> array<vec4f, 2> {
 // that offset (origin = base + h·IN_W + w; forward and backward-filter, for xAt) and whether the column exists.
 struct Columns { h: vec4u, w: vec4u, base: vec4u, origin: vec4u, valid: vec4<bool> }
 
+// An invocation's block, from the workgroup grid the policy dispatches: rows row … row+7 and columns first,
+// first + THREADS, … (lo: the first 4, hi: the other 4).
+struct BlockPlace { row: u32, first: u32, lo: Columns, hi: Columns }
+
 // x[base + ih·IN_W + iw] of 4 columns, 0 where (ih, iw) is in the padding (wrapped below 0) or the column is not.
 // Without padding (PADDED false) nothing is masked: every tap of a real column's receptive field lies in
 // the image, and the other columns (positions past the batch in forward, taps past the patch in
@@ -91,12 +97,24 @@ fn outputColumns(p: u32) -> Columns {
   return c;
 }
 
+// Forward's block: workgroup z picks 8 output channels, x·y a run of THREADS × 8 output positions.
+fn outputBlock(group: vec3u, groups: vec3u, local: u32) -> BlockPlace {
+  let first = (group.x + group.y * groups.x) * THREADS * COLS + local;
+  return BlockPlace(group.z * ROWS, first, outputColumns(first), outputColumns(first + 4u * THREADS));
+}
+
 // One step of forward's sum: tap j = (ci, kh, kw) of the 8 weight rows `w` times x under it in each column.
 fn forwardStep(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array<vec4f, 8>>, lo: Columns, hi: Columns, j: u32, w: array<vec4f, 2>) {
   // im2col(x)[j, columns]: x under tap j of each receptive field.
   let tap = splitTap(j);
   accumulate(accLo, w[0], w[1], xAt(lo, tap.y, tap.z, tap.x * IN_HW));
   accumulate(accHi, w[0], w[1], xAt(hi, tap.y, tap.z, tap.x * IN_HW));
+}
+
+// Forward's sum over every tap j.
+fn forwardSum(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array<vec4f, 8>>, block: BlockPlace) {
+  let weightStarts = rowStarts(block.row, COUT, PATCH);
+  for (var j = 0u; j < PATCH; j++) { forwardStep(accLo, accHi, block.lo, block.hi, j, weightRows(weightStarts, j)); }
 }
 
 // y[n, row…row+7, oh, ow] = f(column p of the block + bias).
@@ -106,6 +124,18 @@ fn storeY(p: u32, lo: vec4f, hi: vec4f, row: u32) {
   for (var r = 0u; r < ROWS && row + r < COUT; r++) {
     y[at + (row + r) * OUT_HW] = activate(select(hi[r % 4u], lo[r % 4u], r < 4u) + bias[row + r]);
   }
+}
+
+// The block's 8 columns of y. Constant indices only (one call per column, not a loop): a local array
+// indexed at run time anywhere stays in memory on SwiftShader, and every step's multiply-adds then go
+// through it.
+fn storeYBlock(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array<vec4f, 8>>, block: BlockPlace) {
+  let first = block.first;
+  let row = block.row;
+  storeY(first + 0u * THREADS, (*accLo)[0], (*accLo)[1], row); storeY(first + 4u * THREADS, (*accHi)[0], (*accHi)[1], row);
+  storeY(first + 1u * THREADS, (*accLo)[2], (*accLo)[3], row); storeY(first + 5u * THREADS, (*accHi)[2], (*accHi)[3], row);
+  storeY(first + 2u * THREADS, (*accLo)[4], (*accLo)[5], row); storeY(first + 6u * THREADS, (*accHi)[4], (*accHi)[5], row);
+  storeY(first + 3u * THREADS, (*accLo)[6], (*accLo)[7], row); storeY(first + 7u * THREADS, (*accHi)[6], (*accHi)[7], row);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -124,6 +154,12 @@ fn inputColumns(q: u32) -> Columns {
     c.valid[i] = r < dims.batch * IN_HW;
   }
   return c;
+}
+
+// Backward-data's block: workgroup z picks 8 input channels, x·y a run of THREADS × 8 input positions.
+fn inputBlock(group: vec3u, groups: vec3u, local: u32) -> BlockPlace {
+  let first = (group.x + group.y * groups.x) * THREADS * COLS + local;
+  return BlockPlace(group.z * ROWS, first, inputColumns(first), inputColumns(first + 4u * THREADS));
 }
 
 // dy[co, oh, ow] that tap (co, kh, kw) takes to each input column, 0 where there is no such output
@@ -158,6 +194,12 @@ fn tapOffset(t: u32) -> u32 {
   return (t / KK) * PATCH + t % KK;
 }
 
+// Backward-data's gather over every tap t.
+fn dataSum(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array<vec4f, 8>>, block: BlockPlace) {
+  let weightStarts = rowStarts(block.row, CIN, KK);
+  for (var t = 0u; t < COUT * KK; t++) { dataStep(accLo, accHi, block.lo, block.hi, t, weightRows(weightStarts, tapOffset(t))); }
+}
+
 // dx[n, row…row+7, ih, iw] = column q of the block · f'(x) (inputSlope, shaders/conv2d_common.wgsl).
 fn storeDx(q: u32, lo: vec4f, hi: vec4f, row: u32) {
   if (q >= dims.batch * IN_HW) { return; }
@@ -166,6 +208,16 @@ fn storeDx(q: u32, lo: vec4f, hi: vec4f, row: u32) {
     let i = at + (row + r) * IN_HW;
     dx[i] = select(hi[r % 4u], lo[r % 4u], r < 4u) * inputSlope(i);
   }
+}
+
+// The block's 8 columns of dx, at constant indices as in storeYBlock.
+fn storeDxBlock(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array<vec4f, 8>>, block: BlockPlace) {
+  let first = block.first;
+  let row = block.row;
+  storeDx(first + 0u * THREADS, (*accLo)[0], (*accLo)[1], row); storeDx(first + 4u * THREADS, (*accHi)[0], (*accHi)[1], row);
+  storeDx(first + 1u * THREADS, (*accLo)[2], (*accLo)[3], row); storeDx(first + 5u * THREADS, (*accHi)[2], (*accHi)[3], row);
+  storeDx(first + 2u * THREADS, (*accLo)[4], (*accLo)[5], row); storeDx(first + 6u * THREADS, (*accHi)[4], (*accHi)[5], row);
+  storeDx(first + 3u * THREADS, (*accLo)[6], (*accLo)[7], row); storeDx(first + 7u * THREADS, (*accHi)[6], (*accHi)[7], row);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -189,6 +241,24 @@ fn tapColumns(j: u32) -> Columns {
   return c;
 }
 
+// Backward-filter's block: workgroup z picks 8 output channels (and a split of the batch, splitOf), x a
+// run of THREADS × 8 taps.
+fn tapBlock(group: vec3u, local: u32) -> BlockPlace {
+  let first = group.x * THREADS * COLS + local;
+  return BlockPlace((group.z % ROW_BLOCKS) * ROWS, first, tapColumns(first), tapColumns(first + 4u * THREADS));
+}
+
+// Which split of the batch workgroup z sums over (tapBlock takes its channels from the same z).
+fn splitOf(group: vec3u) -> u32 {
+  return group.z / ROW_BLOCKS;
+}
+
+// The output positions [x, y) that split `split` of the batch sums over.
+fn splitPositions(split: u32) -> vec2u {
+  let start = split * dims.splitDepth;
+  return vec2u(start, min(dims.batch * OUT_HW, start + dims.splitDepth));
+}
+
 // One step of backward-filter's sum: output position p of the 8 dy rows `g` times x under each tap column.
 fn filterStep(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array<vec4f, 8>>, lo: Columns, hi: Columns, p: u32, g: array<vec4f, 2>) {
   // im2col(x)[columns, p]: x under each tap of the receptive field of output position p.
@@ -205,10 +275,26 @@ fn positionOffset(p: u32) -> u32 {
   return (p / OUT_HW) * COUT * OUT_HW + p % OUT_HW;
 }
 
+// Backward-filter's sum over output positions [positions.x, positions.y).
+fn filterSum(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array<vec4f, 8>>, block: BlockPlace, positions: vec2u) {
+  let dyStarts = rowStarts(block.row, COUT, OUT_HW);
+  for (var p = positions.x; p < positions.y; p++) { filterStep(accLo, accHi, block.lo, block.hi, p, dyRows(dyStarts, positionOffset(p))); }
+}
+
 // Split `at`'s partial dWeight[row…row+7, j] (dWeight itself when the batch is not split).
 fn storeDWeight(at: u32, j: u32, lo: vec4f, hi: vec4f, row: u32) {
   if (j >= PATCH) { return; }
   for (var r = 0u; r < ROWS && row + r < COUT; r++) {
     dWeightSplits[at + (row + r) * PATCH + j] = select(hi[r % 4u], lo[r % 4u], r < 4u);
   }
+}
+
+// The block's 8 columns of split `at`'s dWeight, at constant indices as in storeYBlock.
+fn storeDWeightBlock(accLo: ptr<function, array<vec4f, 8>>, accHi: ptr<function, array<vec4f, 8>>, at: u32, block: BlockPlace) {
+  let first = block.first;
+  let row = block.row;
+  storeDWeight(at, first + 0u * THREADS, (*accLo)[0], (*accLo)[1], row); storeDWeight(at, first + 4u * THREADS, (*accHi)[0], (*accHi)[1], row);
+  storeDWeight(at, first + 1u * THREADS, (*accLo)[2], (*accLo)[3], row); storeDWeight(at, first + 5u * THREADS, (*accHi)[2], (*accHi)[3], row);
+  storeDWeight(at, first + 2u * THREADS, (*accLo)[4], (*accLo)[5], row); storeDWeight(at, first + 6u * THREADS, (*accHi)[4], (*accHi)[5], row);
+  storeDWeight(at, first + 3u * THREADS, (*accLo)[6], (*accLo)[7], row); storeDWeight(at, first + 7u * THREADS, (*accHi)[6], (*accHi)[7], row);
 }
