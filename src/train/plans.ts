@@ -114,7 +114,7 @@ export class StepPlans {
   }
 
   /**
-   * Once: starts compiling the fast plan while the quick steps train, the full-size training step first,
+   * Once, when the run's first step is done: starts compiling the fast plan while the other quick steps train, the full-size training step first,
    * then the rest (evaluation, a smaller last batch). Nothing awaits this chain; a step that needs one of
    * its pipelines waits through `compile`, which joins the compile in flight. A failure is kept in
    * gpu.errors, and that `compile` rejects with it.

@@ -161,12 +161,13 @@ export class StepProgram {
       this.gpu.device.queue.submit([encoder.finish()]);
       this.submittedSteps += last - first;
       plans.firstSubmitted();
-      plans.compileFastInBackground(this.startedAt);
       if (destroyDeviceAfterSteps !== undefined && this.submittedSteps >= destroyDeviceAfterSteps && !this.gpu.lostReason) this.gpu.device.destroy();
       const seen = Math.min(last * B, n);
       const done = c.logEvery > 0 ? this.trainTotals() : this.gpu.device.queue.onSubmittedWorkDone().then(() => null);
       inFlight.push(
         done.then((totals) => {
+          // Once the first step is done, not when it is submitted: on a CPU adapter compiling takes the cores that step runs on.
+          plans.compileFastInBackground(this.startedAt);
           const now = performance.now();
           this.setupMs ??= now - this.startedAt;
           if (steadyFrom === null && kind === 'fast') {
