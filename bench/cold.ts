@@ -1,5 +1,5 @@
 /**
- * Cold start, browser side: from a call in a fresh page (a new browser context, so no pipeline cache) to
+ * Cold start, browser side: from a call in a fresh page (in a browser launched for it, so no pipeline cache) to
  * the end of the first training step, for one peer. Inside: importing the engine, its device, building
  * the model, creating its pipelines, the first step synced. Loading MNIST is timed apart and left out
  * (each peer reads the same IDX files in its own form); ours counts the upload to the GPU, the peers

@@ -44,7 +44,8 @@ and shows each figure as its median with its min–max over the rounds; a ratio 
 only where the ranges do not overlap. On a shared machine one measurement can be 1.5× off another.
 
 The cold-start section (alone with --only cold, left out with --no-cold) times ours, jax-js and
-tfjs-webgpu from a fresh page to their first trained step, MLP and CNN at batch 64, in the same rounds.`;
+tfjs-webgpu from a fresh page, each in a browser of its own, to their first trained step, MLP and CNN at
+batch 64, in the same rounds.`;
 
 const OPTIONS = {
   help: { kind: 'flag' }, only: { kind: 'string' }, peers: { kind: 'string' }, batches: { kind: 'string' },
