@@ -12,8 +12,7 @@
  * server sends COOP/COEP headers, so the pages are cross-origin isolated and tfjs-wasm can use threads.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { chromium, type Browser } from 'playwright-core';
-import { createServer } from 'vite';
+import type { Browser } from 'playwright-core';
 import { kernelsOption, parseKernels, parseNumber, readOptions, runMain, UsageError, type OptionKind } from '../cli/args.ts';
 import { chromiumLaunchOptions, chromiumMissing } from '../cli/chromium.ts';
 import { prepareOutputFile, writeOrKeep } from '../cli/output.ts';
@@ -223,6 +222,8 @@ async function main(): Promise<number> {
   if (settings.json) prepareOutputFile('json', settings.json);
   const missing = chromiumMissing();
   if (missing) throw new Error(missing);
+  // Playwright and Vite load only now: a refused option exits without waiting for them.
+  const [{ chromium }, { createServer }] = await Promise.all([import('playwright-core'), import('vite')]);
   const server = await createServer({
     logLevel: 'warn',
     // Its own dependency cache: a dev server or test run in this checkout re-optimizing the shared one

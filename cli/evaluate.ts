@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { describeKernels, HELP_OPTION, kernelsOption, optionsHelp, parseKernels, readOptions, UsageError, runMain } from './args.ts';
-import { openSession } from './browser.ts';
 import { prepareOutputFile, writeOrKeep } from './output.ts';
 import { evaluateInPage } from './run-config.ts';
 import { classificationReport, formatReport } from '../src/metrics/report.ts';
@@ -47,6 +46,8 @@ async function main(): Promise<number> {
   }
   const out = o.get('out') ?? `results/eval-${preset}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
   prepareOutputFile('out', out);
+  // Playwright and Vite load only now: a refused option or file exits without waiting for them.
+  const { openSession } = await import('./browser.ts');
   const session = await openSession('cli/runner.html');
   try {
     const result = await evaluateInPage(session, bytes, file, kernels);

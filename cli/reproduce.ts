@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HELP_OPTION, kernelsOption, optionsHelp, parseKernels, parseNumber, readOptions, runMain, UsageError, type OptionTable } from './args.ts';
-import { openSession, type BrowserSession } from './browser.ts';
+import type { BrowserSession } from './browser.ts';
 import { prepareOutputFolder, writeAtomically } from './output.ts';
 import { ProgressPrinter } from './progress.ts';
 import { runConfig } from './run-config.ts';
@@ -109,7 +109,8 @@ class Runner {
   constructor(private readonly kernels: KernelChoice) {}
 
   async run(config: TrainConfig, printer: ProgressPrinter) {
-    this.session ??= await openSession('cli/runner.html');
+    // Playwright and Vite load only now: a refused option exits without waiting for them.
+    this.session ??= await (await import('./browser.ts')).openSession('cli/runner.html');
     return runConfig(this.session, config, printer, { kernels: this.kernels });
   }
 

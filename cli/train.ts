@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { describeKernels, parseTrainArgs, usage, UsageError, runMain } from './args.ts';
-import { openSession } from './browser.ts';
 import { prepareOutputFile, writeAtomically, writeOrKeep } from './output.ts';
 import { runConfig, type FileOptions } from './run-config.ts';
 import { classificationReport, formatReport } from '../src/metrics/report.ts';
@@ -60,6 +59,8 @@ async function main(): Promise<number> {
   if (DESTROY_AFTER > 0) files.destroyDeviceAfterSteps = DESTROY_AFTER;
   if (STALL_AFTER_CHUNKS > 0) files.stallAfterChunks = STALL_AFTER_CHUNKS;
 
+  // Playwright and Vite load only now: a refused option or path exits without waiting for them.
+  const { openSession } = await import('./browser.ts');
   const session = await openSession('cli/runner.html');
   try {
     const resumed = files.resume ? ` (resuming ${files.resume.file})` : '';

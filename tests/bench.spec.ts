@@ -11,16 +11,18 @@ const run = promisify(execFile);
 // A tiny `npm run bench` as a user runs it: two peers over two rounds at batch 1000 (the fewest steps per
 // epoch), a step budget so short that every peer is capped, a validation budget of 0 so that every peer
 // times one validation batch and scales it up, and an epoch budget that lets a fast engine run a whole
-// epoch. It checks what the JSON and the table say, not how fast anyone is.
+// epoch. It checks what the JSON and the table say, not how fast anyone is: our kernels are the GPU's
+// shapes (--kernels gpu), which SwiftShader compiles in a fraction of the time of its own wide ones.
 test('a tiny bench run rotates the peers, times epochs, caps by the budget and records the wasm threads', async () => {
   test.setTimeout(320_000); // two rounds of three timed turns with whole epochs: minutes on a loaded 2-core machine
   const json = join(mkdtempSync(join(tmpdir(), 'wgsl-nn-bench-')), 'bench.json');
   const epochBudgetS = 10;
   const args = ['--only', 'mlp', '--batches', '1000', '--peers', 'ours,tfjs-wasm', '--rounds', '2', '--steps', '40', '--warmup', '1',
-    '--budget', '1', '--validation-budget', '0', '--epoch-budget', String(epochBudgetS), '--no-fit', '--no-roof', '--no-profile', '--json', json];
+    '--budget', '1', '--validation-budget', '0', '--epoch-budget', String(epochBudgetS), '--no-fit', '--no-roof', '--no-profile', '--kernels', 'gpu', '--json', json];
   const { stdout } = await run('npx', ['tsx', 'bench/run.ts', ...args], { timeout: 300_000 });
-  const report = JSON.parse(readFileSync(json, 'utf8')) as { rounds: number; peerOrder: string[][]; results: PeerSummary[] };
+  const report = JSON.parse(readFileSync(json, 'utf8')) as { kernels: string; rounds: number; peerOrder: string[][]; results: PeerSummary[] };
 
+  expect(report.kernels).toBe('gpu');
   expect(report.rounds).toBe(2);
   expect(report.peerOrder).toEqual([['ours', 'tfjs-wasm'], ['tfjs-wasm', 'ours']]);
   expect(report.results.map((r) => r.peer)).toEqual(['ours', 'tfjs-wasm']);
