@@ -133,6 +133,7 @@ async function inFreshPage<T>(browser: Browser, base: string, page: string, modu
  * its browser's GPU process, which may keep shaders another page compiled, so a cold start gets its own.
  */
 async function inFreshBrowser<T>(base: string, page: string, module: string, fn: string, arg: unknown, timeoutS: number, verbose: boolean): Promise<T> {
+  const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ ...chromiumLaunchOptions(), headless: true });
   try {
     return await inFreshPage<T>(browser, base, page, module, fn, arg, timeoutS, verbose);
