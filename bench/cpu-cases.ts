@@ -12,7 +12,7 @@ import { createTotals, softmaxCrossEntropy } from '../src/engine/loss.ts';
 import { optimizerStep } from '../src/engine/optimizer.ts';
 import { packSteps } from '../src/engine/step.ts';
 import { fmaDispatch } from './roof.ts';
-import { configStep, workloadStep } from './ours.ts';
+import { configStep, workloadConfig } from './ours.ts';
 import { presetConfig } from '../src/presets/index.ts';
 import type { TrainConfig } from '../src/train/config.ts';
 import type { Workload } from './workloads.ts';
@@ -121,7 +121,8 @@ function trainStep(gpu: Gpu, network: Workload | TrainConfig, rows: number): Dis
     count: samples,
   };
   const order = gpu.buffers.upload('order', new Rng(1).shuffle(Uint32Array.from({ length: samples }, (_, i) => i)));
-  const { buffers, dispatches } = typeof network === 'string' ? workloadStep(gpu, network, rows, set, 784, order) : configStep(gpu, network, rows, set, 784, order);
+  const config = typeof network === 'string' ? workloadConfig(network, rows) : network;
+  const { buffers, dispatches } = configStep(gpu, config, rows, set, 784, order);
   gpu.device.queue.writeBuffer(buffers.step, 0, packSteps([{ batchStart: 0, t: 1, seed: 1, lr: 0 }]), 0, 16);
   return dispatches;
 }
